@@ -1,0 +1,254 @@
+//! Layered configuration: defaults, then a TOML file, then `PAYPLANE_*` variables.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A secret value: `Debug` and `config show` print `***`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Api,
+    Worker,
+    All,
+}
+
+impl Role {
+    pub fn runs_api(self) -> bool {
+        matches!(self, Role::Api | Role::All)
+    }
+    pub fn runs_worker(self) -> bool {
+        matches!(self, Role::Worker | Role::All)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `sqlite://…` (default) or `postgres://…`.
+    pub database_url: Secret,
+    pub max_connections: u32,
+    pub role: Role,
+    /// `human` or `json` log lines.
+    pub log_format: String,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDR list); by default none.
+    pub trusted_proxies: Vec<String>,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+    pub worker: WorkerConfig,
+    pub tokens: TokenConfig,
+    /// How long an `Idempotency-Key` response is kept, hours.
+    pub idempotency_ttl_hours: i64,
+    /// Master key that encrypts secrets at rest (wallet seed, retrievable API keys).
+    pub master_key: Secret,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Idle poll interval, milliseconds (in-process enqueues wake the worker at once).
+    pub poll_ms: u64,
+    /// How long a claimed job is leased before another worker may take it, seconds.
+    pub lease_secs: i64,
+    /// Attempts before a job goes to the dead-letter state.
+    pub max_attempts: i64,
+    /// Jobs run at once by one worker.
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    pub max_active_per_user: i64,
+    /// How long a verified token stays in the in-process cache, seconds (revocation in another
+    /// process takes effect within this time; in this process at once).
+    pub cache_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: Secret("sqlite://./data/payplane.db?mode=rwc".into()),
+            max_connections: 16,
+            role: Role::All,
+            log_format: "human".into(),
+            trusted_proxies: vec![],
+            max_body_bytes: 1024 * 1024,
+            worker: WorkerConfig::default(),
+            tokens: TokenConfig::default(),
+            idempotency_ttl_hours: 24,
+            master_key: Secret::default(),
+        }
+    }
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig { poll_ms: 200, lease_secs: 60, max_attempts: 8, concurrency: 16 }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig { max_active_per_user: 5, cache_secs: 30 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid configuration file: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("invalid value for {name}: {value}")]
+    Env { name: String, value: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then the environment; validated.
+    pub fn load(file: Option<&str>) -> Result<Self, ConfigError> {
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                toml::from_str(&text)?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, v: String) -> Result<T, ConfigError> {
+            v.parse().map_err(|_| ConfigError::Env { name: name.into(), value: v })
+        }
+        if let Some(v) = get("PAYPLANE_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("PAYPLANE_DATABASE_URL") {
+            self.database_url = Secret(v);
+        }
+        if let Some(v) = get("PAYPLANE_MAX_CONNECTIONS") {
+            self.max_connections = parse("PAYPLANE_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_ROLE") {
+            self.role = match v.as_str() {
+                "api" => Role::Api,
+                "worker" => Role::Worker,
+                "all" => Role::All,
+                _ => return Err(ConfigError::Env { name: "PAYPLANE_ROLE".into(), value: v }),
+            };
+        }
+        if let Some(v) = get("PAYPLANE_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("PAYPLANE_TRUSTED_PROXIES") {
+            self.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
+        if let Some(v) = get("PAYPLANE_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("PAYPLANE_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
+            self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_WORKER_LEASE_SECS") {
+            self.worker.lease_secs = parse("PAYPLANE_WORKER_LEASE_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_WORKER_MAX_ATTEMPTS") {
+            self.worker.max_attempts = parse("PAYPLANE_WORKER_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_MASTER_KEY") {
+            self.master_key = Secret(v);
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if payplane_store::Dialect::from_url(&self.database_url.0).is_none() {
+            return Err(ConfigError::Invalid("database_url must start with sqlite: or postgres://".into()));
+        }
+        if !matches!(self.log_format.as_str(), "human" | "json") {
+            return Err(ConfigError::Invalid("log_format must be human or json".into()));
+        }
+        if self.worker.max_attempts < 1 || self.worker.concurrency < 1 || self.worker.lease_secs < 1 {
+            return Err(ConfigError::Invalid("worker settings must be positive".into()));
+        }
+        for p in &self.trusted_proxies {
+            if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {
+                return Err(ConfigError::Invalid(format!("trusted proxy {p} is not an IP or CIDR")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets masked (the database URL keeps its host but
+    /// not its password).
+    pub fn show(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = Secret(String::new());
+        let mut text = toml::to_string_pretty(&shown).unwrap_or_default();
+        text = text.replacen(
+            "database_url = \"\"",
+            &format!("database_url = \"{}\"", payplane_store::db::redact_url(&self.database_url.0)),
+            1,
+        );
+        text
+    }
+
+    pub fn trusted_proxy_nets(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies.iter().filter_map(|p| payplane_core::secrets::parse_ip_or_cidr(p)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        let mut c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\n[worker]\npoll_ms = 10").unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.worker.poll_ms, 10);
+        c.apply_env(|k| (k == "PAYPLANE_LISTEN").then(|| "127.0.0.1:1".to_string())).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        assert!(c.apply_env(|k| (k == "PAYPLANE_ROLE").then(|| "boss".to_string())).is_err());
+    }
+
+    #[test]
+    fn show_masks_secrets() {
+        let mut c = Config::default();
+        c.database_url = Secret("postgres://u:hunter2@db/x".into());
+        c.master_key = Secret("supersecret".into());
+        let shown = c.show();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert!(shown.contains("postgres://u:***@db/x"), "{shown}");
+        assert_eq!(format!("{:?}", c.master_key), "***");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+}

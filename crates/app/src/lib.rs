@@ -1,0 +1,14 @@
+//! payplane's use cases: one function per operation, each one database transaction; the
+//! background workers; configuration.
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod ledger;
+pub mod state;
+pub mod users;
+pub mod worker;
+
+pub use config::Config;
+pub use error::{AppError, Detail, ErrorKind};
+pub use state::App;

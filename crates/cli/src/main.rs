@@ -1,0 +1,251 @@
+//! The `payplane` binary: serve, migrate, config and operator commands.
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use payplane_app::auth::Mode;
+use payplane_app::config::Role;
+use payplane_app::users::NewToken;
+use payplane_app::{App, Config};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "payplane", version, about = "Self-hosted payments platform: accounts & payouts and pull-payment billing")]
+struct Cli {
+    /// TOML configuration file (values are overridden by PAYPLANE_* variables).
+    #[arg(long, global = true, env = "PAYPLANE_CONFIG")]
+    config: Option<String>,
+    /// Log lines as JSON.
+    #[arg(long, global = true)]
+    json_logs: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and/or the background workers.
+    Serve {
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCmd,
+    },
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCmd,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Api,
+    Worker,
+    All,
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the effective configuration, secrets masked.
+    Show,
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
+    },
+    Token {
+        #[command(subcommand)]
+        command: TokenCmd,
+    },
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user; prints it as JSON.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `admin` makes an operator.
+        #[arg(long)]
+        role: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token; prints JSON with the secret `token` (shown once).
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_parser = ["test", "live"])]
+        mode: String,
+        #[arg(long)]
+        read_only: bool,
+        /// IP or CIDR allowed to use the token (repeatable; none = any address).
+        #[arg(long = "allow-ip")]
+        allow_ip: Vec<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Verify every ledger invariant; exits non-zero on a violation.
+    Check,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    if cli.json_logs {
+        config.log_format = "json".into();
+    }
+    init_logs(&config.log_format);
+    match cli.command {
+        Command::Serve { role } => {
+            if let Some(r) = role {
+                config.role = match r {
+                    RoleArg::Api => Role::Api,
+                    RoleArg::Worker => Role::Worker,
+                    RoleArg::All => Role::All,
+                };
+            }
+            serve(config).await
+        }
+        Command::Migrate => {
+            App::start_default_clock(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Config { command: ConfigCmd::Show } => {
+            print!("{}", config.show());
+            Ok(())
+        }
+        Command::Admin { command } => admin(config, command).await,
+    }
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAYPLANE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().flatten_event(true).with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let role = config.role;
+    let listen = config.listen.clone();
+    let app = App::start_default_clock(config).await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    if role.runs_worker() {
+        let worker_id = format!("{}-{}", hostname(), std::process::id());
+        tasks.spawn(payplane_app::worker::run(app.clone(), worker_id, shutdown.clone()));
+    }
+    if role.runs_api() {
+        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, "payplane listening");
+        let (app, s) = (app.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            if let Err(e) = payplane_http::serve(app, listener, s).await {
+                tracing::error!(error = %e, "server failed");
+            }
+        });
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests and releasing job leases");
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    app.db.close().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "worker".into())
+}
+
+async fn admin(config: Config, command: AdminCmd) -> Result<()> {
+    let app = App::start_default_clock(config).await?;
+    match command {
+        AdminCmd::User { command: UserCmd::Create { email, name, role } } => {
+            let admin = match role.as_deref() {
+                None | Some("user") => false,
+                Some("admin") => true,
+                Some(other) => bail!("unknown role {other}: use admin or leave it out"),
+            };
+            let u = payplane_app::users::create_user(&app, &email, &name, admin).await.map_err(describe)?;
+            println!("{}", serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles}));
+        }
+        AdminCmd::Token { command: TokenCmd::Create { user, mode, read_only, allow_ip, label } } => {
+            let mode = Mode::parse(&mode).context("mode must be test or live")?;
+            let (t, secret) = payplane_app::users::create_token(
+                &app,
+                &user,
+                NewToken { mode, read_only, allow_ips: allow_ip, label },
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": t.id, "userId": t.user_id, "mode": t.mode, "access": t.access,
+                                   "allowedIps": t.allow_ips, "token": secret})
+            );
+        }
+        AdminCmd::Ledger { command: LedgerCmd::Check } => {
+            let violations = payplane_app::ledger::verify(&app).await.map_err(describe)?;
+            if violations.is_empty() {
+                println!("ledger check passed: every invariant holds");
+            } else {
+                for v in &violations {
+                    eprintln!("VIOLATION [{}] {}", v.check, v.detail);
+                }
+                bail!("ledger check failed: {} violation(s)", violations.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: payplane_app::AppError) -> anyhow::Error {
+    let details: Vec<String> = e.details.iter().map(|d| format!("{} ({})", d.message, d.code)).collect();
+    anyhow::anyhow!("{}", if details.is_empty() { e.message } else { details.join("; ") })
+}

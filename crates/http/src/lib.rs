@@ -1,0 +1,62 @@
+//! The HTTP server: both API faces on one router, their error shapes, idempotency, request ids,
+//! body limits, OpenAPI and metrics.
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod ops;
+pub mod pazemo;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use payplane_app::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+use ops::SecuritySchemes;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "payplane", description = "Accounts & payouts (root paths) and pull-payment billing (/api/v2) on one ledger."),
+    modifiers(&SecuritySchemes)
+)]
+struct ApiDoc;
+
+/// The OpenAPI document and the routes it describes.
+pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(pazemo::routes())
+        .merge(ops::routes())
+        .split_for_parts()
+}
+
+/// The whole application router.
+pub fn router(app: App) -> Router {
+    let (routes, doc) = api();
+    let metrics = Arc::new(metrics::Metrics::default());
+    let max_body = app.config.max_body_bytes;
+    routes
+        .merge(ops::docs(doc))
+        .route_layer(axum::middleware::from_fn(middleware::mark_route))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::render_errors))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::idempotency))
+        .layer(axum::Extension(metrics.clone()))
+        .layer(axum::middleware::from_fn_with_state(metrics, middleware::trace_requests))
+        .with_state(app)
+}
+
+/// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+pub async fn serve(app: App, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
+    let router = router(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

@@ -1,0 +1,193 @@
+//! Cross-cutting layers: request ids and logging, error rendering per face, idempotency keys.
+use crate::error::{ErrorBody, Face, from_status, render};
+use crate::metrics::{Metrics, RoutePattern};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use payplane_app::{App, AppError, ErrorKind};
+use payplane_core::secrets::sha256_hex;
+use payplane_store::idempotency::{self, Begin, Stored};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Gives every request an id (the client's `X-Request-Id` if it is sane), a log span carrying
+/// it, a log line when it ends, and request metrics.
+pub async fn trace_requests(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let started = Instant::now();
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let route = res.extensions().get::<RoutePattern>().map(|r| r.0.clone()).unwrap_or_else(|| "unmatched".into());
+    metrics.observe(method.as_str(), &route, res.status().as_u16(), elapsed);
+    span.in_scope(|| {
+        tracing::info!(status = res.status().as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished")
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    res
+}
+
+/// Records the matched route pattern on the response, for metrics by route.
+pub async fn mark_route(req: Request, next: Next) -> Response {
+    let pattern = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let mut res = next.run(req).await;
+    if let Some(p) = pattern {
+        res.extensions_mut().insert(RoutePattern(p));
+    }
+    res
+}
+
+/// Writes the body of every error response in the shape of the face the path belongs to: errors
+/// from handlers (`ErrorBody` extension) and those the framework produced (404, 405, 413, panics).
+pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let status = res.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return res;
+    }
+    let body = match res.extensions().get::<ErrorBody>() {
+        Some(b) => b.clone(),
+        None if is_json(&res) => return res,
+        None => match from_status(status, &method, &path) {
+            Some(b) => b,
+            None => return res,
+        },
+    };
+    let mut rendered = render(Face::of(&path), &path, &body, app.now());
+    for (name, value) in res.headers() {
+        if name == header::ALLOW || name == header::RETRY_AFTER {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+fn is_json(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A panic inside a handler becomes a bare 500 that `render_errors` turns into the system shape.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    res.extensions_mut().insert(ErrorBody::from(&AppError::new(
+        ErrorKind::Internal,
+        "error.internal",
+        "An internal error occurred",
+    )));
+    res
+}
+
+/// `Idempotency-Key` on POST/PUT/PATCH/DELETE of either face: the first response is stored per
+/// credential; the same key with the same request replays it, with a different request is a 409.
+pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Response {
+    if !crate::extract::is_mutating(req.method()) {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_string();
+    let fail = |e: AppError| render(Face::of(&path), &path, &ErrorBody::from(&e), app.now());
+    if key.is_empty() || key.len() > 255 {
+        return fail(AppError::field("Idempotency-Key", "error.idempotency.key.invalid", "Idempotency-Key must be 1 to 255 characters"));
+    }
+    let credential = credential_of(&req);
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, app.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return fail(crate::error::body_too_large()),
+    };
+    let request_hash = {
+        let mut h = Vec::with_capacity(bytes.len() + 64);
+        h.extend_from_slice(parts.method.as_str().as_bytes());
+        h.push(b' ');
+        h.extend_from_slice(parts.uri.to_string().as_bytes());
+        h.push(b'\n');
+        h.extend_from_slice(&bytes);
+        sha256_hex(&h)
+    };
+    let ttl = app.config.idempotency_ttl_hours * 3_600_000_000;
+    match idempotency::begin(&app.db, &credential, &key, &request_hash, app.now(), ttl).await {
+        Err(e) => fail(e.into()),
+        Ok(Begin::Mismatch) => fail(AppError::conflict(
+            "error.idempotency.key.reused",
+            "This Idempotency-Key was already used with a different request",
+        )),
+        Ok(Begin::InFlight) => fail(AppError::conflict(
+            "error.idempotency.in.progress",
+            "A request with this Idempotency-Key is still being processed",
+        )),
+        Ok(Begin::Replay(stored)) => replay(stored),
+        Ok(Begin::Started) => {
+            let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let (res_parts, res_body) = res.into_parts();
+            let body = axum::body::to_bytes(res_body, 16 * 1024 * 1024).await.unwrap_or_default();
+            let outcome = if res_parts.status.is_server_error() {
+                idempotency::abandon(&app.db, &credential, &key).await
+            } else {
+                let headers = res_parts
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| *n == header::CONTENT_TYPE || *n == header::LOCATION)
+                    .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string())))
+                    .collect();
+                let stored = Stored { status: res_parts.status.as_u16(), headers, body: body.to_vec() };
+                idempotency::finish(&app.db, &credential, &key, &stored).await
+            };
+            if let Err(e) = outcome {
+                tracing::error!(error = %e, "could not record idempotent response");
+            }
+            Response::from_parts(res_parts, Body::from(body))
+        }
+    }
+}
+
+fn replay(stored: Stored) -> Response {
+    let mut res = Response::new(Body::from(stored.body));
+    *res.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    for (n, v) in stored.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(n), HeaderValue::try_from(v)) {
+            res.headers_mut().insert(n, v);
+        }
+    }
+    res.headers_mut().insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    res
+}
+
+/// Keys are scoped to the credential that sent them (hashed; the secret is never stored).
+fn credential_of(req: &Request) -> String {
+    let h = req.headers();
+    let cred = ["authorization", "pma-api-key", "x-access-token"]
+        .iter()
+        .filter_map(|n| h.get(*n).and_then(|v| v.to_str().ok()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    sha256_hex(cred.as_bytes())
+}

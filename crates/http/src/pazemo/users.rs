@@ -1,0 +1,161 @@
+use crate::error::ApiError;
+use crate::extract::{Auth, Body, PathParams};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use payplane_app::auth::Mode;
+use payplane_app::users::{self, NewToken};
+use payplane_app::{App, AppError};
+use payplane_core::timefmt::iso_millis;
+use payplane_store::tokens::ApiToken;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: String,
+    email: String,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    id: String,
+    created_time: String,
+    updated_time: String,
+    status: String,
+    email: String,
+    mobile: Option<String>,
+    name: String,
+    partner_id: Option<String>,
+    roles: Vec<String>,
+    #[schema(value_type = Object)]
+    configs: serde_json::Value,
+}
+
+/// Get currently logged in user.
+#[utoipa::path(get, path = "/users/me", tag = "Users", security(("bearer" = [])), responses((status = 200, body = Me), (status = 401, description = "Bad token")))]
+pub async fn me(State(app): State<App>, Auth(p): Auth) -> Result<Json<Me>, ApiError> {
+    let u = users::get_user(&app, &p.user_id).await?;
+    Ok(Json(Me { id: u.id, email: u.email, name: u.name }))
+}
+
+/// Get user info by id: your own, or anyone's for an operator.
+#[utoipa::path(get, path = "/users/{userId}", tag = "Users", security(("bearer" = [])),
+    params(("userId" = String, Path, description = "User ID")),
+    responses((status = 200, body = UserInfo), (status = 403, description = "Another user's id")))]
+pub async fn get_user(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams(user_id): PathParams<String>,
+) -> Result<Json<UserInfo>, ApiError> {
+    let id = if user_id == "me" { p.user_id.clone() } else { user_id };
+    if id != p.user_id && !p.admin {
+        return Err(AppError::forbidden("error.user.forbidden", "You can only read your own user").into());
+    }
+    let u = users::get_user(&app, &id).await?;
+    Ok(Json(UserInfo {
+        id: u.id,
+        created_time: iso_millis(u.created_at),
+        updated_time: iso_millis(u.updated_at),
+        status: u.status,
+        email: u.email,
+        mobile: u.mobile,
+        name: u.name,
+        partner_id: u.partner_id,
+        roles: u.roles,
+        configs: u.configs,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    id: String,
+    label: String,
+    /// `live` or `test`.
+    mode: String,
+    /// `full` or `read_only`.
+    access: String,
+    allowed_ips: Vec<String>,
+    /// Last four characters of the token.
+    token_hint: String,
+    created_time: String,
+    last_used_time: Option<String>,
+    /// The secret: only in the response that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+fn view(t: ApiToken, secret: Option<String>) -> TokenView {
+    TokenView {
+        id: t.id,
+        label: t.label,
+        mode: t.mode,
+        access: t.access,
+        allowed_ips: t.allow_ips,
+        token_hint: t.token_hint,
+        created_time: iso_millis(t.created_at),
+        last_used_time: t.last_used_at.map(iso_millis),
+        token: secret,
+    }
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateToken {
+    /// `test` or `live`; defaults to the calling token's mode. A test token cannot create live tokens.
+    mode: Option<String>,
+    /// `full` (default) or `read_only`.
+    access: Option<String>,
+    #[serde(default)]
+    allowed_ips: Vec<String>,
+    #[serde(default)]
+    label: String,
+}
+
+/// List your active API tokens (never their secrets).
+#[utoipa::path(get, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), responses((status = 200, body = [TokenView])))]
+pub async fn list_tokens(State(app): State<App>, Auth(p): Auth) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let list = users::list_tokens(&app, &p.user_id).await?;
+    Ok(Json(list.into_iter().map(|t| view(t, None)).collect()))
+}
+
+/// Create an API token; the secret `token` is shown only in this response. At most 5 active.
+#[utoipa::path(post, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), request_body = CreateToken,
+    responses((status = 201, body = TokenView), (status = 400, description = "Invalid or over the limit"), (status = 403, description = "Read-only token")))]
+pub async fn create_token(
+    State(app): State<App>,
+    Auth(p): Auth,
+    Body(req): Body<CreateToken>,
+) -> Result<(StatusCode, Json<TokenView>), ApiError> {
+    let mode = match req.mode.as_deref() {
+        None => p.mode,
+        Some(m) => Mode::parse(m)
+            .ok_or_else(|| AppError::field("mode", "error.mode.invalid", "mode must be live or test"))?,
+    };
+    if mode == Mode::Live && p.mode == Mode::Test {
+        return Err(AppError::forbidden("error.mode.escalation", "A test-mode token cannot create live-mode tokens").into());
+    }
+    let read_only = match req.access.as_deref() {
+        None | Some("full") => false,
+        Some("read_only") => true,
+        Some(_) => return Err(AppError::field("access", "error.access.invalid", "access must be full or read_only").into()),
+    };
+    let (token, secret) =
+        users::create_token(&app, &p.user_id, NewToken { mode, read_only, allow_ips: req.allowed_ips, label: req.label }).await?;
+    Ok((StatusCode::CREATED, Json(view(token, Some(secret)))))
+}
+
+/// Revoke one of your tokens.
+#[utoipa::path(delete, path = "/users/me/tokens/{id}", tag = "Tokens", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token ID")), responses((status = 204), (status = 404, description = "No such token")))]
+pub async fn revoke_token(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    users::revoke_token(&app, &p.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

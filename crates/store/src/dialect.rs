@@ -1,0 +1,51 @@
+//! Every SQL difference between SQLite and PostgreSQL lives here.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// Row locking for a claim sub-select. SQLite has a single writer, so the write transaction
+    /// itself is the lock; PostgreSQL workers skip rows another worker holds.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// `FOR UPDATE` on a plain select (SQLite: no-op, the single writer serialises).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Tables and columns of the live schema, for the schema-equality test.
+    pub fn columns_query(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 ORDER BY 1, 2"
+            }
+            Dialect::Postgres => {
+                "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%' ORDER BY 1, 2"
+            }
+        }
+    }
+}

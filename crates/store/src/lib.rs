@@ -1,0 +1,20 @@
+//! Storage of payplane: one schema and one set of queries over SQLite and PostgreSQL.
+//! What must differ per engine lives in `dialect`.
+pub mod audit;
+pub mod db;
+pub mod dialect;
+pub mod error;
+pub mod events;
+pub mod idempotency;
+pub mod jobs;
+pub mod ledger;
+pub mod schema;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Conn, Db, Tx};
+pub use sqlx;
+pub use dialect::Dialect;
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
