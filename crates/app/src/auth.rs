@@ -71,7 +71,9 @@ pub async fn authenticate(app: &App, raw: &str, ip: IpAddr) -> Result<Principal,
         }
     };
     if !ip_allowed(&entry.allow, ip) {
-        return Err(AppError::unauthorized(format!("Requests from {ip} are not allowed for this token")));
+        return Err(AppError::unauthorized(format!(
+            "Requests from {ip} are not allowed for this token"
+        )));
     }
     Ok(entry.principal)
 }
@@ -95,7 +97,11 @@ async fn load(app: &App, hash: &str, now: i64) -> Result<CachedToken, AppError> 
             read_only: token.access == "read_only",
             admin: user.is_admin(),
         },
-        allow: token.allow_ips.iter().filter_map(|s| payplane_core::secrets::parse_ip_or_cidr(s)).collect(),
+        allow: token
+            .allow_ips
+            .iter()
+            .filter_map(|s| payplane_core::secrets::parse_ip_or_cidr(s))
+            .collect(),
         cached_at: now,
     })
 }

@@ -101,20 +101,31 @@ impl Default for Config {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { poll_ms: 200, lease_secs: 60, max_attempts: 8, concurrency: 16 }
+        WorkerConfig {
+            poll_ms: 200,
+            lease_secs: 60,
+            max_attempts: 8,
+            concurrency: 16,
+        }
     }
 }
 
 impl Default for TokenConfig {
     fn default() -> Self {
-        TokenConfig { max_active_per_user: 5, cache_secs: 30 }
+        TokenConfig {
+            max_active_per_user: 5,
+            cache_secs: 30,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid configuration file: {0}")]
     Parse(#[from] toml::de::Error),
     #[error("invalid value for {name}: {value}")]
@@ -128,8 +139,10 @@ impl Config {
     pub fn load(file: Option<&str>) -> Result<Self, ConfigError> {
         let mut cfg = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
                 toml::from_str(&text)?
             }
             None => Config::default(),
@@ -141,7 +154,10 @@ impl Config {
 
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         fn parse<T: std::str::FromStr>(name: &str, v: String) -> Result<T, ConfigError> {
-            v.parse().map_err(|_| ConfigError::Env { name: name.into(), value: v })
+            v.parse().map_err(|_| ConfigError::Env {
+                name: name.into(),
+                value: v,
+            })
         }
         if let Some(v) = get("PAYPLANE_LISTEN") {
             self.listen = v;
@@ -157,14 +173,23 @@ impl Config {
                 "api" => Role::Api,
                 "worker" => Role::Worker,
                 "all" => Role::All,
-                _ => return Err(ConfigError::Env { name: "PAYPLANE_ROLE".into(), value: v }),
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "PAYPLANE_ROLE".into(),
+                        value: v,
+                    });
+                }
             };
         }
         if let Some(v) = get("PAYPLANE_LOG_FORMAT") {
             self.log_format = v;
         }
         if let Some(v) = get("PAYPLANE_TRUSTED_PROXIES") {
-            self.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            self.trusted_proxies = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         if let Some(v) = get("PAYPLANE_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("PAYPLANE_MAX_BODY_BYTES", v)?;
@@ -186,17 +211,26 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         if payplane_store::Dialect::from_url(&self.database_url.0).is_none() {
-            return Err(ConfigError::Invalid("database_url must start with sqlite: or postgres://".into()));
+            return Err(ConfigError::Invalid(
+                "database_url must start with sqlite: or postgres://".into(),
+            ));
         }
         if !matches!(self.log_format.as_str(), "human" | "json") {
-            return Err(ConfigError::Invalid("log_format must be human or json".into()));
+            return Err(ConfigError::Invalid(
+                "log_format must be human or json".into(),
+            ));
         }
-        if self.worker.max_attempts < 1 || self.worker.concurrency < 1 || self.worker.lease_secs < 1 {
-            return Err(ConfigError::Invalid("worker settings must be positive".into()));
+        if self.worker.max_attempts < 1 || self.worker.concurrency < 1 || self.worker.lease_secs < 1
+        {
+            return Err(ConfigError::Invalid(
+                "worker settings must be positive".into(),
+            ));
         }
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {
-                return Err(ConfigError::Invalid(format!("trusted proxy {p} is not an IP or CIDR")));
+                return Err(ConfigError::Invalid(format!(
+                    "trusted proxy {p} is not an IP or CIDR"
+                )));
             }
         }
         Ok(())
@@ -210,14 +244,20 @@ impl Config {
         let mut text = toml::to_string_pretty(&shown).unwrap_or_default();
         text = text.replacen(
             "database_url = \"\"",
-            &format!("database_url = \"{}\"", payplane_store::db::redact_url(&self.database_url.0)),
+            &format!(
+                "database_url = \"{}\"",
+                payplane_store::db::redact_url(&self.database_url.0)
+            ),
             1,
         );
         text
     }
 
     pub fn trusted_proxy_nets(&self) -> Vec<ipnet::IpNet> {
-        self.trusted_proxies.iter().filter_map(|p| payplane_core::secrets::parse_ip_or_cidr(p)).collect()
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| payplane_core::secrets::parse_ip_or_cidr(p))
+            .collect()
     }
 }
 
@@ -227,12 +267,17 @@ mod tests {
 
     #[test]
     fn env_overrides_file_and_defaults() {
-        let mut c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\n[worker]\npoll_ms = 10").unwrap();
+        let mut c: Config =
+            toml::from_str("listen = \"0.0.0.0:9000\"\n[worker]\npoll_ms = 10").unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.worker.poll_ms, 10);
-        c.apply_env(|k| (k == "PAYPLANE_LISTEN").then(|| "127.0.0.1:1".to_string())).unwrap();
+        c.apply_env(|k| (k == "PAYPLANE_LISTEN").then(|| "127.0.0.1:1".to_string()))
+            .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
-        assert!(c.apply_env(|k| (k == "PAYPLANE_ROLE").then(|| "boss".to_string())).is_err());
+        assert!(
+            c.apply_env(|k| (k == "PAYPLANE_ROLE").then(|| "boss".to_string()))
+                .is_err()
+        );
     }
 
     #[test]

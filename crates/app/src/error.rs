@@ -61,7 +61,12 @@ impl AppError {
         let message = message.into();
         AppError {
             kind,
-            details: vec![Detail { field: None, code: code.into(), message: message.clone(), arguments: vec![] }],
+            details: vec![Detail {
+                field: None,
+                code: code.into(),
+                message: message.clone(),
+                arguments: vec![],
+            }],
             message,
             source: None,
         }
@@ -74,8 +79,16 @@ impl AppError {
     }
     /// Several validation errors at once.
     pub fn fields(details: Vec<Detail>) -> Self {
-        let message = details.first().map(|d| d.message.clone()).unwrap_or_else(|| "Invalid request".into());
-        AppError { kind: ErrorKind::BadRequest, message, details, source: None }
+        let message = details
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| "Invalid request".into());
+        AppError {
+            kind: ErrorKind::BadRequest,
+            message,
+            details,
+            source: None,
+        }
     }
     pub fn with_arguments(mut self, args: Vec<String>) -> Self {
         if let Some(d) = self.details.first_mut() {
@@ -105,25 +118,36 @@ impl AppError {
         Self::new(ErrorKind::Unavailable, "error.unavailable", message)
     }
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        let mut e = Self::new(ErrorKind::Internal, "error.internal", "An internal error occurred");
+        let mut e = Self::new(
+            ErrorKind::Internal,
+            "error.internal",
+            "An internal error occurred",
+        );
         e.source = Some(Box::new(source));
         e
     }
     pub fn code(&self) -> &str {
-        self.details.first().map(|d| d.code.as_str()).unwrap_or("error")
+        self.details
+            .first()
+            .map(|d| d.code.as_str())
+            .unwrap_or("error")
     }
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => {
-                AppError::conflict("error.conflict", format!("The request conflicts with existing data ({what})"))
+            StoreError::Conflict(what) => AppError::conflict(
+                "error.conflict",
+                format!("The request conflicts with existing data ({what})"),
+            ),
+            StoreError::NotFound => {
+                AppError::not_found("error.not.found", "The specified data could not be found")
             }
-            StoreError::NotFound => AppError::not_found("error.not.found", "The specified data could not be found"),
-            StoreError::InsufficientFunds => {
-                AppError::payment_required("error.balance.insufficient", "The available balance is not enough")
-            }
+            StoreError::InsufficientFunds => AppError::payment_required(
+                "error.balance.insufficient",
+                "The available balance is not enough",
+            ),
             other => AppError::internal(other),
         }
     }

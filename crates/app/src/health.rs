@@ -16,5 +16,7 @@ pub async fn ping_queue(app: &App, wait: Duration) -> Result<(), AppError> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Err(AppError::unavailable("No worker answered the queue ping within 5 seconds"))
+    Err(AppError::unavailable(
+        "No worker answered the queue ping within 5 seconds",
+    ))
 }

@@ -5,11 +5,20 @@ use payplane_core::{ids::new_id, secrets};
 use payplane_store::tokens::{self, ApiToken};
 use payplane_store::users::{self, User};
 
-pub async fn create_user(app: &App, email: &str, name: &str, admin: bool) -> Result<User, AppError> {
+pub async fn create_user(
+    app: &App,
+    email: &str,
+    name: &str,
+    admin: bool,
+) -> Result<User, AppError> {
     let email = email.trim().to_lowercase();
     let mut errors = vec![];
     if !is_email(&email) {
-        errors.push(detail("email", "error.email.invalid", "email must be a valid e-mail address"));
+        errors.push(detail(
+            "email",
+            "error.email.invalid",
+            "email must be a valid e-mail address",
+        ));
     }
     if name.trim().is_empty() {
         errors.push(detail("name", "error.name.required", "name is required"));
@@ -35,12 +44,14 @@ pub async fn create_user(app: &App, email: &str, name: &str, admin: bool) -> Res
         created_at: now,
         updated_at: now,
     };
-    users::insert(app.db.writer(), &user).await.map_err(|e| match e {
-        payplane_store::StoreError::Conflict(_) => {
-            AppError::conflict("error.email.taken", "A user with this email already exists")
-        }
-        e => e.into(),
-    })?;
+    users::insert(app.db.writer(), &user)
+        .await
+        .map_err(|e| match e {
+            payplane_store::StoreError::Conflict(_) => {
+                AppError::conflict("error.email.taken", "A user with this email already exists")
+            }
+            e => e.into(),
+        })?;
     Ok(user)
 }
 
@@ -59,7 +70,11 @@ pub struct NewToken {
 }
 
 /// Creates a token and returns it with its secret, which is never shown again.
-pub async fn create_token(app: &App, user_id: &str, req: NewToken) -> Result<(ApiToken, String), AppError> {
+pub async fn create_token(
+    app: &App,
+    user_id: &str,
+    req: NewToken,
+) -> Result<(ApiToken, String), AppError> {
     let mut bad = vec![];
     for (i, ip) in req.allow_ips.iter().enumerate() {
         if secrets::parse_ip_or_cidr(ip).is_none() {
@@ -72,7 +87,11 @@ pub async fn create_token(app: &App, user_id: &str, req: NewToken) -> Result<(Ap
         }
     }
     if req.label.len() > 100 {
-        bad.push(detail("label", "error.label.too.long", "label is at most 100 characters"));
+        bad.push(detail(
+            "label",
+            "error.label.too.long",
+            "label is at most 100 characters",
+        ));
     }
     if !bad.is_empty() {
         return Err(AppError::fields(bad));
@@ -122,5 +141,10 @@ fn is_email(s: &str) -> bool {
 }
 
 pub(crate) fn detail(field: &str, code: &str, message: &str) -> Detail {
-    Detail { field: Some(field.into()), code: code.into(), message: message.into(), arguments: vec![] }
+    Detail {
+        field: Some(field.into()),
+        code: code.into(),
+        message: message.into(),
+        arguments: vec![],
+    }
 }

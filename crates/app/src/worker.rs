@@ -18,7 +18,15 @@ pub async fn enqueue(
     payload: &serde_json::Value,
     run_at: i64,
 ) -> Result<String, AppError> {
-    Ok(jobs::enqueue(conn, kind, payload, run_at, app.config.worker.max_attempts, app.now()).await?)
+    Ok(jobs::enqueue(
+        conn,
+        kind,
+        payload,
+        run_at,
+        app.config.worker.max_attempts,
+        app.now(),
+    )
+    .await?)
 }
 
 pub fn wake(app: &App) {
@@ -31,8 +39,14 @@ async fn dispatch(_app: &App, job: &Job) -> Result<(), AppError> {
         // The `/pingQueue` probe: proves a worker is alive and claiming.
         "ping" => Ok(()),
         // Test hook: fails every time, to exercise retries and the dead-letter state.
-        "always_fail" => Err(AppError::bad_request("error.job.failed", "this job always fails")),
-        other => Err(AppError::bad_request("error.job.unknown", format!("no handler for job kind {other}"))),
+        "always_fail" => Err(AppError::bad_request(
+            "error.job.failed",
+            "this job always fails",
+        )),
+        other => Err(AppError::bad_request(
+            "error.job.unknown",
+            format!("no handler for job kind {other}"),
+        )),
     }
 }
 
@@ -47,7 +61,10 @@ pub fn backoff_micros(attempt: i64) -> i64 {
 
 fn rand_fraction() -> f64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     (nanos % 1000) as f64 / 1000.0
 }
 
@@ -55,7 +72,14 @@ fn rand_fraction() -> f64 {
 /// workers deterministically.
 pub async fn run_due(app: &App, worker_id: &str) -> Result<usize, AppError> {
     let cfg = &app.config.worker;
-    let claimed = jobs::claim(&app.db, worker_id, app.now(), cfg.lease_secs * 1_000_000, cfg.concurrency as i64).await?;
+    let claimed = jobs::claim(
+        &app.db,
+        worker_id,
+        app.now(),
+        cfg.lease_secs * 1_000_000,
+        cfg.concurrency as i64,
+    )
+    .await?;
     let n = claimed.len();
     let sem = Arc::new(Semaphore::new(cfg.concurrency));
     let mut tasks = Vec::with_capacity(n);
@@ -78,14 +102,32 @@ async fn run_one(app: &App, worker_id: &str, job: Job) {
     let outcome = AssertUnwindSafe(dispatch(app, &job)).catch_unwind().await;
     let now = app.now();
     let result = match outcome {
-        Ok(Ok(())) => jobs::complete(&app.db, &job.id, worker_id, now).await.map(|_| ()),
+        Ok(Ok(())) => jobs::complete(&app.db, &job.id, worker_id, now)
+            .await
+            .map(|_| ()),
         Ok(Err(e)) => {
             tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-            jobs::fail(&app.db, &job, worker_id, &e.to_string(), now + backoff_micros(job.attempts), now).await
+            jobs::fail(
+                &app.db,
+                &job,
+                worker_id,
+                &e.to_string(),
+                now + backoff_micros(job.attempts),
+                now,
+            )
+            .await
         }
         Err(_) => {
             tracing::error!(job = %job.id, kind = %job.kind, "job panicked");
-            jobs::fail(&app.db, &job, worker_id, "panicked", now + backoff_micros(job.attempts), now).await
+            jobs::fail(
+                &app.db,
+                &job,
+                worker_id,
+                "panicked",
+                now + backoff_micros(job.attempts),
+                now,
+            )
+            .await
         }
     };
     if let Err(e) = result {

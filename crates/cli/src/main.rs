@@ -8,7 +8,11 @@ use payplane_app::{App, Config};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "payplane", version, about = "Self-hosted payments platform: accounts & payouts and pull-payment billing")]
+#[command(
+    name = "payplane",
+    version,
+    about = "Self-hosted payments platform: accounts & payouts and pull-payment billing"
+)]
 struct Cli {
     /// TOML configuration file (values are overridden by PAYPLANE_* variables).
     #[arg(long, global = true, env = "PAYPLANE_CONFIG")]
@@ -132,7 +136,9 @@ async fn main() -> Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Config { command: ConfigCmd::Show } => {
+        Command::Config {
+            command: ConfigCmd::Show,
+        } => {
             print!("{}", config.show());
             Ok(())
         }
@@ -143,9 +149,15 @@ async fn main() -> Result<()> {
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
-        builder.json().flatten_event(true).with_current_span(true).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
     } else {
         builder.init();
     }
@@ -159,10 +171,16 @@ async fn serve(config: Config) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if role.runs_worker() {
         let worker_id = format!("{}-{}", hostname(), std::process::id());
-        tasks.spawn(payplane_app::worker::run(app.clone(), worker_id, shutdown.clone()));
+        tasks.spawn(payplane_app::worker::run(
+            app.clone(),
+            worker_id,
+            shutdown.clone(),
+        ));
     }
     if role.runs_api() {
-        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
         tracing::info!(address = %listener.local_addr()?, "payplane listening");
         let (app, s) = (app.clone(), shutdown.clone());
         tasks.spawn(async move {
@@ -183,13 +201,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -200,27 +219,50 @@ async fn wait_for_signal() {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "worker".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "worker".into())
 }
 
 async fn admin(config: Config, command: AdminCmd) -> Result<()> {
     let app = App::start_default_clock(config).await?;
     match command {
-        AdminCmd::User { command: UserCmd::Create { email, name, role } } => {
+        AdminCmd::User {
+            command: UserCmd::Create { email, name, role },
+        } => {
             let admin = match role.as_deref() {
                 None | Some("user") => false,
                 Some("admin") => true,
                 Some(other) => bail!("unknown role {other}: use admin or leave it out"),
             };
-            let u = payplane_app::users::create_user(&app, &email, &name, admin).await.map_err(describe)?;
-            println!("{}", serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles}));
+            let u = payplane_app::users::create_user(&app, &email, &name, admin)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles})
+            );
         }
-        AdminCmd::Token { command: TokenCmd::Create { user, mode, read_only, allow_ip, label } } => {
+        AdminCmd::Token {
+            command:
+                TokenCmd::Create {
+                    user,
+                    mode,
+                    read_only,
+                    allow_ip,
+                    label,
+                },
+        } => {
             let mode = Mode::parse(&mode).context("mode must be test or live")?;
             let (t, secret) = payplane_app::users::create_token(
                 &app,
                 &user,
-                NewToken { mode, read_only, allow_ips: allow_ip, label },
+                NewToken {
+                    mode,
+                    read_only,
+                    allow_ips: allow_ip,
+                    label,
+                },
             )
             .await
             .map_err(describe)?;
@@ -230,7 +272,9 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                                    "allowedIps": t.allow_ips, "token": secret})
             );
         }
-        AdminCmd::Ledger { command: LedgerCmd::Check } => {
+        AdminCmd::Ledger {
+            command: LedgerCmd::Check,
+        } => {
             let violations = payplane_app::ledger::verify(&app).await.map_err(describe)?;
             if violations.is_empty() {
                 println!("ledger check passed: every invariant holds");
@@ -246,6 +290,17 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
 }
 
 fn describe(e: payplane_app::AppError) -> anyhow::Error {
-    let details: Vec<String> = e.details.iter().map(|d| format!("{} ({})", d.message, d.code)).collect();
-    anyhow::anyhow!("{}", if details.is_empty() { e.message } else { details.join("; ") })
+    let details: Vec<String> = e
+        .details
+        .iter()
+        .map(|d| format!("{} ({})", d.message, d.code))
+        .collect();
+    anyhow::anyhow!(
+        "{}",
+        if details.is_empty() {
+            e.message
+        } else {
+            details.join("; ")
+        }
+    )
 }

@@ -11,7 +11,11 @@ pub struct Posting {
 
 impl Posting {
     pub fn new(account: impl Into<String>, currency: impl Into<String>, amount: i64) -> Self {
-        Self { account: account.into(), currency: currency.into(), amount }
+        Self {
+            account: account.into(),
+            currency: currency.into(),
+            amount,
+        }
     }
 }
 
@@ -38,21 +42,30 @@ pub fn check_balanced(postings: &[Posting]) -> Result<(), LedgerError> {
         *sums.entry(p.currency.as_str()).or_default() += p.amount as i128;
     }
     match sums.into_iter().find(|(_, s)| *s != 0) {
-        Some((currency, sum)) => Err(LedgerError::Unbalanced { currency: currency.to_string(), sum }),
+        Some((currency, sum)) => Err(LedgerError::Unbalanced {
+            currency: currency.to_string(),
+            sum,
+        }),
         None => Ok(()),
     }
 }
 
 /// A transfer of `amount` from one account to another: the basic balanced pair.
 pub fn transfer(from: &str, to: &str, currency: &str, amount: i64) -> Vec<Posting> {
-    vec![Posting::new(from, currency, -amount), Posting::new(to, currency, amount)]
+    vec![
+        Posting::new(from, currency, -amount),
+        Posting::new(to, currency, amount),
+    ]
 }
 
 /// Balances per account derived from postings.
-pub fn balances<'a>(postings: impl IntoIterator<Item = &'a Posting>) -> BTreeMap<(String, String), i128> {
+pub fn balances<'a>(
+    postings: impl IntoIterator<Item = &'a Posting>,
+) -> BTreeMap<(String, String), i128> {
     let mut out = BTreeMap::new();
     for p in postings {
-        *out.entry((p.account.clone(), p.currency.clone())).or_default() += p.amount as i128;
+        *out.entry((p.account.clone(), p.currency.clone()))
+            .or_default() += p.amount as i128;
     }
     out
 }
@@ -104,7 +117,10 @@ mod tests {
 
     #[test]
     fn too_few_and_zero_postings_are_refused() {
-        assert_eq!(check_balanced(&[Posting::new("a", "USD", 1)]), Err(LedgerError::TooFewPostings));
+        assert_eq!(
+            check_balanced(&[Posting::new("a", "USD", 1)]),
+            Err(LedgerError::TooFewPostings)
+        );
         assert_eq!(
             check_balanced(&[Posting::new("a", "USD", 0), Posting::new("b", "USD", 0)]),
             Err(LedgerError::ZeroPosting)

@@ -12,8 +12,13 @@ pub enum Currency {
     EUR,
 }
 
-pub const ACCOUNT_CURRENCIES: [Currency; 5] =
-    [Currency::IDR, Currency::USD, Currency::SGD, Currency::MYR, Currency::EUR];
+pub const ACCOUNT_CURRENCIES: [Currency; 5] = [
+    Currency::IDR,
+    Currency::USD,
+    Currency::SGD,
+    Currency::MYR,
+    Currency::EUR,
+];
 
 impl Currency {
     pub fn code(self) -> &'static str {
@@ -105,11 +110,17 @@ mod tests {
         assert_eq!(parse_minor("10", 2), Ok(1000));
         assert_eq!(parse_minor("0.10", 2), Ok(10));
         assert_eq!(parse_minor("1e2", 2), Ok(10000));
-        assert_eq!(parse_minor("10.131", 2), Err(MoneyError::TooManyDecimals(2)));
+        assert_eq!(
+            parse_minor("10.131", 2),
+            Err(MoneyError::TooManyDecimals(2))
+        );
         assert_eq!(parse_minor("0", 2), Err(MoneyError::NotPositive));
         assert_eq!(parse_minor("-1", 2), Err(MoneyError::NotPositive));
         assert_eq!(parse_minor("abc", 2), Err(MoneyError::NotANumber));
-        assert_eq!(parse_minor("99999999999999999999", 2), Err(MoneyError::TooLarge));
+        assert_eq!(
+            parse_minor("99999999999999999999", 2),
+            Err(MoneyError::TooLarge)
+        );
         assert_eq!(from_minor(94877542, 2).to_string(), "948775.42");
     }
 

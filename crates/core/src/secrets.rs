@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn allow_list_matches_cidr_and_single_ip() {
-        let list = vec![parse_ip_or_cidr("10.0.0.0/8").unwrap(), parse_ip_or_cidr("192.168.1.7").unwrap()];
+        let list = vec![
+            parse_ip_or_cidr("10.0.0.0/8").unwrap(),
+            parse_ip_or_cidr("192.168.1.7").unwrap(),
+        ];
         assert!(ip_allowed(&list, "10.2.3.4".parse().unwrap()));
         assert!(ip_allowed(&list, "192.168.1.7".parse().unwrap()));
         assert!(!ip_allowed(&list, "192.168.1.8".parse().unwrap()));

@@ -31,7 +31,13 @@ mod tests {
 
     #[test]
     fn formats_with_millis_and_z() {
-        assert_eq!(iso_millis(1_623_383_785_871_000), "2021-06-11T03:56:25.871Z");
-        assert_eq!(parse_rfc3339("2021-06-11T03:56:25.871Z"), Some(1_623_383_785_871_000));
+        assert_eq!(
+            iso_millis(1_623_383_785_871_000),
+            "2021-06-11T03:56:25.871Z"
+        );
+        assert_eq!(
+            parse_rfc3339("2021-06-11T03:56:25.871Z"),
+            Some(1_623_383_785_871_000)
+        );
     }
 }

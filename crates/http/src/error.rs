@@ -26,7 +26,11 @@ pub struct ErrorBody {
 
 impl From<&AppError> for ErrorBody {
     fn from(e: &AppError) -> Self {
-        ErrorBody { kind: e.kind, message: e.message.clone(), details: e.details.clone() }
+        ErrorBody {
+            kind: e.kind,
+            message: e.message.clone(),
+            details: e.details.clone(),
+        }
     }
 }
 
@@ -35,7 +39,8 @@ impl IntoResponse for ApiError {
         if self.0.kind == ErrorKind::Internal {
             tracing::error!(error = %self.0, cause = ?self.0.source, "internal error");
         }
-        let status = StatusCode::from_u16(self.0.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = status.into_response();
         res.extensions_mut().insert(ErrorBody::from(&self.0));
         res
@@ -52,7 +57,11 @@ pub enum Face {
 
 impl Face {
     pub fn of(path: &str) -> Face {
-        if path == "/api/v2" || path.starts_with("/api/v2/") { Face::PullPayments } else { Face::Accounts }
+        if path == "/api/v2" || path.starts_with("/api/v2/") {
+            Face::PullPayments
+        } else {
+            Face::Accounts
+        }
     }
 }
 
@@ -71,7 +80,9 @@ pub fn render(face: Face, path: &str, e: &ErrorBody, now_micros: i64) -> Respons
             })).collect::<Vec<_>>(),
         }),
         Face::Accounts => match e.kind {
-            ErrorKind::Unauthorized => json!({"error": "unauthorized", "error_description": e.message}),
+            ErrorKind::Unauthorized => {
+                json!({"error": "unauthorized", "error_description": e.message})
+            }
             ErrorKind::Internal | ErrorKind::Unavailable => json!({
                 "timestamp": spring_timestamp(now_micros),
                 "status": status.as_u16(),
@@ -91,7 +102,8 @@ pub fn render(face: Face, path: &str, e: &ErrorBody, now_micros: i64) -> Respons
     };
     let mut res = (status, axum::Json(body)).into_response();
     if e.kind == ErrorKind::Unauthorized && face == Face::Accounts {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     res
 }
@@ -112,7 +124,10 @@ fn spring_timestamp(micros: i64) -> String {
 /// Maps a status the framework produced on its own (no `ErrorBody`) to an error.
 pub fn from_status(status: StatusCode, method: &str, path: &str) -> Option<ErrorBody> {
     let e = match status {
-        StatusCode::NOT_FOUND => AppError::not_found("error.route.not.found", format!("No route for {method} {path}")),
+        StatusCode::NOT_FOUND => AppError::not_found(
+            "error.route.not.found",
+            format!("No route for {method} {path}"),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => AppError::new(
             ErrorKind::MethodNotAllowed,
             "error.method.not.allowed",
@@ -124,14 +139,20 @@ pub fn from_status(status: StatusCode, method: &str, path: &str) -> Option<Error
             "error.content.type",
             "Send the body as application/json or application/x-www-form-urlencoded",
         ),
-        StatusCode::INTERNAL_SERVER_ERROR => {
-            AppError::new(ErrorKind::Internal, "error.internal", "An internal error occurred")
-        }
+        StatusCode::INTERNAL_SERVER_ERROR => AppError::new(
+            ErrorKind::Internal,
+            "error.internal",
+            "An internal error occurred",
+        ),
         _ => return None,
     };
     Some(ErrorBody::from(&e))
 }
 
 pub fn body_too_large() -> AppError {
-    AppError::new(ErrorKind::PayloadTooLarge, "error.body.too.large", "The request body is larger than the 1 MiB limit")
+    AppError::new(
+        ErrorKind::PayloadTooLarge,
+        "error.body.too.large",
+        "The request body is larger than the 1 MiB limit",
+    )
 }

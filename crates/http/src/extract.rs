@@ -22,18 +22,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError(body_too_large()) } else {
-                ApiError(AppError::bad_request("error.body.unreadable", "The request body could not be read"))
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(body_too_large())
+            } else {
+                ApiError(AppError::bad_request(
+                    "error.body.unreadable",
+                    "The request body could not be read",
+                ))
             }
         })?;
-        let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &bytes[i..]).unwrap_or(&[]);
+        let trimmed = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|i| &bytes[i..])
+            .unwrap_or(&[]);
         if trimmed.is_empty() {
             return parse_json(b"{}");
         }
         if is_form && !matches!(trimmed[0], b'{' | b'[') {
             let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
             return serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
-                ApiError(AppError::field(&e.path().to_string(), "error.body.invalid", format!("{}: {}", e.path(), e.inner())))
+                ApiError(AppError::field(
+                    &e.path().to_string(),
+                    "error.body.invalid",
+                    format!("{}: {}", e.path(), e.inner()),
+                ))
             });
         }
         parse_json(&bytes)
@@ -46,9 +59,15 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ApiError(if inner.is_syntax() || inner.is_eof() {
-            AppError::bad_request("error.json.malformed", format!("The body is not valid JSON: {inner}"))
+            AppError::bad_request(
+                "error.json.malformed",
+                format!("The body is not valid JSON: {inner}"),
+            )
         } else if path == "." {
-            AppError::bad_request("error.json.invalid", format!("The body does not match the expected shape: {inner}"))
+            AppError::bad_request(
+                "error.json.invalid",
+                format!("The body does not match the expected shape: {inner}"),
+            )
         } else {
             AppError::field(&path, "error.json.invalid", format!("{path}: {inner}"))
                 .with_arguments(vec![path.clone()])
@@ -63,7 +82,9 @@ pub fn client_ip(app: &App, parts: &Parts) -> IpAddr {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    if !app.trusted_proxies.is_empty() && payplane_core::secrets::ip_allowed(&app.trusted_proxies, peer) {
+    if !app.trusted_proxies.is_empty()
+        && payplane_core::secrets::ip_allowed(&app.trusted_proxies, peer)
+    {
         let forwarded = parts
             .headers
             .get("x-forwarded-for")
@@ -94,12 +115,16 @@ impl FromRequestParts<App> for Auth {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::unauthorized("Full authentication is required to access this resource"))?;
+            .ok_or_else(|| {
+                AppError::unauthorized("Full authentication is required to access this resource")
+            })?;
         let ip = client_ip(app, parts);
         let principal = authenticate(app, raw, ip).await?;
         let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if mutating && principal.read_only {
-            return Err(AppError::forbidden("error.token.read.only", "This token is read-only").into());
+            return Err(
+                AppError::forbidden("error.token.read.only", "This token is read-only").into(),
+            );
         }
         Ok(Auth(principal))
     }
@@ -114,7 +139,11 @@ impl FromRequestParts<App> for Admin {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let Auth(p) = Auth::from_request_parts(parts, app).await?;
         if !p.admin {
-            return Err(AppError::forbidden("error.admin.required", "This operation is for operators only").into());
+            return Err(AppError::forbidden(
+                "error.admin.required",
+                "This operation is for operators only",
+            )
+            .into());
         }
         Ok(Admin(p))
     }
@@ -143,12 +172,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for QueryPa
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(QueryParams).map_err(|e| {
-            ApiError(AppError::field(&e.path().to_string(), "error.query.invalid", format!("{}: {}", e.path(), e.inner())))
-        })
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                ApiError(AppError::field(
+                    &e.path().to_string(),
+                    "error.query.invalid",
+                    format!("{}: {}", e.path(), e.inner()),
+                ))
+            })
     }
 }
 
 pub fn is_mutating(m: &Method) -> bool {
-    matches!(*m, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+    matches!(
+        *m,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
 }

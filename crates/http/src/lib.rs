@@ -9,6 +9,7 @@ pub mod pazemo;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use ops::SecuritySchemes;
 use payplane_app::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
-use ops::SecuritySchemes;
 use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
@@ -38,25 +38,52 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
 /// The whole application router.
 pub fn router(app: App) -> Router {
     let (routes, doc) = api();
+    with_layers(routes.merge(ops::docs(doc)), app)
+}
+
+/// Wraps routes in the server's layers (tests use it to add a route that misbehaves on purpose).
+pub fn with_layers(routes: Router<App>, app: App) -> Router {
     let metrics = Arc::new(metrics::Metrics::default());
     let max_body = app.config.max_body_bytes;
     routes
-        .merge(ops::docs(doc))
         .route_layer(axum::middleware::from_fn(middleware::mark_route))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::render_errors))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::idempotency))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::render_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::idempotency,
+        ))
         .layer(axum::Extension(metrics.clone()))
-        .layer(axum::middleware::from_fn_with_state(metrics, middleware::trace_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            middleware::trace_requests,
+        ))
         .with_state(app)
 }
 
 /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
-pub async fn serve(app: App, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
-    let router = router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    serve_router(router(app), listener, shutdown).await
+}
+
+pub async fn serve_router(
+    router: Router,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct RoutePattern(pub String);
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -25,7 +27,8 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+            *r.entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
             let h = l.entry(route.to_string()).or_default();
@@ -43,11 +46,17 @@ impl Metrics {
     /// The text exposition format; `jobs` is (status, count) from the database.
     pub fn render(&self, jobs: &[(String, i64)]) -> String {
         let mut out = String::new();
-        out.push_str("# HELP payplane_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP payplane_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE payplane_http_requests_total counter\n");
         if let Ok(r) = self.requests.lock() {
             for ((m, route, s), n) in r.iter() {
-                let _ = writeln!(out, "payplane_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}", esc(route));
+                let _ = writeln!(
+                    out,
+                    "payplane_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}",
+                    esc(route)
+                );
             }
         }
         out.push_str("# HELP payplane_http_request_duration_seconds Request latency by route.\n");
@@ -56,14 +65,32 @@ impl Metrics {
             for (route, h) in l.iter() {
                 let route = esc(route);
                 for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(out, "payplane_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}", h.counts[i]);
+                    let _ = writeln!(
+                        out,
+                        "payplane_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}",
+                        h.counts[i]
+                    );
                 }
-                let _ = writeln!(out, "payplane_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
-                let _ = writeln!(out, "payplane_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-                let _ = writeln!(out, "payplane_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "payplane_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    out,
+                    "payplane_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "payplane_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
             }
         }
-        out.push_str("# HELP payplane_jobs Jobs in the queue by status.\n# TYPE payplane_jobs gauge\n");
+        out.push_str(
+            "# HELP payplane_jobs Jobs in the queue by status.\n# TYPE payplane_jobs gauge\n",
+        );
         for (status, n) in jobs {
             let _ = writeln!(out, "payplane_jobs{{status=\"{}\"}} {n}", esc(status));
         }

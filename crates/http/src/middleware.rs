@@ -22,7 +22,11 @@ pub struct RequestId(pub String);
 
 /// Gives every request an id (the client's `X-Request-Id` if it is sane), a log span carrying
 /// it, a log line when it ends, and request metrics.
-pub async fn trace_requests(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
+pub async fn trace_requests(
+    State(metrics): State<Arc<Metrics>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get(&REQUEST_ID)
@@ -37,10 +41,18 @@ pub async fn trace_requests(State(metrics): State<Arc<Metrics>>, mut req: Reques
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    let route = res.extensions().get::<RoutePattern>().map(|r| r.0.clone()).unwrap_or_else(|| "unmatched".into());
+    let route = res
+        .extensions()
+        .get::<RoutePattern>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| "unmatched".into());
     metrics.observe(method.as_str(), &route, res.status().as_u16(), elapsed);
     span.in_scope(|| {
-        tracing::info!(status = res.status().as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished")
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request finished"
+        )
     });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID.clone(), v);
@@ -50,7 +62,10 @@ pub async fn trace_requests(State(metrics): State<Arc<Metrics>>, mut req: Reques
 
 /// Records the matched route pattern on the response, for metrics by route.
 pub async fn mark_route(req: Request, next: Next) -> Response {
-    let pattern = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let pattern = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let mut res = next.run(req).await;
     if let Some(p) = pattern {
         res.extensions_mut().insert(RoutePattern(p));
@@ -77,6 +92,9 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
         },
     };
     let mut rendered = render(Face::of(&path), &path, &body, app.now());
+    if let Some(route) = res.extensions().get::<RoutePattern>() {
+        rendered.extensions_mut().insert(route.clone());
+    }
     for (name, value) in res.headers() {
         if name == header::ALLOW || name == header::RETRY_AFTER {
             rendered.headers_mut().insert(name.clone(), value.clone());
@@ -110,13 +128,22 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
     if !crate::extract::is_mutating(req.method()) {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get(&IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string) else {
+    let Some(key) = req
+        .headers()
+        .get(&IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
         return next.run(req).await;
     };
     let path = req.uri().path().to_string();
     let fail = |e: AppError| render(Face::of(&path), &path, &ErrorBody::from(&e), app.now());
     if key.is_empty() || key.len() > 255 {
-        return fail(AppError::field("Idempotency-Key", "error.idempotency.key.invalid", "Idempotency-Key must be 1 to 255 characters"));
+        return fail(AppError::field(
+            "Idempotency-Key",
+            "error.idempotency.key.invalid",
+            "Idempotency-Key must be 1 to 255 characters",
+        ));
     }
     let credential = credential_of(&req);
     let (parts, body) = req.into_parts();
@@ -146,9 +173,13 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
         )),
         Ok(Begin::Replay(stored)) => replay(stored),
         Ok(Begin::Started) => {
-            let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let res = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             let (res_parts, res_body) = res.into_parts();
-            let body = axum::body::to_bytes(res_body, 16 * 1024 * 1024).await.unwrap_or_default();
+            let body = axum::body::to_bytes(res_body, 16 * 1024 * 1024)
+                .await
+                .unwrap_or_default();
             let outcome = if res_parts.status.is_server_error() {
                 idempotency::abandon(&app.db, &credential, &key).await
             } else {
@@ -158,7 +189,11 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
                     .filter(|(n, _)| *n == header::CONTENT_TYPE || *n == header::LOCATION)
                     .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string())))
                     .collect();
-                let stored = Stored { status: res_parts.status.as_u16(), headers, body: body.to_vec() };
+                let stored = Stored {
+                    status: res_parts.status.as_u16(),
+                    headers,
+                    body: body.to_vec(),
+                };
                 idempotency::finish(&app.db, &credential, &key, &stored).await
             };
             if let Err(e) = outcome {
@@ -177,7 +212,8 @@ fn replay(stored: Stored) -> Response {
             res.headers_mut().insert(n, v);
         }
     }
-    res.headers_mut().insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    res.headers_mut()
+        .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
     res
 }
 

@@ -16,9 +16,18 @@ pub struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let c = doc.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        c.add_security_scheme("pma-api-key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("pma-api-key"))));
-        c.add_security_scheme("x-access-token", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-access-token"))));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "pma-api-key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("pma-api-key"))),
+        );
+        c.add_security_scheme(
+            "x-access-token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-access-token"))),
+        );
     }
 }
 
@@ -28,9 +37,17 @@ pub fn routes() -> OpenApiRouter<App> {
 
 /// Prometheus metrics: requests by route and status, latency histogram, job queue depth.
 #[utoipa::path(get, path = "/metrics", tag = "Operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(app): State<App>, Extension(m): Extension<Arc<Metrics>>) -> impl IntoResponse {
-    let jobs = payplane_store::jobs::depth(&app.db).await.unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.render(&jobs))
+pub async fn metrics(
+    State(app): State<App>,
+    Extension(m): Extension<Arc<Metrics>>,
+) -> impl IntoResponse {
+    let jobs = payplane_store::jobs::depth(&app.db)
+        .await
+        .unwrap_or_default();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        m.render(&jobs),
+    )
 }
 
 /// `/openapi.json` and Swagger UI at `/docs`.

@@ -23,16 +23,24 @@ pub struct Db {
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let dialect = Dialect::from_url(url)
-            .ok_or_else(|| StoreError::Corrupt(format!("unsupported database URL scheme in {}", redact_url(url))))?;
+        let dialect = Dialect::from_url(url).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "unsupported database URL scheme in {}",
+                redact_url(url)
+            ))
+        })?;
         let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         match dialect {
             Dialect::Sqlite => {
                 if let Some(path) = sqlite_path(url) {
                     if let Some(parent) = std::path::Path::new(&path).parent() {
                         if !parent.as_os_str().is_empty() {
-                            std::fs::create_dir_all(parent)
-                                .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", parent.display())))?;
+                            std::fs::create_dir_all(parent).map_err(|e| {
+                                StoreError::Corrupt(format!(
+                                    "cannot create {}: {e}",
+                                    parent.display()
+                                ))
+                            })?;
                         }
                     }
                 }
@@ -51,7 +59,11 @@ impl Db {
                 };
                 let write = pool(1).connect_with(opts.clone()).await?;
                 let read = pool(max_connections.max(2)).connect_with(opts).await?;
-                Ok(Db { read, write, dialect })
+                Ok(Db {
+                    read,
+                    write,
+                    dialect,
+                })
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -59,7 +71,11 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(opts)
                     .await?;
-                Ok(Db { read: pool.clone(), write: pool, dialect })
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    dialect,
+                })
             }
         }
     }
@@ -89,7 +105,9 @@ impl Db {
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -114,8 +132,14 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(), Some("./data/x.db"));
+        assert_eq!(
+            sqlite_path("sqlite://./data/x.db?mode=rwc").as_deref(),
+            Some("./data/x.db")
+        );
     }
 }

@@ -40,7 +40,13 @@ pub async fn append(conn: &mut Conn, e: NewEvent<'_>, now: i64) -> Result<String
 }
 
 /// Events of one owner in one mode, newest first.
-pub async fn list(pool: &AnyPool, owner_id: &str, mode: &str, limit: i64, offset: i64) -> Result<Vec<Event>> {
+pub async fn list(
+    pool: &AnyPool,
+    owner_id: &str,
+    mode: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Event>> {
     let rows = sqlx::query(
         "SELECT seq, id, kind, owner_id, mode, subject_id, payload, created_at FROM events \
          WHERE owner_id = $1 AND mode = $2 ORDER BY seq DESC LIMIT $3 OFFSET $4",

@@ -21,13 +21,22 @@ pub enum Begin {
     InFlight,
 }
 
-pub async fn begin(db: &Db, credential: &str, key: &str, request_hash: &str, now: i64, ttl_micros: i64) -> Result<Begin> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2 AND created_at < $3")
-        .bind(credential)
-        .bind(key)
-        .bind(now - ttl_micros)
-        .execute(db.writer())
-        .await?;
+pub async fn begin(
+    db: &Db,
+    credential: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+    ttl_micros: i64,
+) -> Result<Begin> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE credential = $1 AND idem_key = $2 AND created_at < $3",
+    )
+    .bind(credential)
+    .bind(key)
+    .bind(now - ttl_micros)
+    .execute(db.writer())
+    .await?;
     // ON CONFLICT DO NOTHING turns the race between two requests with one key into a clean
     // "someone else has it" instead of a unique-violation error.
     let inserted = sqlx::query(
@@ -51,7 +60,9 @@ pub async fn begin(db: &Db, credential: &str, key: &str, request_hash: &str, now
     .bind(key)
     .fetch_optional(db.writer())
     .await?;
-    let Some(row) = row else { return Ok(Begin::InFlight) };
+    let Some(row) = row else {
+        return Ok(Begin::InFlight);
+    };
     let hash: String = row.try_get(0)?;
     if hash != request_hash {
         return Ok(Begin::Mismatch);
@@ -64,7 +75,9 @@ pub async fn begin(db: &Db, credential: &str, key: &str, request_hash: &str, now
             let body: Option<Vec<u8>> = row.try_get(3)?;
             Ok(Begin::Replay(Stored {
                 status: status as u16,
-                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                headers: headers
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .unwrap_or_default(),
                 body: body.unwrap_or_default(),
             }))
         }

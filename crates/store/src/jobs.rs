@@ -43,7 +43,13 @@ pub async fn enqueue(
 
 /// Claims up to `limit` due jobs for `worker`: queued ones whose time has come, and running ones
 /// whose lease expired (their worker died). PostgreSQL skips rows other workers are claiming.
-pub async fn claim(db: &Db, worker: &str, now: i64, lease_micros: i64, limit: i64) -> Result<Vec<Job>> {
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_micros: i64,
+    limit: i64,
+) -> Result<Vec<Job>> {
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, locked_by = $2, updated_at = $3 \
          WHERE id IN (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $3) \
@@ -87,8 +93,19 @@ pub async fn complete(db: &Db, id: &str, worker: &str, now: i64) -> Result<bool>
 }
 
 /// Records a failure: back to the queue at `retry_at`, or dead once attempts are used up.
-pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str, retry_at: i64, now: i64) -> Result<()> {
-    let status = if job.attempts >= job.max_attempts { DEAD } else { QUEUED };
+pub async fn fail(
+    db: &Db,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    retry_at: i64,
+    now: i64,
+) -> Result<()> {
+    let status = if job.attempts >= job.max_attempts {
+        DEAD
+    } else {
+        QUEUED
+    };
     sqlx::query(
         "UPDATE jobs SET status = $1, run_at = $2, last_error = $3, lease_until = NULL, locked_by = NULL, updated_at = $4 \
          WHERE id = $5 AND locked_by = $6 AND status = 'running'",
@@ -130,7 +147,11 @@ pub async fn state(db: &Db, id: &str) -> Result<Option<JobState>> {
         .fetch_optional(&db.read)
         .await?;
     row.map(|r| {
-        Ok(JobState { status: r.try_get(0)?, attempts: r.try_get(1)?, last_error: r.try_get(2)? })
+        Ok(JobState {
+            status: r.try_get(0)?,
+            attempts: r.try_get(1)?,
+            last_error: r.try_get(2)?,
+        })
     })
     .transpose()
 }
@@ -140,7 +161,9 @@ pub async fn depth(db: &Db) -> Result<Vec<(String, i64)>> {
     let rows = sqlx::query("SELECT status, COUNT(*) FROM jobs GROUP BY status")
         .fetch_all(&db.read)
         .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Deletes finished jobs older than `before` so the table stays small.

@@ -78,14 +78,18 @@ pub async fn post(
         .execute(&mut *conn)
         .await?;
         if updated.rows_affected() != 1 {
-            let exists = sqlx::query("SELECT 1 FROM ledger_accounts WHERE id = $1 AND currency = $2")
-                .bind(&p.account)
-                .bind(&p.currency)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let exists =
+                sqlx::query("SELECT 1 FROM ledger_accounts WHERE id = $1 AND currency = $2")
+                    .bind(&p.account)
+                    .bind(&p.currency)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             return Err(match exists {
                 Some(_) => StoreError::InsufficientFunds,
-                None => StoreError::Corrupt(format!("ledger account {} ({}) does not exist", p.account, p.currency)),
+                None => StoreError::Corrupt(format!(
+                    "ledger account {} ({}) does not exist",
+                    p.account, p.currency
+                )),
             });
         }
     }
@@ -146,7 +150,10 @@ pub async fn check(pool: &AnyPool, extra: &[InvariantQuery]) -> Result<Vec<Viola
     let mut out = Vec::new();
     for (name, sql) in CORE_INVARIANTS.iter().chain(extra) {
         for row in sqlx::query(sql).fetch_all(pool).await? {
-            out.push(Violation { check: name.to_string(), detail: row.try_get(0)? });
+            out.push(Violation {
+                check: name.to_string(),
+                detail: row.try_get(0)?,
+            });
         }
     }
     Ok(out)
@@ -163,7 +170,12 @@ pub struct Entry {
     pub created_at: i64,
 }
 
-pub async fn entries(pool: &AnyPool, accounts: &[&str], limit: i64, offset: i64) -> Result<Vec<Entry>> {
+pub async fn entries(
+    pool: &AnyPool,
+    accounts: &[&str],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Entry>> {
     let placeholders: Vec<String> = (0..accounts.len()).map(|i| format!("${}", i + 3)).collect();
     let sql = format!(
         "SELECT p.id, p.txn_id, t.kind, t.reference, p.amount, p.created_at FROM ledger_postings p \

@@ -13,8 +13,8 @@ pub mod tokens;
 pub mod users;
 
 pub use db::{Conn, Db, Tx};
-pub use sqlx;
 pub use dialect::Dialect;
 pub use error::StoreError;
+pub use sqlx;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -17,8 +17,7 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, user_id, token_hash, token_hint, label, mode, access, allow_ips, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, user_id, token_hash, token_hint, label, mode, access, allow_ips, created_at, last_used_at, revoked_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiToken> {
     let ips: String = r.try_get("allow_ips")?;
@@ -42,10 +41,13 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiToken> {
 /// pass the limit. Returns false when the limit refused it.
 pub async fn insert_within_limit(db: &crate::Db, t: &ApiToken, max_active: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
-    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{}", db.dialect.for_update()))
-        .bind(&t.user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    sqlx::query(&format!(
+        "SELECT id FROM users WHERE id = $1{}",
+        db.dialect.for_update()
+    ))
+    .bind(&t.user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let done = sqlx::query(&format!(
         "INSERT INTO api_tokens ({COLUMNS}) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,NULL \
          WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = $2 AND revoked_at IS NULL) < $10"
@@ -67,10 +69,12 @@ pub async fn insert_within_limit(db: &crate::Db, t: &ApiToken, max_active: i64) 
 }
 
 pub async fn by_hash(pool: &AnyPool, hash: &str) -> Result<Option<ApiToken>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"))
-        .bind(hash)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 

@@ -22,8 +22,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str =
-    "id, email, name, mobile, status, partner_id, roles, configs, totp_secret, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, mobile, status, partner_id, roles, configs, totp_secret, created_at, updated_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<User> {
     let roles: String = r.try_get("roles")?;
@@ -44,20 +43,22 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<User> {
 }
 
 pub async fn insert(pool: &AnyPool, u: &User) -> Result<()> {
-    sqlx::query(&format!("INSERT INTO users ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"))
-        .bind(&u.id)
-        .bind(&u.email)
-        .bind(&u.name)
-        .bind(&u.mobile)
-        .bind(&u.status)
-        .bind(&u.partner_id)
-        .bind(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into()))
-        .bind(u.configs.to_string())
-        .bind(&u.totp_secret)
-        .bind(u.created_at)
-        .bind(u.updated_at)
-        .execute(pool)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO users ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+    ))
+    .bind(&u.id)
+    .bind(&u.email)
+    .bind(&u.name)
+    .bind(&u.mobile)
+    .bind(&u.status)
+    .bind(&u.partner_id)
+    .bind(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into()))
+    .bind(u.configs.to_string())
+    .bind(&u.totp_secret)
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

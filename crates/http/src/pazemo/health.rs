@@ -20,7 +20,10 @@ pub struct CheckResponse {
 const HIDDEN: [&str; 4] = ["authorization", "cookie", "pma-api-key", "x-access-token"];
 
 fn check_body(app: &App, uri: &Uri, headers: &HeaderMap, greeting: &str) -> CheckResponse {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     CheckResponse {
         greeting: greeting.into(),
         date: payplane_core::timefmt::iso_millis(app.now()),
@@ -38,7 +41,9 @@ fn canonical(name: &str) -> String {
     name.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -58,7 +63,16 @@ pub async fn check(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Json
 
 /// Enqueues a job and answers once a worker has run it (503 if none does within 5 s).
 #[utoipa::path(get, path = "/pingQueue", tag = "Pings", responses((status = 200, body = CheckResponse), (status = 503, description = "No worker answered")))]
-pub async fn ping_queue(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Result<Json<CheckResponse>, ApiError> {
+pub async fn ping_queue(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<CheckResponse>, ApiError> {
     payplane_app::health::ping_queue(&app, Duration::from_secs(5)).await?;
-    Ok(Json(check_body(&app, &uri, &headers, "Hello from the payplane job queue")))
+    Ok(Json(check_body(
+        &app,
+        &uri,
+        &headers,
+        "Hello from the payplane job queue",
+    )))
 }

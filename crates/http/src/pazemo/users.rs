@@ -38,7 +38,11 @@ pub struct UserInfo {
 #[utoipa::path(get, path = "/users/me", tag = "Users", security(("bearer" = [])), responses((status = 200, body = Me), (status = 401, description = "Bad token")))]
 pub async fn me(State(app): State<App>, Auth(p): Auth) -> Result<Json<Me>, ApiError> {
     let u = users::get_user(&app, &p.user_id).await?;
-    Ok(Json(Me { id: u.id, email: u.email, name: u.name }))
+    Ok(Json(Me {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+    }))
 }
 
 /// Get user info by id: your own, or anyone's for an operator.
@@ -50,9 +54,15 @@ pub async fn get_user(
     Auth(p): Auth,
     PathParams(user_id): PathParams<String>,
 ) -> Result<Json<UserInfo>, ApiError> {
-    let id = if user_id == "me" { p.user_id.clone() } else { user_id };
+    let id = if user_id == "me" {
+        p.user_id.clone()
+    } else {
+        user_id
+    };
     if id != p.user_id && !p.admin {
-        return Err(AppError::forbidden("error.user.forbidden", "You can only read your own user").into());
+        return Err(
+            AppError::forbidden("error.user.forbidden", "You can only read your own user").into(),
+        );
     }
     let u = users::get_user(&app, &id).await?;
     Ok(Json(UserInfo {
@@ -117,7 +127,10 @@ pub struct CreateToken {
 
 /// List your active API tokens (never their secrets).
 #[utoipa::path(get, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), responses((status = 200, body = [TokenView])))]
-pub async fn list_tokens(State(app): State<App>, Auth(p): Auth) -> Result<Json<Vec<TokenView>>, ApiError> {
+pub async fn list_tokens(
+    State(app): State<App>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
     let list = users::list_tokens(&app, &p.user_id).await?;
     Ok(Json(list.into_iter().map(|t| view(t, None)).collect()))
 }
@@ -132,19 +145,40 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
     let mode = match req.mode.as_deref() {
         None => p.mode,
-        Some(m) => Mode::parse(m)
-            .ok_or_else(|| AppError::field("mode", "error.mode.invalid", "mode must be live or test"))?,
+        Some(m) => Mode::parse(m).ok_or_else(|| {
+            AppError::field("mode", "error.mode.invalid", "mode must be live or test")
+        })?,
     };
     if mode == Mode::Live && p.mode == Mode::Test {
-        return Err(AppError::forbidden("error.mode.escalation", "A test-mode token cannot create live-mode tokens").into());
+        return Err(AppError::forbidden(
+            "error.mode.escalation",
+            "A test-mode token cannot create live-mode tokens",
+        )
+        .into());
     }
     let read_only = match req.access.as_deref() {
         None | Some("full") => false,
         Some("read_only") => true,
-        Some(_) => return Err(AppError::field("access", "error.access.invalid", "access must be full or read_only").into()),
+        Some(_) => {
+            return Err(AppError::field(
+                "access",
+                "error.access.invalid",
+                "access must be full or read_only",
+            )
+            .into());
+        }
     };
-    let (token, secret) =
-        users::create_token(&app, &p.user_id, NewToken { mode, read_only, allow_ips: req.allowed_ips, label: req.label }).await?;
+    let (token, secret) = users::create_token(
+        &app,
+        &p.user_id,
+        NewToken {
+            mode,
+            read_only,
+            allow_ips: req.allowed_ips,
+            label: req.label,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(view(token, Some(secret)))))
 }
 

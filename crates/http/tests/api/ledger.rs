@@ -1,0 +1,118 @@
+use crate::dual;
+use crate::support::*;
+use payplane_app::App;
+use payplane_core::ledger::{Posting, transfer};
+use payplane_store::{StoreError, ledger};
+
+async fn open(app: &App, id: &str, kind: &str) {
+    let mut tx = app.db.begin().await.unwrap();
+    ledger::ensure_account(&mut tx, id, "USD", "test", kind, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn post(app: &App, postings: &[Posting]) -> Result<i64, StoreError> {
+    let mut tx = app.db.begin().await.unwrap();
+    let r = ledger::post(&mut tx, "test", "test", "ref", postings, app.now()).await;
+    if r.is_ok() {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+    r
+}
+
+dual!(
+    balanced_postings_move_money_and_the_books_check,
+    async |b| {
+        let t = TestApp::start(b).await;
+        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+        open(&t.app, "alice", ledger::KIND_USER).await;
+        let txn = post(&t.app, &transfer("funding", "alice", "USD", 10_000))
+            .await
+            .unwrap();
+        assert!(txn > 0);
+        assert_eq!(
+            ledger::balance(&t.app.db.read, "alice").await.unwrap(),
+            10_000
+        );
+        assert_eq!(
+            ledger::balance(&t.app.db.read, "funding").await.unwrap(),
+            -10_000
+        );
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    unbalanced_or_overdrawing_postings_write_nothing,
+    async |b| {
+        let t = TestApp::start(b).await;
+        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+        open(&t.app, "alice", ledger::KIND_USER).await;
+        open(&t.app, "bob", ledger::KIND_USER).await;
+        post(&t.app, &transfer("funding", "alice", "USD", 500))
+            .await
+            .unwrap();
+        let unbalanced = vec![
+            Posting::new("funding", "USD", -5),
+            Posting::new("alice", "USD", 6),
+        ];
+        assert!(matches!(
+            post(&t.app, &unbalanced).await,
+            Err(StoreError::Ledger(_))
+        ));
+        assert!(matches!(
+            post(&t.app, &transfer("alice", "bob", "USD", 501)).await,
+            Err(StoreError::InsufficientFunds)
+        ));
+        assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 500);
+        assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 0);
+        let txns: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+        assert_eq!(txns, 1, "refused transactions left no rows");
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(concurrent_debits_never_overdraw, async |b| {
+    let t = TestApp::start(b).await;
+    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+    open(&t.app, "alice", ledger::KIND_USER).await;
+    open(&t.app, "sink", ledger::KIND_USER).await;
+    post(&t.app, &transfer("funding", "alice", "USD", 1_000))
+        .await
+        .unwrap();
+    let futs = (0..40).map(|_| {
+        let app = t.app.clone();
+        async move { post(&app, &transfer("alice", "sink", "USD", 100)).await }
+    });
+    let results = futures::future::join_all(futs).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 10);
+    assert!(
+        results
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(StoreError::InsufficientFunds)))
+    );
+    assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 0);
+    t.assert_ledger_sound().await;
+});
+
+dual!(the_check_reports_a_tampered_balance, async |b| {
+    let t = TestApp::start(b).await;
+    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+    open(&t.app, "alice", ledger::KIND_USER).await;
+    post(&t.app, &transfer("funding", "alice", "USD", 700))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE ledger_accounts SET balance = 900 WHERE id = 'alice'")
+        .execute(t.app.db.writer())
+        .await
+        .unwrap();
+    let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].detail.contains("alice"));
+});

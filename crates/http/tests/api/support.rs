@@ -1,0 +1,299 @@
+//! The integration harness: the real server on an ephemeral port, against a fresh SQLite file or
+//! a fresh PostgreSQL schema, with a test clock and a way to run due jobs deterministically.
+use payplane_app::auth::Mode;
+use payplane_app::users::NewToken;
+use payplane_app::{App, Config};
+use payplane_core::TestClock;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: TestClock,
+    pub backend: Backend,
+    pub database_url: String,
+    shutdown: CancellationToken,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+pub fn pg_base_url() -> String {
+    std::env::var("PAYPLANE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, empty database URL for the backend (SQLite file in a temp dir; PostgreSQL schema).
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/payplane.db?mode=rwc", dir.path().display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            let base = pg_base_url();
+            let schema = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::SeqCst),
+                uuid_suffix()
+            );
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {base} is needed for the postgres tests: {e}")
+                });
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&mut conn)
+                .await
+                .expect("create schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            (
+                format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                None,
+            )
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    payplane_core::ids::new_id().replace('-', "")[20..].to_string()
+}
+
+pub struct Builder {
+    backend: Backend,
+    worker: bool,
+    tweak: Vec<Box<dyn FnOnce(&mut Config)>>,
+}
+
+impl Builder {
+    /// Also run a background worker loop (otherwise tests call `run_jobs`).
+    pub fn worker(mut self) -> Self {
+        self.worker = true;
+        self
+    }
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.tweak.push(Box::new(f));
+        self
+    }
+    pub async fn start(self) -> TestApp {
+        let (url, dir) = fresh_database(self.backend).await;
+        let mut config = Config::default();
+        config.database_url = payplane_app::config::Secret(url.clone());
+        config.max_connections = 8;
+        config.worker.poll_ms = 20;
+        for f in self.tweak {
+            f(&mut config);
+        }
+        let clock = TestClock::new();
+        let app = App::start(config, Arc::new(clock.clone()))
+            .await
+            .expect("app starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(payplane_http::serve(
+            app.clone(),
+            listener,
+            shutdown.clone(),
+        ));
+        if self.worker {
+            tokio::spawn(payplane_app::worker::run(
+                app.clone(),
+                "test-worker".into(),
+                shutdown.clone(),
+            ));
+        }
+        TestApp {
+            app,
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            backend: self.backend,
+            database_url: url,
+            shutdown,
+            _dir: dir,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder(backend: Backend) -> Builder {
+        Builder {
+            backend,
+            worker: false,
+            tweak: vec![],
+        }
+    }
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::builder(backend).start().await
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+    }
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.req(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.req(Method::POST, path)
+    }
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.req(Method::DELETE, path)
+    }
+
+    /// Runs every due job once (repeatedly, until none is due).
+    pub async fn run_jobs(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = payplane_app::worker::run_due(&self.app, "test-driver")
+                .await
+                .expect("run jobs");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// A new user with a full-access token in `mode`.
+    pub async fn user(&self, mode: Mode) -> TestUser {
+        self.user_with(mode, false, vec![]).await
+    }
+
+    pub async fn user_with(&self, mode: Mode, read_only: bool, allow_ips: Vec<String>) -> TestUser {
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let u = payplane_app::users::create_user(
+            &self.app,
+            &format!("user{n}@example.com"),
+            &format!("User {n}"),
+            false,
+        )
+        .await
+        .expect("user");
+        let (_, token) = payplane_app::users::create_token(
+            &self.app,
+            &u.id,
+            NewToken {
+                mode,
+                read_only,
+                allow_ips,
+                label: "test".into(),
+            },
+        )
+        .await
+        .expect("token");
+        TestUser { id: u.id, token }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let u = payplane_app::users::create_user(
+            &self.app,
+            &format!("admin{n}@example.com"),
+            "Operator",
+            true,
+        )
+        .await
+        .expect("admin");
+        let (_, token) = payplane_app::users::create_token(
+            &self.app,
+            &u.id,
+            NewToken {
+                mode: Mode::Live,
+                read_only: false,
+                allow_ips: vec![],
+                label: "ops".into(),
+            },
+        )
+        .await
+        .expect("token");
+        TestUser { id: u.id, token }
+    }
+
+    /// Every ledger invariant holds.
+    pub async fn assert_ledger_sound(&self) {
+        let v = payplane_app::ledger::verify(&self.app)
+            .await
+            .expect("ledger check runs");
+        assert!(v.is_empty(), "ledger violations: {v:?}");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub struct TestUser {
+    pub id: String,
+    pub token: String,
+}
+
+impl TestUser {
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json(res: Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Asserts the accounts API's validation shape with the given code, and returns the error.
+pub fn assert_validation(body: &Value, code: &str) -> Value {
+    let errors = body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a validation error body: {body}"));
+    let e = errors
+        .iter()
+        .find(|e| e["code"] == code)
+        .unwrap_or_else(|| panic!("no error {code} in {body}"));
+    assert!(
+        e["message"].is_string() && e["arguments"].is_array(),
+        "{body}"
+    );
+    e.clone()
+}
+
+/// Runs a test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! dual {
+    ($name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let f = $f;
+                f($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let f = $f;
+                f($crate::support::Backend::Postgres).await
+            }
+        }
+    };
+}
