@@ -38,6 +38,8 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCmd,
     },
+    /// Print the OpenAPI 3.1 document of every route.
+    Openapi,
     /// Operator commands.
     Admin {
         #[command(subcommand)]
@@ -140,6 +142,10 @@ async fn main() -> Result<()> {
             command: ConfigCmd::Show,
         } => {
             print!("{}", config.show());
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", payplane_http::api().1.to_pretty_json()?);
             Ok(())
         }
         Command::Admin { command } => admin(config, command).await,

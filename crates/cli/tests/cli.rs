@@ -1,0 +1,242 @@
+//! The `payplane` binary as an operator uses it.
+use serde_json::Value;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_payplane");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn url(&self) -> String {
+        format!("sqlite://{}/p.db?mode=rwc", self.dir.path().display())
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("PAYPLANE_DATABASE_URL", self.url())
+            .env_remove("PAYPLANE_CONFIG");
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn_server(env: &Env, port: u16, role: &str, extra: &[&str]) -> Child {
+    let mut args = vec!["serve", "--role", role];
+    args.extend_from_slice(extra);
+    env.cmd(&args)
+        .env("PAYPLANE_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/ping")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("server did not start");
+}
+
+#[test]
+fn user_and_token_commands_print_json_and_the_ledger_check_passes() {
+    let env = Env::new();
+    let user = env.json(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "Ops@Example.com",
+        "--name",
+        "Ops",
+        "--role",
+        "admin",
+    ]);
+    assert_eq!(user["email"], "ops@example.com");
+    assert!(user["id"].is_string() && user["name"] == "Ops");
+    let token = env.json(&[
+        "admin",
+        "token",
+        "create",
+        "--user",
+        user["id"].as_str().unwrap(),
+        "--mode",
+        "live",
+        "--read-only",
+        "--allow-ip",
+        "10.0.0.0/8",
+    ]);
+    assert!(token["token"].as_str().unwrap().starts_with("pp_live_"));
+    assert_eq!(token["access"], "read_only");
+    let out = env.run(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Again",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error.email.taken"));
+    let out = env.run(&["admin", "ledger", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_show_masks_secrets() {
+    let env = Env::new();
+    let out = env
+        .cmd(&["config", "show"])
+        .env(
+            "PAYPLANE_DATABASE_URL",
+            "postgres://payplane:hunter2@db.internal/payplane",
+        )
+        .env("PAYPLANE_MASTER_KEY", "top-secret-key")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("postgres://payplane:***@db.internal/payplane"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("top-secret-key"),
+        "{text}"
+    );
+    assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
+}
+
+#[tokio::test]
+async fn ledger_check_exits_non_zero_on_a_violation() {
+    let env = Env::new();
+    assert!(env.run(&["migrate"]).status.success());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&env.url()).await.unwrap();
+    sqlx::query("INSERT INTO ledger_accounts (id, currency, mode, kind, balance, created_at) VALUES ('x', 'USD', 'test', 'user', 5, 0)")
+        .execute(&pool).await.unwrap();
+    pool.close().await;
+    let out = env.run(&["admin", "ledger", "check"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("account x caches 5"));
+}
+
+#[tokio::test]
+async fn serve_answers_a_cli_token_and_shuts_down_gracefully() {
+    let env = Env::new();
+    let user = env.json(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+    ]);
+    let token = env.json(&[
+        "admin",
+        "token",
+        "create",
+        "--user",
+        user["id"].as_str().unwrap(),
+        "--mode",
+        "test",
+    ]);
+    let port = free_port();
+    let mut child = spawn_server(&env, port, "api", &["--json-logs"]);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let me: Value = reqwest::Client::new()
+        .get(format!("{base}/users/me"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], user["id"]);
+    // An in-flight request (no worker runs in the api role, so /pingQueue waits its full 5 s)
+    // must still be answered after SIGTERM.
+    let inflight = tokio::spawn(reqwest::get(format!("{base}/pingQueue")));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let res = inflight.await.unwrap().expect("in-flight request answered");
+    assert_eq!(res.status(), 503);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let mut logs = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("request finished"))
+        .expect("a request log line");
+    let parsed: Value = serde_json::from_str(line).expect("JSON log line");
+    assert!(
+        parsed["request_id"].is_string() || parsed["span"]["request_id"].is_string(),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_process_answers_the_queue_ping_of_an_api_process() {
+    let env = Env::new();
+    assert!(env.run(&["migrate"]).status.success());
+    let port = free_port();
+    let mut api = spawn_server(&env, port, "api", &[]);
+    let mut worker = env
+        .cmd(&["serve", "--role", "worker"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let res = reqwest::get(format!("{base}/pingQueue")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    for c in [&mut api, &mut worker] {
+        Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(c.wait().unwrap().success());
+    }
+}
