@@ -282,9 +282,11 @@ mod tests {
 
     #[test]
     fn show_masks_secrets() {
-        let mut c = Config::default();
-        c.database_url = Secret("postgres://u:hunter2@db/x".into());
-        c.master_key = Secret("supersecret".into());
+        let c = Config {
+            database_url: Secret("postgres://u:hunter2@db/x".into()),
+            master_key: Secret("supersecret".into()),
+            ..Default::default()
+        };
         let shown = c.show();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("supersecret"), "{shown}");
