@@ -57,6 +57,38 @@ pub struct Config {
     pub idempotency_ttl_hours: i64,
     /// Master key that encrypts secrets at rest (wallet seed, retrievable API keys).
     pub master_key: Secret,
+    pub webhooks: WebhookConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Delay before each attempt, seconds: the first is immediate; after the last, a delivery is dead.
+    pub schedule_secs: Vec<i64>,
+    /// Random extra delay, as a fraction of each retry delay.
+    pub jitter: f64,
+    pub timeout_secs: u64,
+    /// Deliver to loopback, private and link-local addresses (tests, local development).
+    pub allow_private: bool,
+    pub poll_ms: u64,
+    /// Deliveries claimed per batch, and sent at once.
+    pub batch: i64,
+    /// Bytes of a receiver's response kept in the attempt log.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            schedule_secs: vec![0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+            jitter: 0.1,
+            timeout_secs: 10,
+            allow_private: false,
+            poll_ms: 25,
+            batch: 256,
+            max_response_bytes: 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +127,7 @@ impl Default for Config {
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
             master_key: Secret::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -203,6 +236,9 @@ impl Config {
         if let Some(v) = get("PAYPLANE_WORKER_MAX_ATTEMPTS") {
             self.worker.max_attempts = parse("PAYPLANE_WORKER_MAX_ATTEMPTS", v)?;
         }
+        if let Some(v) = get("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE") {
+            self.webhooks.allow_private = parse("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", v)?;
+        }
         if let Some(v) = get("PAYPLANE_MASTER_KEY") {
             self.master_key = Secret(v);
         }
@@ -224,6 +260,13 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "worker settings must be positive".into(),
+            ));
+        }
+        if self.webhooks.schedule_secs.is_empty()
+            || self.webhooks.schedule_secs.iter().any(|s| *s < 0)
+        {
+            return Err(ConfigError::Invalid(
+                "webhooks.schedule_secs needs at least one non-negative delay".into(),
             ));
         }
         for p in &self.trusted_proxies {

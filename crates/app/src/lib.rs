@@ -7,6 +7,7 @@ pub mod health;
 pub mod ledger;
 pub mod state;
 pub mod users;
+pub mod webhooks;
 pub mod worker;
 
 pub use config::Config;

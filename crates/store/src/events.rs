@@ -22,10 +22,20 @@ pub struct NewEvent<'a> {
     pub payload: &'a serde_json::Value,
 }
 
+/// Appends an event and, in the same transaction, a webhook delivery for every endpoint its owner
+/// has in that mode — so an event can never be committed without its deliveries.
 pub async fn append(conn: &mut Conn, e: NewEvent<'_>, now: i64) -> Result<String> {
     let id = payplane_core::ids::new_id();
+    // Per-object sequence number, so receivers can order deliveries that arrive out of order.
+    let sequence: i64 =
+        sqlx::query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE subject_id = $1")
+            .bind(e.subject_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
     sqlx::query(
-        "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
     )
     .bind(&id)
     .bind(e.kind)
@@ -34,7 +44,25 @@ pub async fn append(conn: &mut Conn, e: NewEvent<'_>, now: i64) -> Result<String
     .bind(e.subject_id)
     .bind(e.payload.to_string())
     .bind(now)
-    .execute(conn)
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    let body = serde_json::json!({
+        "id": id,
+        "type": e.kind,
+        "createdTime": payplane_core::timefmt::iso_millis(now),
+        "sequence": sequence,
+        "data": e.payload,
+    });
+    crate::webhooks::fan_out(
+        conn,
+        &id,
+        e.kind,
+        e.owner_id,
+        e.mode,
+        &body.to_string(),
+        now,
+    )
     .await?;
     Ok(id)
 }

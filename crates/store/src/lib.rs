@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod schema;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Conn, Db, Tx};
 pub use dialect::Dialect;

@@ -8,3 +8,4 @@ mod jobs;
 mod ledger;
 mod schema;
 mod users;
+mod webhooks;

@@ -176,6 +176,21 @@ impl TestApp {
         }
     }
 
+    /// Sends every due webhook delivery once (repeatedly, until none is due).
+    pub async fn run_deliveries(&self) -> usize {
+        let client = payplane_app::webhooks::deliver::client(&self.app);
+        let mut total = 0;
+        loop {
+            let n = payplane_app::webhooks::deliver::run_due(&self.app, &client, "test-driver")
+                .await
+                .expect("deliver");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
     /// A new user with a full-access token in `mode`.
     pub async fn user(&self, mode: Mode) -> TestUser {
         self.user_with(mode, false, vec![]).await
@@ -300,4 +315,70 @@ macro_rules! dual {
             }
         }
     };
+}
+
+/// A local webhook receiver: records every request and answers with scripted statuses (then 200).
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<std::sync::Mutex<Vec<Received>>>,
+    script: Arc<std::sync::Mutex<std::collections::VecDeque<(u16, Vec<(String, String)>)>>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<(
+            u16,
+            Vec<(String, String)>,
+        )>::new()));
+        let (g, s) = (got.clone(), script.clone());
+        let handler = move |headers: axum::http::HeaderMap, body: String| {
+            let (g, s) = (g.clone(), s.clone());
+            async move {
+                let headers = headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
+                g.lock().unwrap().push(Received { headers, body });
+                let (status, extra) = s.lock().unwrap().pop_front().unwrap_or((200, vec![]));
+                let mut res = axum::response::IntoResponse::into_response(
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                );
+                for (k, v) in extra {
+                    res.headers_mut().insert(
+                        axum::http::HeaderName::try_from(k).unwrap(),
+                        v.parse().unwrap(),
+                    );
+                }
+                res
+            }
+        };
+        let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Receiver { url, got, script }
+    }
+
+    /// The next answers, in order (status, extra headers).
+    pub fn answer(&self, status: u16, headers: &[(&str, &str)]) {
+        self.script.lock().unwrap().push_back((
+            status,
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ));
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
 }

@@ -1,0 +1,84 @@
+//! Account webhook endpoints (seed 000 side): a user's URLs that receive their events.
+use super::{guard, sign};
+use crate::auth::Principal;
+use crate::{App, AppError};
+use payplane_store::webhooks::{self, Endpoint};
+
+const MAX_ENDPOINTS: usize = 16;
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_OVERLAP_MICROS: i64 = 24 * 3_600_000_000;
+
+pub async fn create(app: &App, p: &Principal, url: &str) -> Result<Endpoint, AppError> {
+    guard::check_url(url).map_err(|m| AppError::field("url", "error.url.invalid", m))?;
+    if webhooks::list_endpoints(&app.db.read, &p.user_id, p.mode.as_str())
+        .await?
+        .len()
+        >= MAX_ENDPOINTS
+    {
+        return Err(AppError::bad_request(
+            "error.webhook.limit",
+            format!("At most {MAX_ENDPOINTS} webhook endpoints"),
+        ));
+    }
+    let e = Endpoint {
+        id: payplane_core::ids::new_id(),
+        owner_id: p.user_id.clone(),
+        mode: p.mode.as_str().into(),
+        url: url.into(),
+        secret: sign::new_secret(),
+        previous_secret: None,
+        previous_secret_until: None,
+        headers: vec![],
+        created_at: app.now(),
+    };
+    webhooks::insert_endpoint(app.db.writer(), &e).await?;
+    Ok(e)
+}
+
+pub async fn list(app: &App, p: &Principal) -> Result<Vec<Endpoint>, AppError> {
+    Ok(webhooks::list_endpoints(&app.db.read, &p.user_id, p.mode.as_str()).await?)
+}
+
+pub async fn delete(app: &App, p: &Principal, id: &str) -> Result<(), AppError> {
+    if !webhooks::delete_endpoint(&app.db, &p.user_id, p.mode.as_str(), id, app.now()).await? {
+        return Err(not_found());
+    }
+    Ok(())
+}
+
+/// A new secret; the old one stays valid for 24 hours (deliveries carry both signatures).
+pub async fn rotate(app: &App, p: &Principal, id: &str) -> Result<Endpoint, AppError> {
+    let secret = sign::new_secret();
+    let until = app.now() + ROTATION_OVERLAP_MICROS;
+    webhooks::get_endpoint(&app.db.read, &p.user_id, p.mode.as_str(), id)
+        .await?
+        .ok_or_else(not_found)?;
+    webhooks::rotate_secret(app.db.writer(), id, &p.user_id, &secret, until).await?;
+    webhooks::get_endpoint(&app.db.read, &p.user_id, p.mode.as_str(), id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// Sends a `webhook.test` event to all of the caller's endpoints (through the outbox, like any event).
+pub async fn send_test(app: &App, p: &Principal) -> Result<String, AppError> {
+    let mut tx = app.db.begin().await?;
+    let payload = serde_json::json!({"message": "This is a test event from payplane"});
+    let id = payplane_store::events::append(
+        &mut tx,
+        payplane_store::events::NewEvent {
+            kind: "webhook.test",
+            owner_id: &p.user_id,
+            mode: p.mode.as_str(),
+            subject_id: &p.user_id,
+            payload: &payload,
+        },
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("error.webhook.not.found", "Webhook endpoint not found")
+}

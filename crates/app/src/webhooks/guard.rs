@@ -1,0 +1,106 @@
+//! The SSRF guard: webhook URLs are http(s), and deliveries never reach loopback, private,
+//! link-local or metadata addresses unless configuration allows it. The check runs on the
+//! addresses DNS returns at delivery time, inside the HTTP client's resolver, so a name that
+//! later resolves to an internal address is still refused.
+use std::net::{IpAddr, SocketAddr};
+
+pub fn check_url(url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("the URL must be http or https".into());
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("the URL needs a host".into());
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("credentials in the URL are not allowed; use headers".into());
+    }
+    Ok(u)
+}
+
+/// Whether an address is internal: loopback, private, link-local (incl. cloud metadata
+/// 169.254.169.254), carrier-grade NAT, unspecified, multicast, documentation, IPv6 ULA.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || o[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// A DNS resolver for the delivery client that drops internal addresses.
+pub struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> =
+                addrs.into_iter().filter(|a| !is_internal(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!(
+                    "{host} resolves only to internal addresses, which webhooks may not reach"
+                )
+                .into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn only_http_urls_without_credentials() {
+        assert!(check_url("https://example.com/hook").is_ok());
+        assert!(check_url("ftp://example.com").is_err());
+        assert!(check_url("https://u:p@example.com").is_err());
+        assert!(check_url("not a url").is_err());
+    }
+}

@@ -1,0 +1,359 @@
+use crate::dual;
+use crate::support::*;
+use payplane_app::auth::Mode;
+use serde_json::{Value, json as j};
+
+async fn register(t: &TestApp, u: &TestUser, url: &str) -> Value {
+    let (s, body) = json(
+        t.post("/users/me/webhooks")
+            .header("Authorization", u.bearer())
+            .json(&j!({"url": url}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    body
+}
+
+async fn send_test(t: &TestApp, u: &TestUser) {
+    let (s, body) = json(
+        t.post("/users/me/webhooks/test")
+            .header("Authorization", u.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 202, "{body}");
+}
+
+fn private_ok(b: Backend) -> Builder {
+    TestApp::builder(b).config(|c| c.webhooks.allow_private = true)
+}
+
+/// Verifies a delivery with the official Standard Webhooks library (PyPI `standardwebhooks`).
+fn verify_with_official_library(secret: &str, r: &Received) {
+    let script = "import os,sys\nfrom standardwebhooks.webhooks import Webhook\nh={k:os.environ['H_'+k.replace('-','_')] for k in ['webhook-id','webhook-timestamp','webhook-signature']}\nWebhook(os.environ['SECRET']).verify(os.environ['BODY'], h)\nprint('verified')";
+    let has_lib = std::process::Command::new("python3")
+        .args(["-c", "import standardwebhooks"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !has_lib {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install the standardwebhooks library"
+        );
+        eprintln!("skipped: python standardwebhooks not installed (pip install standardwebhooks)");
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .env("SECRET", secret)
+        .env("BODY", &r.body)
+        .env("H_webhook_id", &r.headers["webhook-id"])
+        .env("H_webhook_timestamp", &r.headers["webhook-timestamp"])
+        .env("H_webhook_signature", &r.headers["webhook-signature"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "official verification failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+dual!(
+    an_endpoint_gets_signed_events_that_the_official_library_verifies,
+    async |b| {
+        let t = private_ok(b).start().await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        let hook = register(&t, &u, &rx.url).await;
+        let secret = hook["secret"].as_str().unwrap().to_string();
+        assert!(secret.starts_with("whsec_"));
+        send_test(&t, &u).await;
+        assert_eq!(t.run_deliveries().await, 1);
+        let got = rx.received();
+        assert_eq!(got.len(), 1);
+        let r = &got[0];
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["type"], "webhook.test");
+        assert_eq!(body["sequence"], 1);
+        assert!(r.headers["webhook-id"].starts_with("msg_"));
+        let ts: i64 = r.headers["webhook-timestamp"].parse().unwrap();
+        let expected =
+            payplane_app::webhooks::sign::sign(&secret, &r.headers["webhook-id"], ts, &r.body);
+        assert_eq!(r.headers["webhook-signature"], expected);
+        verify_with_official_library(&secret, r);
+        let (_, list) = json(
+            t.get("/users/me/webhooks/deliveries")
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(list[0]["status"], "succeeded");
+        assert_eq!(list[0]["attempts"], 1);
+        assert_eq!(list[0]["lastStatusCode"], 200);
+    }
+);
+
+dual!(
+    secrets_are_shown_once_and_endpoints_are_private_to_their_owner,
+    async |b| {
+        let t = private_ok(b).start().await;
+        let u = t.user(Mode::Test).await;
+        let other = t.user(Mode::Test).await;
+        let hook = register(&t, &u, "https://example.com/hook").await;
+        let (_, list) = json(
+            t.get("/users/me/webhooks")
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert!(list[0].get("secret").is_none());
+        let (_, theirs) = json(
+            t.get("/users/me/webhooks")
+                .header("Authorization", other.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(theirs.as_array().unwrap().len(), 0);
+        let path = format!("/users/me/webhooks/{}", hook["id"].as_str().unwrap());
+        assert_eq!(
+            t.delete(&path)
+                .header("Authorization", other.bearer())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        let live = t.user(Mode::Live).await;
+        assert_eq!(
+            t.delete(&path)
+                .header("Authorization", live.bearer())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        assert_eq!(
+            t.delete(&path)
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        assert_eq!(
+            t.delete(&path)
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+    }
+);
+
+dual!(only_http_urls_are_accepted, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    for url in [
+        "ftp://example.com/x",
+        "not a url",
+        "https://user:pw@example.com/x",
+    ] {
+        let (s, body) = json(
+            t.post("/users/me/webhooks")
+                .header("Authorization", u.bearer())
+                .json(&j!({"url": url}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 400, "{url}");
+        assert_validation(&body, "error.url.invalid");
+    }
+});
+
+dual!(private_addresses_are_refused_at_delivery_time, async |b| {
+    let t = TestApp::start(b).await;
+    let rx = Receiver::start().await;
+    let u = t.user(Mode::Test).await;
+    register(&t, &u, &rx.url).await;
+    register(&t, &u, &rx.url.replace("127.0.0.1", "localhost")).await;
+    send_test(&t, &u).await;
+    t.run_deliveries().await;
+    assert!(
+        rx.received().is_empty(),
+        "nothing reached the loopback receiver"
+    );
+    let (_, list) = json(
+        t.get("/users/me/webhooks/deliveries")
+            .header("Authorization", u.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    for d in list.as_array().unwrap() {
+        assert!(d["lastError"].as_str().unwrap().contains("internal"), "{d}");
+    }
+});
+
+dual!(
+    failures_retry_on_schedule_honour_retry_after_and_stop_on_410,
+    async |b| {
+        let t = private_ok(b).start().await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        register(&t, &u, &rx.url).await;
+        rx.answer(500, &[]);
+        rx.answer(503, &[("retry-after", "600")]);
+        send_test(&t, &u).await;
+        assert_eq!(t.run_deliveries().await, 1);
+        t.clock.advance_secs(4);
+        assert_eq!(
+            t.run_deliveries().await,
+            0,
+            "second attempt waits its 5 s (+jitter)"
+        );
+        t.clock.advance_secs(2);
+        assert_eq!(t.run_deliveries().await, 1);
+        t.clock.advance_secs(400);
+        assert_eq!(
+            t.run_deliveries().await,
+            0,
+            "Retry-After: 600 outranks the 300 s schedule step"
+        );
+        t.clock.advance_secs(300);
+        assert_eq!(t.run_deliveries().await, 1);
+        let got = rx.received();
+        assert_eq!(got.len(), 3);
+        assert!(
+            got.iter()
+                .all(|r| r.headers["webhook-id"] == got[0].headers["webhook-id"]),
+            "one stable webhook-id across retries"
+        );
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+        assert_eq!(attempts, 3);
+
+        rx.answer(410, &[]);
+        send_test(&t, &u).await;
+        t.run_deliveries().await;
+        t.clock.advance_secs(100_000);
+        assert_eq!(t.run_deliveries().await, 0, "410 Gone stops retries");
+        let (_, list) = json(
+            t.get("/users/me/webhooks/deliveries?status=dead")
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(list[0]["lastStatusCode"], 410);
+    }
+);
+
+dual!(rotation_signs_with_both_secrets_for_a_day, async |b| {
+    let t = private_ok(b).start().await;
+    let rx = Receiver::start().await;
+    let u = t.user(Mode::Test).await;
+    let hook = register(&t, &u, &rx.url).await;
+    let old = hook["secret"].as_str().unwrap().to_string();
+    let (s, rotated) = json(
+        t.post(&format!(
+            "/users/me/webhooks/{}/rotate-secret",
+            hook["id"].as_str().unwrap()
+        ))
+        .header("Authorization", u.bearer())
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(old, new);
+    send_test(&t, &u).await;
+    t.run_deliveries().await;
+    let r = &rx.received()[0];
+    let sigs: Vec<&str> = r.headers["webhook-signature"].split(' ').collect();
+    assert_eq!(sigs.len(), 2);
+    verify_with_official_library(&old, r);
+    verify_with_official_library(&new, r);
+    t.clock.advance_secs(86_401);
+    send_test(&t, &u).await;
+    t.run_deliveries().await;
+    assert_eq!(
+        rx.received()[1].headers["webhook-signature"]
+            .split(' ')
+            .count(),
+        1,
+        "old secret expired"
+    );
+});
+
+dual!(a_delivery_can_be_redelivered_by_its_owner_only, async |b| {
+    let t = private_ok(b).start().await;
+    let rx = Receiver::start().await;
+    let u = t.user(Mode::Test).await;
+    let other = t.user(Mode::Test).await;
+    register(&t, &u, &rx.url).await;
+    send_test(&t, &u).await;
+    t.run_deliveries().await;
+    let (_, list) = json(
+        t.get("/users/me/webhooks/deliveries")
+            .header("Authorization", u.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let path = format!(
+        "/users/me/webhooks/deliveries/{}/redeliver",
+        list[0]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        t.post(&path)
+            .header("Authorization", other.bearer())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        t.post(&path)
+            .header("Authorization", u.bearer())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    t.run_deliveries().await;
+    let got = rx.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+});

@@ -1,0 +1,380 @@
+//! Webhook endpoints, deliveries and their attempts: the durable half of the delivery engine.
+use crate::{Conn, Db, Result};
+use sqlx::{AnyPool, Row};
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub owner_id: String,
+    pub mode: String,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<i64>,
+    /// Extra headers sent with every delivery (a postback's `authorization` pairs).
+    pub headers: Vec<(String, String)>,
+    pub created_at: i64,
+}
+
+const ENDPOINT_COLUMNS: &str =
+    "id, owner_id, mode, url, secret, previous_secret, previous_secret_until, headers, created_at";
+
+fn endpoint(r: &sqlx::any::AnyRow) -> Result<Endpoint> {
+    let headers: String = r.try_get("headers")?;
+    Ok(Endpoint {
+        id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        mode: r.try_get("mode")?,
+        url: r.try_get("url")?,
+        secret: r.try_get("secret")?,
+        previous_secret: r.try_get("previous_secret")?,
+        previous_secret_until: r.try_get("previous_secret_until")?,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn insert_endpoint(pool: &AnyPool, e: &Endpoint) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+    ))
+    .bind(&e.id)
+    .bind(&e.owner_id)
+    .bind(&e.mode)
+    .bind(&e.url)
+    .bind(&e.secret)
+    .bind(&e.previous_secret)
+    .bind(e.previous_secret_until)
+    .bind(serde_json::to_string(&e.headers).unwrap_or_else(|_| "[]".into()))
+    .bind(e.created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_endpoints(pool: &AnyPool, owner_id: &str, mode: &str) -> Result<Vec<Endpoint>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner_id = $1 AND mode = $2 AND deleted_at IS NULL \
+         ORDER BY created_at"
+    ))
+    .bind(owner_id)
+    .bind(mode)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(endpoint).collect()
+}
+
+pub async fn get_endpoint(
+    pool: &AnyPool,
+    owner_id: &str,
+    mode: &str,
+    id: &str,
+) -> Result<Option<Endpoint>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND owner_id = $2 AND mode = $3 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .bind(owner_id)
+    .bind(mode)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(endpoint).transpose()
+}
+
+/// Soft-deletes an endpoint; its pending deliveries are dropped. Returns false if none matched.
+pub async fn delete_endpoint(
+    db: &Db,
+    owner_id: &str,
+    mode: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 AND mode = $4 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(owner_id)
+    .bind(mode)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', updated_at = $1 \
+         WHERE endpoint_id = $2 AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces the signing secret; the old one stays valid (signed alongside) until `until`.
+pub async fn rotate_secret(
+    pool: &AnyPool,
+    id: &str,
+    owner_id: &str,
+    new_secret: &str,
+    until: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1, secret = $2 \
+         WHERE id = $3 AND owner_id = $4 AND deleted_at IS NULL",
+    )
+    .bind(until)
+    .bind(new_secret)
+    .bind(id)
+    .bind(owner_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Creates one delivery per live endpoint of `owner_id` in `mode`. The delivery id is the
+/// Standard Webhooks `webhook-id`: stable across retries, so receivers can dedupe.
+pub async fn fan_out(
+    conn: &mut Conn,
+    event_id: &str,
+    kind: &str,
+    owner_id: &str,
+    mode: &str,
+    body: &str,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, payload, status, attempts, \
+         next_attempt_at, created_at, updated_at) \
+         SELECT 'msg_' || $1 || '_' || id, id, $1, $2, $3, 'pending', 0, $4, $4, $4 FROM webhook_endpoints \
+         WHERE owner_id = $5 AND mode = $6 AND deleted_at IS NULL",
+    )
+    .bind(event_id)
+    .bind(kind)
+    .bind(body)
+    .bind(now)
+    .bind(owner_id)
+    .bind(mode)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Creates a delivery of `body` to one endpoint (postback routing picks endpoints itself).
+pub async fn enqueue_one(
+    conn: &mut Conn,
+    endpoint_id: &str,
+    event_id: &str,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, payload, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,'pending',0,$6,$6,$6) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(format!("msg_{event_id}_{endpoint_id}"))
+    .bind(endpoint_id)
+    .bind(event_id)
+    .bind(kind)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub endpoint_id: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Claims due deliveries (and those whose worker died mid-flight) for `worker`.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_micros: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let sql = format!(
+        "UPDATE webhook_deliveries SET status = 'delivering', lease_until = $1, locked_by = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM webhook_deliveries WHERE (status = 'pending' AND next_attempt_at <= $3) \
+                      OR (status = 'delivering' AND lease_until < $3) ORDER BY next_attempt_at LIMIT $4{}) \
+         RETURNING id, endpoint_id, payload, attempts, created_at",
+        db.dialect.skip_locked()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_micros)
+        .bind(worker)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.writer())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get(0)?,
+                endpoint_id: r.try_get(1)?,
+                payload: r.try_get(2)?,
+                attempts: r.try_get(3)?,
+                created_at: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn endpoints_by_id(pool: &AnyPool, ids: &[&str]) -> Result<Vec<Endpoint>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id IN ({})",
+        marks.join(",")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(pool).await?.iter().map(endpoint).collect()
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub response_snippet: Option<String>,
+    pub error: Option<String>,
+    /// `succeeded`, `pending` (retry at `next_attempt_at`) or `dead`.
+    pub next_status: &'static str,
+    pub next_attempt_at: i64,
+}
+
+/// Records a batch of attempts in one transaction (one commit for many deliveries).
+pub async fn record(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for o in outcomes {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, response_snippet, error, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        )
+        .bind(&o.delivery_id)
+        .bind(o.attempt)
+        .bind(o.status_code)
+        .bind(o.latency_ms)
+        .bind(&o.response_snippet)
+        .bind(&o.error)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_status = $4, \
+             last_error = $5, lease_until = NULL, locked_by = NULL, updated_at = $6, \
+             delivered_at = CASE WHEN $1 = 'succeeded' THEN $6 ELSE delivered_at END \
+             WHERE id = $7 AND locked_by = $8",
+        )
+        .bind(o.next_status)
+        .bind(o.attempt)
+        .bind(o.next_attempt_at)
+        .bind(o.status_code)
+        .bind(&o.error)
+        .bind(now)
+        .bind(&o.delivery_id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The owner of the endpoint a delivery goes to.
+pub async fn delivery_owner(pool: &AnyPool, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT e.owner_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Puts a delivery back in the queue for an immediate attempt (operator or developer redelivery).
+pub async fn redeliver(pool: &AnyPool, id: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, updated_at = $1 \
+         WHERE id = $2 AND status <> 'delivering'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+/// Deliveries to the endpoints of one owner, newest first, filtered.
+pub async fn list_deliveries(
+    pool: &AnyPool,
+    owner_id: &str,
+    status: Option<&str>,
+    kind: Option<&str>,
+    from: Option<i64>,
+    to: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<DeliveryRow>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.endpoint_id, d.event_id, d.event_kind, d.status, d.attempts, d.last_status, d.last_error, \
+         d.created_at, d.delivered_at FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE e.owner_id = $1 AND ($2 = '' OR d.status = $2) AND ($3 = '' OR d.event_kind = $3) \
+         AND d.created_at >= $4 AND d.created_at <= $5 ORDER BY d.created_at DESC, d.id DESC LIMIT $6 OFFSET $7",
+    )
+    .bind(owner_id)
+    .bind(status.unwrap_or(""))
+    .bind(kind.unwrap_or(""))
+    .bind(from.unwrap_or(i64::MIN))
+    .bind(to.unwrap_or(i64::MAX))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeliveryRow {
+                id: r.try_get(0)?,
+                endpoint_id: r.try_get(1)?,
+                event_id: r.try_get(2)?,
+                event_kind: r.try_get(3)?,
+                status: r.try_get(4)?,
+                attempts: r.try_get(5)?,
+                last_status: r.try_get(6)?,
+                last_error: r.try_get(7)?,
+                created_at: r.try_get(8)?,
+                delivered_at: r.try_get(9)?,
+            })
+        })
+        .collect()
+}
