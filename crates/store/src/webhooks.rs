@@ -335,16 +335,21 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter<'a> {
+    pub status: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// Deliveries to the endpoints of one owner, newest first, filtered.
 pub async fn list_deliveries(
     pool: &AnyPool,
     owner_id: &str,
-    status: Option<&str>,
-    kind: Option<&str>,
-    from: Option<i64>,
-    to: Option<i64>,
-    limit: i64,
-    offset: i64,
+    f: DeliveryFilter<'_>,
 ) -> Result<Vec<DeliveryRow>> {
     let rows = sqlx::query(
         "SELECT d.id, d.endpoint_id, d.event_id, d.event_kind, d.status, d.attempts, d.last_status, d.last_error, \
@@ -353,12 +358,12 @@ pub async fn list_deliveries(
          AND d.created_at >= $4 AND d.created_at <= $5 ORDER BY d.created_at DESC, d.id DESC LIMIT $6 OFFSET $7",
     )
     .bind(owner_id)
-    .bind(status.unwrap_or(""))
-    .bind(kind.unwrap_or(""))
-    .bind(from.unwrap_or(i64::MIN))
-    .bind(to.unwrap_or(i64::MAX))
-    .bind(limit)
-    .bind(offset)
+    .bind(f.status.unwrap_or(""))
+    .bind(f.kind.unwrap_or(""))
+    .bind(f.from.unwrap_or(i64::MIN))
+    .bind(f.to.unwrap_or(i64::MAX))
+    .bind(f.limit)
+    .bind(f.offset)
     .fetch_all(pool)
     .await?;
     rows.iter()

@@ -171,17 +171,15 @@ pub async fn deliveries(
 ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
     let size = f.size.unwrap_or(20).clamp(1, 100);
     let page = f.page.unwrap_or(0).max(0);
-    let rows = payplane_store::webhooks::list_deliveries(
-        &app.db.read,
-        &p.user_id,
-        f.status.as_deref(),
-        f.event.as_deref(),
-        time_bound("from", f.from.as_deref())?,
-        time_bound("to", f.to.as_deref())?,
-        size,
-        page * size,
-    )
-    .await?;
+    let filter = payplane_store::webhooks::DeliveryFilter {
+        status: f.status.as_deref(),
+        kind: f.event.as_deref(),
+        from: time_bound("from", f.from.as_deref())?,
+        to: time_bound("to", f.to.as_deref())?,
+        limit: size,
+        offset: page * size,
+    };
+    let rows = payplane_store::webhooks::list_deliveries(&app.db.read, &p.user_id, filter).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))
 }
 
