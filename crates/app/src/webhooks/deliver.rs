@@ -130,25 +130,22 @@ type Sent = Result<(u16, String, Option<i64>), (String, bool)>;
 
 async fn send(app: &App, client: &reqwest::Client, e: &Endpoint, c: &Claimed) -> Sent {
     let url = guard::check_url(&e.url).map_err(|m| (m, true))?;
-    if !app.config.webhooks.allow_private {
-        if let Some(url::Host::Ipv4(ip)) = url.host() {
-            if guard::is_internal(ip.into()) {
-                return Err(("the URL points at an internal address".into(), true));
-            }
-        }
-        if let Some(url::Host::Ipv6(ip)) = url.host() {
-            if guard::is_internal(ip.into()) {
-                return Err(("the URL points at an internal address".into(), true));
-            }
-        }
+    // Literal IPs never pass through the guarded resolver, so they are checked here.
+    let literal: Option<std::net::IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+        Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+        _ => None,
+    };
+    if !app.config.webhooks.allow_private && literal.is_some_and(guard::is_internal) {
+        return Err(("the URL points at an internal address".into(), true));
     }
     let now = app.now();
     let ts = now / 1_000_000;
     let mut secrets = vec![e.secret.as_str()];
-    if let (Some(prev), Some(until)) = (&e.previous_secret, e.previous_secret_until) {
-        if until > now {
-            secrets.push(prev.as_str());
-        }
+    if let (Some(prev), Some(until)) = (&e.previous_secret, e.previous_secret_until)
+        && until > now
+    {
+        secrets.push(prev.as_str());
     }
     let mut req = client
         .post(url)
