@@ -317,12 +317,15 @@ macro_rules! dual {
     };
 }
 
+/// A scripted answer: status and extra headers.
+type Scripted = (u16, Vec<(String, String)>);
+
 /// A local webhook receiver: records every request and answers with scripted statuses (then 200).
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
     pub got: Arc<std::sync::Mutex<Vec<Received>>>,
-    script: Arc<std::sync::Mutex<std::collections::VecDeque<(u16, Vec<(String, String)>)>>>,
+    script: Arc<std::sync::Mutex<std::collections::VecDeque<Scripted>>>,
 }
 
 #[derive(Clone, Debug)]
