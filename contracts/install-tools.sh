@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Solidity compiler (solc-js), OpenZeppelin 5 and anvil into contracts/node_modules.
+# Only needed to rebuild contracts/artifacts (./build) or to run the chain tests against anvil;
+# the Rust build itself reads the committed artifacts and never needs node.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -f package.json ]; then
+  echo '{ "name": "payplane-contracts", "private": true }' > package.json
+fi
+npm install --no-audit --no-fund --save-exact \
+  solc@0.8.37 \
+  @openzeppelin/contracts@5 \
+  @foundry-rs/anvil@1.7.1
+echo "anvil: $(pwd)/node_modules/.bin/anvil (tests find it via ANVIL_BIN or PATH)"
