@@ -28,6 +28,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{PullPaymentTerms, SignedConsent, SignedPermit};
 pub use devnet::{Devnet, DevnetConfig};
 pub use error::{ChainError, Result};
+pub use faucet::{Faucet, FaucetConfig, FaucetGrant};
+pub use jsonrpc::RpcHandler;
+pub use rpc::{RpcChain, RpcConfig};
 
 
 
