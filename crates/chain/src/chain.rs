@@ -28,6 +28,8 @@ pub trait Chain: Send + Sync {
     }
 
     async fn block_number(&self) -> Result<u64>;
+    /// Timestamp of the latest block (schedules compare against chain time, not the server's).
+    async fn latest_block_timestamp(&self) -> Result<u64>;
     async fn gas_price(&self) -> Result<u128>;
     async fn balance(&self, address: Address) -> Result<U256>;
     /// Next nonce of `address`, counting transactions the node holds pending.

@@ -150,6 +150,11 @@ impl Chain for RpcChain {
         self.provider.get_block_number().await.map_err(map_rpc_error)
     }
 
+    async fn latest_block_timestamp(&self) -> Result<u64> {
+        let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(map_rpc_error)?;
+        block.map(|b| b.header.timestamp).ok_or_else(|| ChainError::Rejected("node has no latest block".into()))
+    }
+
     async fn gas_price(&self) -> Result<u128> {
         self.provider.get_gas_price().await.map_err(map_rpc_error)
     }

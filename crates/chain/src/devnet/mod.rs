@@ -315,6 +315,10 @@ impl Chain for Devnet {
         Ok(self.head().number)
     }
 
+    async fn latest_block_timestamp(&self) -> Result<u64> {
+        Ok(self.head().timestamp)
+    }
+
     async fn gas_price(&self) -> Result<u128> {
         Ok(self.suggested_gas_price())
     }
