@@ -101,7 +101,13 @@ pub fn consent_domain(chain_id: u64, pull_payments: Address) -> Eip712Domain {
 }
 
 pub fn permit_domain(chain_id: u64, token: Address) -> Eip712Domain {
-    Eip712Domain::new(Some(TOKEN_NAME.into()), Some("1".into()), Some(U256::from(chain_id)), Some(token), None)
+    Eip712Domain::new(
+        Some(TOKEN_NAME.into()),
+        Some("1".into()),
+        Some(U256::from(chain_id)),
+        Some(token),
+        None,
+    )
 }
 
 /// The digest `PullPayments.termsDigest` computes and the customer's key signs.
@@ -110,7 +116,11 @@ pub fn consent_digest(terms: &PullPaymentTerms, chain_id: u64, pull_payments: Ad
 }
 
 /// The `eth_signTypedData_v4` payload a wallet shows and signs.
-pub fn consent_typed_data(terms: &PullPaymentTerms, chain_id: u64, pull_payments: Address) -> serde_json::Value {
+pub fn consent_typed_data(
+    terms: &PullPaymentTerms,
+    chain_id: u64,
+    pull_payments: Address,
+) -> serde_json::Value {
     typed_data_json(terms, consent_domain(chain_id, pull_payments))
 }
 
@@ -121,18 +131,38 @@ pub fn sign_consent(
     pull_payments: Address,
 ) -> Result<SignedConsent> {
     let sig = signer.sign_hash_sync(&consent_digest(terms, chain_id, pull_payments))?;
-    Ok(SignedConsent { terms: terms.clone(), signature: Bytes::from(sig.as_bytes().to_vec()) })
+    Ok(SignedConsent {
+        terms: terms.clone(),
+        signature: Bytes::from(sig.as_bytes().to_vec()),
+    })
 }
 
 pub fn cancel_digest(payment_id: B256, chain_id: u64, pull_payments: Address) -> B256 {
-    CancelPullPayment { paymentId: payment_id }.eip712_signing_hash(&consent_domain(chain_id, pull_payments))
+    CancelPullPayment {
+        paymentId: payment_id,
+    }
+    .eip712_signing_hash(&consent_domain(chain_id, pull_payments))
 }
 
-pub fn cancel_typed_data(payment_id: B256, chain_id: u64, pull_payments: Address) -> serde_json::Value {
-    typed_data_json(&CancelPullPayment { paymentId: payment_id }, consent_domain(chain_id, pull_payments))
+pub fn cancel_typed_data(
+    payment_id: B256,
+    chain_id: u64,
+    pull_payments: Address,
+) -> serde_json::Value {
+    typed_data_json(
+        &CancelPullPayment {
+            paymentId: payment_id,
+        },
+        consent_domain(chain_id, pull_payments),
+    )
 }
 
-pub fn sign_cancel(signer: &PrivateKeySigner, payment_id: B256, chain_id: u64, pull_payments: Address) -> Result<Bytes> {
+pub fn sign_cancel(
+    signer: &PrivateKeySigner,
+    payment_id: B256,
+    chain_id: u64,
+    pull_payments: Address,
+) -> Result<Bytes> {
     let sig = signer.sign_hash_sync(&cancel_digest(payment_id, chain_id, pull_payments))?;
     Ok(Bytes::from(sig.as_bytes().to_vec()))
 }
@@ -142,29 +172,47 @@ pub fn permit_typed_data(permit: &Permit, chain_id: u64, token: Address) -> serd
     typed_data_json(permit, permit_domain(chain_id, token))
 }
 
-pub fn sign_permit(signer: &PrivateKeySigner, permit: &Permit, chain_id: u64, token: Address) -> Result<SignedPermit> {
+pub fn sign_permit(
+    signer: &PrivateKeySigner,
+    permit: &Permit,
+    chain_id: u64,
+    token: Address,
+) -> Result<SignedPermit> {
     if permit.owner != signer.address() {
-        return Err(ChainError::InvalidInput("permit owner is not the signing key".into()));
+        return Err(ChainError::InvalidInput(
+            "permit owner is not the signing key".into(),
+        ));
     }
-    let sig = signer.sign_hash_sync(&permit.eip712_signing_hash(&permit_domain(chain_id, token)))?;
+    let sig =
+        signer.sign_hash_sync(&permit.eip712_signing_hash(&permit_domain(chain_id, token)))?;
     split_signature(&sig.as_bytes(), permit.value, permit.deadline)
 }
 
 /// Splits a 65-byte wallet signature of a permit into the (v, r, s) the token's `permit` takes.
 pub fn split_signature(sig: &[u8], value: U256, deadline: U256) -> Result<SignedPermit> {
     if sig.len() != 65 {
-        return Err(ChainError::InvalidInput(format!("signature must be 65 bytes, got {}", sig.len())));
+        return Err(ChainError::InvalidInput(format!(
+            "signature must be 65 bytes, got {}",
+            sig.len()
+        )));
     }
     let v = match sig[64] {
         v @ (27 | 28) => v,
         v @ (0 | 1) => v + 27,
         other => return Err(ChainError::InvalidInput(format!("signature v {other}"))),
     };
-    Ok(SignedPermit { value, deadline, v, r: B256::from_slice(&sig[..32]), s: B256::from_slice(&sig[32..64]) })
+    Ok(SignedPermit {
+        value,
+        deadline,
+        v,
+        r: B256::from_slice(&sig[..32]),
+        s: B256::from_slice(&sig[32..64]),
+    })
 }
 
 fn typed_data_json<S: SolStruct + Serialize>(value: &S, domain: Eip712Domain) -> serde_json::Value {
-    serde_json::to_value(TypedData::from_struct(value, Some(domain))).unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(TypedData::from_struct(value, Some(domain)))
+        .unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
@@ -194,7 +242,10 @@ mod tests {
         let json = consent_typed_data(&terms(), 1337, contract);
         assert_eq!(json["primaryType"], "PullPayment");
         let parsed: TypedData = serde_json::from_value(json).unwrap();
-        assert_eq!(parsed.eip712_signing_hash().unwrap(), consent_digest(&terms(), 1337, contract));
+        assert_eq!(
+            parsed.eip712_signing_hash().unwrap(),
+            consent_digest(&terms(), 1337, contract)
+        );
     }
 
     #[test]
@@ -203,7 +254,9 @@ mod tests {
         let contract = Address::repeat_byte(9);
         let signed = sign_consent(&key, &terms(), 1, contract).unwrap();
         let sig = alloy::primitives::Signature::try_from(signed.signature.as_ref()).unwrap();
-        let recovered = sig.recover_address_from_prehash(&consent_digest(&terms(), 1, contract)).unwrap();
+        let recovered = sig
+            .recover_address_from_prehash(&consent_digest(&terms(), 1, contract))
+            .unwrap();
         assert_eq!(recovered, key.address());
     }
 }

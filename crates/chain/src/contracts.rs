@@ -56,7 +56,11 @@ pub fn decode_revert(data: &[u8]) -> String {
     if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
         return reason;
     }
-    if data.is_empty() { "reverted without data".to_owned() } else { format!("0x{}", alloy::hex::encode(data)) }
+    if data.is_empty() {
+        "reverted without data".to_owned()
+    } else {
+        format!("0x{}", alloy::hex::encode(data))
+    }
 }
 
 /// `NotDue(NotDue { .. })` reads better as `NotDue { .. }`.
@@ -81,7 +85,11 @@ mod tests {
 
     #[test]
     fn custom_errors_decode_to_their_names() {
-        let data = PullPayments::NotDue { paymentId: B256::ZERO, dueAt: alloy::primitives::U256::from(7) }.abi_encode();
+        let data = PullPayments::NotDue {
+            paymentId: B256::ZERO,
+            dueAt: alloy::primitives::U256::from(7),
+        }
+        .abi_encode();
         let reason = decode_revert(&data);
         assert!(reason.starts_with("NotDue"), "{reason}");
     }

@@ -40,10 +40,17 @@ pub enum ChainError {
     Rpc(#[from] alloy::transports::TransportError),
 
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("devnet log {path} is corrupt at line {line}: {reason}")]
-    CorruptLog { path: PathBuf, line: usize, reason: String },
+    CorruptLog {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
 
     #[error("devnet log {path} was written for another configuration: {reason}")]
     LogMismatch { path: PathBuf, reason: String },
@@ -55,7 +62,10 @@ pub enum ChainError {
     InvalidInput(String),
 
     #[error("faucet: {address} must wait {retry_after_secs} s")]
-    RateLimited { address: Address, retry_after_secs: u64 },
+    RateLimited {
+        address: Address,
+        retry_after_secs: u64,
+    },
 
     #[error("evm: {0}")]
     Evm(String),
@@ -66,7 +76,10 @@ pub enum ChainError {
 
 impl ChainError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ChainError::Io { path: path.into(), source }
+        ChainError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// The decoded revert reason, when the EVM refused the call.

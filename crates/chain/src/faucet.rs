@@ -24,7 +24,12 @@ pub struct FaucetConfig {
 
 impl Default for FaucetConfig {
     fn default() -> Self {
-        FaucetConfig { eth_amount: ETHER, pma_amount: PMA * U256::from(1_000), interval_secs: 24 * 3600, mint: true }
+        FaucetConfig {
+            eth_amount: ETHER,
+            pma_amount: PMA * U256::from(1_000),
+            interval_secs: 24 * 3600,
+            mint: true,
+        }
     }
 }
 
@@ -48,7 +53,12 @@ pub struct Faucet {
 impl Faucet {
     /// `from` is the platform wallet that pays (on the devnet the executor, which owns the token).
     pub fn new(config: FaucetConfig, from: Address, clock: Arc<dyn Clock>) -> Self {
-        Faucet { config, from, clock, last_grant: Mutex::default() }
+        Faucet {
+            config,
+            from,
+            clock,
+            last_grant: Mutex::default(),
+        }
     }
 
     /// Sends test ETH and PMA to `to`, or [`ChainError::RateLimited`] if it was served within
@@ -72,12 +82,18 @@ impl Faucet {
     }
 
     fn reserve(&self, to: Address, now: u64) -> Result<Option<u64>> {
-        let mut map = self.last_grant.lock().map_err(|_| ChainError::Evm("faucet limiter poisoned".into()))?;
+        let mut map = self
+            .last_grant
+            .lock()
+            .map_err(|_| ChainError::Evm("faucet limiter poisoned".into()))?;
         let previous = map.get(&to).copied();
         if let Some(last) = previous {
             let next = last.saturating_add(self.config.interval_secs);
             if now < next {
-                return Err(ChainError::RateLimited { address: to, retry_after_secs: next - now });
+                return Err(ChainError::RateLimited {
+                    address: to,
+                    retry_after_secs: next - now,
+                });
             }
         }
         map.insert(to, now);
@@ -88,15 +104,36 @@ impl Faucet {
         let eth_tx = if self.config.eth_amount.is_zero() {
             None
         } else {
-            Some(chain.transfer_eth(self.from, to, self.config.eth_amount).await?.tx_hash)
+            Some(
+                chain
+                    .transfer_eth(self.from, to, self.config.eth_amount)
+                    .await?
+                    .tx_hash,
+            )
         };
         let pma_tx = if self.config.pma_amount.is_zero() {
             None
         } else if self.config.mint {
-            Some(chain.mint_tokens(self.from, to, self.config.pma_amount).await?.tx_hash)
+            Some(
+                chain
+                    .mint_tokens(self.from, to, self.config.pma_amount)
+                    .await?
+                    .tx_hash,
+            )
         } else {
-            Some(chain.erc20_transfer(self.from, to, self.config.pma_amount).await?.tx_hash)
+            Some(
+                chain
+                    .erc20_transfer(self.from, to, self.config.pma_amount)
+                    .await?
+                    .tx_hash,
+            )
         };
-        Ok(FaucetGrant { to, eth: self.config.eth_amount, pma: self.config.pma_amount, eth_tx, pma_tx })
+        Ok(FaucetGrant {
+            to,
+            eth: self.config.eth_amount,
+            pma: self.config.pma_amount,
+            eth_tx,
+            pma_tx,
+        })
     }
 }

@@ -34,7 +34,11 @@ struct RpcError {
 
 impl RpcError {
     fn new(code: i64, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into(), data: None }
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     fn params(message: impl Into<String>) -> Self {
@@ -73,27 +77,41 @@ impl RpcHandler {
     /// entry in a batch answer; a lone notification answers `Value::Null` (send HTTP 204).
     pub fn handle(&self, request: Value) -> Value {
         match request {
-            Value::Array(items) if items.is_empty() => error_response(Value::Null, RpcError::new(INVALID_REQUEST, "empty batch")),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().filter_map(|item| self.handle_one(item)).collect())
+            Value::Array(items) if items.is_empty() => {
+                error_response(Value::Null, RpcError::new(INVALID_REQUEST, "empty batch"))
             }
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .filter_map(|item| self.handle_one(item))
+                    .collect(),
+            ),
             single => self.handle_one(single).unwrap_or(Value::Null),
         }
     }
 
     fn handle_one(&self, request: Value) -> Option<Value> {
         let Value::Object(obj) = request else {
-            return Some(error_response(Value::Null, RpcError::new(INVALID_REQUEST, "request must be an object")));
+            return Some(error_response(
+                Value::Null,
+                RpcError::new(INVALID_REQUEST, "request must be an object"),
+            ));
         };
         let id = obj.get("id").cloned();
         let Some(method) = obj.get("method").and_then(Value::as_str) else {
-            return Some(error_response(id.unwrap_or(Value::Null), RpcError::new(INVALID_REQUEST, "missing method")));
+            return Some(error_response(
+                id.unwrap_or(Value::Null),
+                RpcError::new(INVALID_REQUEST, "missing method"),
+            ));
         };
         let params = match obj.get("params") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a.clone(),
             Some(_) => {
-                return Some(error_response(id.unwrap_or(Value::Null), RpcError::params("params must be an array")));
+                return Some(error_response(
+                    id.unwrap_or(Value::Null),
+                    RpcError::params("params must be an array"),
+                ));
             }
         };
         let result = self.dispatch(method, &params);
@@ -110,38 +128,58 @@ impl RpcHandler {
             "eth_chainId" => Ok(quantity(d.chain_id_value())),
             "net_version" => Ok(json!(d.chain_id_value().to_string())),
             "net_listening" => Ok(json!(true)),
-            "web3_clientVersion" => Ok(json!(concat!("payplane-devnet/", env!("CARGO_PKG_VERSION")))),
+            "web3_clientVersion" => Ok(json!(concat!(
+                "payplane-devnet/",
+                env!("CARGO_PKG_VERSION")
+            ))),
             "eth_syncing" | "eth_mining" => Ok(json!(false)),
             "eth_accounts" => Ok(json!([])),
             "eth_blockNumber" => Ok(quantity(d.head().number)),
             "eth_gasPrice" => Ok(quantity(d.suggested_gas_price())),
-            "eth_maxPriorityFeePerGas" => Ok(quantity(d.suggested_gas_price() - u128::from(d.base_fee()))),
+            "eth_maxPriorityFeePerGas" => {
+                Ok(quantity(d.suggested_gas_price() - u128::from(d.base_fee())))
+            }
             "eth_feeHistory" => self.fee_history(params),
             "eth_getBalance" => Ok(json!(d.balance_of(param::<Address>(params, 0)?))),
             "eth_getTransactionCount" => Ok(quantity(d.nonce_of(param::<Address>(params, 0)?))),
             "eth_getCode" => Ok(json!(d.code_of(param::<Address>(params, 0)?))),
             "eth_getStorageAt" => {
                 let slot: U256 = param(params, 1)?;
-                Ok(json!(B256::from(d.storage_at(param::<Address>(params, 0)?, slot))))
+                Ok(json!(B256::from(
+                    d.storage_at(param::<Address>(params, 0)?, slot)
+                )))
             }
             "eth_call" => Ok(json!(d.call_sync(&call_request(params)?)?)),
             "eth_estimateGas" => Ok(quantity(d.estimate_gas_sync(&call_request(params)?)?)),
             "eth_sendRawTransaction" => Ok(json!(d.submit_raw(&param::<Bytes>(params, 0)?)?)),
-            "eth_getTransactionReceipt" => {
-                Ok(d.transaction(param(params, 0)?).map(|t| receipt_json(&t.receipt, t.envelope.tx_type() as u8)).unwrap_or(Value::Null))
-            }
-            "eth_getTransactionByHash" => Ok(d.transaction(param(params, 0)?).map(|t| self.tx_json(&t)).unwrap_or(Value::Null)),
+            "eth_getTransactionReceipt" => Ok(d
+                .transaction(param(params, 0)?)
+                .map(|t| receipt_json(&t.receipt, t.envelope.tx_type() as u8))
+                .unwrap_or(Value::Null)),
+            "eth_getTransactionByHash" => Ok(d
+                .transaction(param(params, 0)?)
+                .map(|t| self.tx_json(&t))
+                .unwrap_or(Value::Null)),
             "eth_getBlockByNumber" => {
                 let tag: BlockNumberOrTag = param(params, 0)?;
                 let full = optional_param::<bool>(params, 1)?.unwrap_or(false);
-                Ok(self.resolve(tag).and_then(|n| d.block(n)).map(|b| self.block_json(&b, full)).unwrap_or(Value::Null))
+                Ok(self
+                    .resolve(tag)
+                    .and_then(|n| d.block(n))
+                    .map(|b| self.block_json(&b, full))
+                    .unwrap_or(Value::Null))
             }
             "eth_getBlockByHash" => {
                 let full = optional_param::<bool>(params, 1)?.unwrap_or(false);
-                Ok(d.block_by_hash(param(params, 0)?).map(|b| self.block_json(&b, full)).unwrap_or(Value::Null))
+                Ok(d.block_by_hash(param(params, 0)?)
+                    .map(|b| self.block_json(&b, full))
+                    .unwrap_or(Value::Null))
             }
             "eth_getLogs" => self.get_logs(params),
-            _ => Err(RpcError::new(METHOD_NOT_FOUND, format!("the method {method} does not exist/is not available"))),
+            _ => Err(RpcError::new(
+                METHOD_NOT_FOUND,
+                format!("the method {method} does not exist/is not available"),
+            )),
         }
     }
 
@@ -156,10 +194,15 @@ impl RpcHandler {
     fn fee_history(&self, params: &[Value]) -> RpcResult {
         let count: U256 = param(params, 0)?;
         let count = count.saturating_to::<u64>().clamp(1, 1024);
-        let newest = self.resolve(param(params, 1)?).unwrap_or(0).min(self.devnet.head().number);
+        let newest = self
+            .resolve(param(params, 1)?)
+            .unwrap_or(0)
+            .min(self.devnet.head().number);
         let percentiles: Vec<f64> = optional_param(params, 2)?.unwrap_or_default();
         let oldest = newest.saturating_sub(count - 1);
-        let blocks: Vec<DevBlock> = (oldest..=newest).filter_map(|n| self.devnet.block(n)).collect();
+        let blocks: Vec<DevBlock> = (oldest..=newest)
+            .filter_map(|n| self.devnet.block(n))
+            .collect();
         let tip = self.devnet.suggested_gas_price() - u128::from(self.devnet.base_fee());
         let base_fee = quantity(self.devnet.base_fee());
         Ok(json!({
@@ -175,18 +218,32 @@ impl RpcHandler {
         let head = self.devnet.head().number;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
-                let block = self.devnet.block_by_hash(hash).ok_or_else(|| RpcError::params("unknown block hash"))?;
+                let block = self
+                    .devnet
+                    .block_by_hash(hash)
+                    .ok_or_else(|| RpcError::params("unknown block hash"))?;
                 (block.number, block.number)
             }
-            FilterBlockOption::Range { from_block, to_block } => (
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => (
                 from_block.and_then(|t| self.resolve(t)).unwrap_or(head),
                 to_block.and_then(|t| self.resolve(t)).unwrap_or(head),
             ),
         };
         if to >= from && to - from > MAX_LOG_RANGE {
-            return Err(RpcError::new(SERVER_ERROR, format!("block range over {MAX_LOG_RANGE}")));
+            return Err(RpcError::new(
+                SERVER_ERROR,
+                format!("block range over {MAX_LOG_RANGE}"),
+            ));
         }
-        let query = LogQuery { from_block: from, to_block: Some(to), addresses: filter.address.iter().copied().collect(), topic0: vec![] };
+        let query = LogQuery {
+            from_block: from,
+            to_block: Some(to),
+            addresses: filter.address.iter().copied().collect(),
+            topic0: vec![],
+        };
         let logs: Vec<Value> = self
             .devnet
             .logs_sync(&query)
@@ -212,7 +269,11 @@ impl RpcHandler {
 
     fn block_json(&self, b: &DevBlock, full: bool) -> Value {
         let transactions: Vec<Value> = if full {
-            b.transactions.iter().filter_map(|h| self.devnet.transaction(*h)).map(|t| self.tx_json(&t)).collect()
+            b.transactions
+                .iter()
+                .filter_map(|h| self.devnet.transaction(*h))
+                .map(|t| self.tx_json(&t))
+                .collect()
         } else {
             b.transactions.iter().map(|h| json!(h)).collect()
         };
@@ -261,7 +322,9 @@ fn quantity(n: impl Into<u128>) -> Value {
 }
 
 fn param<T: DeserializeOwned>(params: &[Value], i: usize) -> Result<T, RpcError> {
-    let v = params.get(i).ok_or_else(|| RpcError::params(format!("missing parameter {i}")))?;
+    let v = params
+        .get(i)
+        .ok_or_else(|| RpcError::params(format!("missing parameter {i}")))?;
     serde_json::from_value(v.clone()).map_err(|e| RpcError::params(format!("parameter {i}: {e}")))
 }
 
@@ -302,7 +365,13 @@ fn log_json(l: &ChainLog) -> Value {
 
 fn receipt_json(r: &TxReceipt, tx_type: u8) -> Value {
     let bloom = alloy::primitives::logs_bloom(
-        r.logs.iter().map(|l| alloy::primitives::Log::new_unchecked(l.address, l.topics.clone(), l.data.clone())).collect::<Vec<_>>().iter(),
+        r.logs
+            .iter()
+            .map(|l| {
+                alloy::primitives::Log::new_unchecked(l.address, l.topics.clone(), l.data.clone())
+            })
+            .collect::<Vec<_>>()
+            .iter(),
     );
     json!({
         "transactionHash": r.tx_hash,

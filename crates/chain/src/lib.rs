@@ -32,8 +32,6 @@ pub use faucet::{Faucet, FaucetConfig, FaucetGrant};
 pub use jsonrpc::RpcHandler;
 pub use rpc::{RpcChain, RpcConfig};
 
-
-
 pub use sender::{GasPolicy, PlatformSigners};
 pub use types::{CallRequest, ChainLog, ContractAddresses, LogQuery, PaymentState, TxReceipt};
 pub use wallet::{HdWallet, generate_mnemonic, parse_address};

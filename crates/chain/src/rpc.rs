@@ -54,28 +54,37 @@ pub struct RpcChain {
 
 impl std::fmt::Debug for RpcChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RpcChain").field("chain_id", &self.chain_id).field("confirmations", &self.confirmations).finish()
+        f.debug_struct("RpcChain")
+            .field("chain_id", &self.chain_id)
+            .field("confirmations", &self.confirmations)
+            .finish()
     }
 }
 
 impl RpcChain {
     pub async fn connect(config: RpcConfig, signers: PlatformSigners) -> Result<Self> {
-        let url = config.url.parse().map_err(|e| ChainError::InvalidInput(format!("rpc url {:?}: {e}", config.url)))?;
+        let url = config
+            .url
+            .parse()
+            .map_err(|e| ChainError::InvalidInput(format!("rpc url {:?}: {e}", config.url)))?;
         let provider = RootProvider::new_http(url);
         let chain_id = provider.get_chain_id().await.map_err(map_rpc_error)?;
         if let Some(expected) = config.expected_chain_id
             && expected != chain_id
         {
-            return Err(ChainError::InvalidInput(format!("node serves chain {chain_id}, expected {expected}")));
+            return Err(ChainError::InvalidInput(format!(
+                "node serves chain {chain_id}, expected {expected}"
+            )));
         }
         Ok(RpcChain {
             provider,
             chain_id,
             confirmations: config.confirmations.max(1),
             poll_interval: config.poll_interval,
-            contracts: RwLock::new(
-                config.contracts.unwrap_or(ContractAddresses { token: Address::ZERO, pull_payments: Address::ZERO }),
-            ),
+            contracts: RwLock::new(config.contracts.unwrap_or(ContractAddresses {
+                token: Address::ZERO,
+                pull_payments: Address::ZERO,
+            })),
             signers,
         })
     }
@@ -87,7 +96,11 @@ impl RpcChain {
     }
 
     /// Deploys fresh contracts from `owner` (a platform wallet) and uses them from now on.
-    pub async fn deploy_contracts(&self, owner: Address, token_supply: U256) -> Result<ContractAddresses> {
+    pub async fn deploy_contracts(
+        &self,
+        owner: Address,
+        token_supply: U256,
+    ) -> Result<ContractAddresses> {
         let contracts = deploy_contracts(self, owner, token_supply).await?;
         self.set_contracts(contracts);
         Ok(contracts)
@@ -98,7 +111,9 @@ impl RpcChain {
     }
 
     fn request(&self, req: &CallRequest) -> TransactionRequest {
-        let mut tx = TransactionRequest::default().with_input(req.data.clone()).with_value(req.value);
+        let mut tx = TransactionRequest::default()
+            .with_input(req.data.clone())
+            .with_value(req.value);
         if let Some(from) = req.from {
             tx = tx.with_from(from);
         }
@@ -118,10 +133,16 @@ impl RpcChain {
 fn map_rpc_error(e: RpcError<TransportErrorKind>) -> ChainError {
     if let Some(payload) = e.as_error_resp() {
         if let Some(data) = payload.as_revert_data() {
-            return ChainError::Reverted { reason: decode_revert(&data), data };
+            return ChainError::Reverted {
+                reason: decode_revert(&data),
+                data,
+            };
         }
         if payload.message.contains("revert") {
-            return ChainError::Reverted { reason: payload.message.to_string(), data: Bytes::new() };
+            return ChainError::Reverted {
+                reason: payload.message.to_string(),
+                data: Bytes::new(),
+            };
         }
         return ChainError::Rejected(payload.message.to_string());
     }
@@ -135,7 +156,13 @@ impl Chain for RpcChain {
     }
 
     fn contracts(&self) -> ContractAddresses {
-        self.contracts.read().map(|c| *c).unwrap_or(ContractAddresses { token: Address::ZERO, pull_payments: Address::ZERO })
+        self.contracts
+            .read()
+            .map(|c| *c)
+            .unwrap_or(ContractAddresses {
+                token: Address::ZERO,
+                pull_payments: Address::ZERO,
+            })
     }
 
     fn signers(&self) -> &PlatformSigners {
@@ -147,12 +174,21 @@ impl Chain for RpcChain {
     }
 
     async fn block_number(&self) -> Result<u64> {
-        self.provider.get_block_number().await.map_err(map_rpc_error)
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn latest_block_timestamp(&self) -> Result<u64> {
-        let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(map_rpc_error)?;
-        block.map(|b| b.header.timestamp).ok_or_else(|| ChainError::Rejected("node has no latest block".into()))
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(map_rpc_error)?;
+        block
+            .map(|b| b.header.timestamp)
+            .ok_or_else(|| ChainError::Rejected("node has no latest block".into()))
     }
 
     async fn gas_price(&self) -> Result<u128> {
@@ -160,35 +196,62 @@ impl Chain for RpcChain {
     }
 
     async fn balance(&self, address: Address) -> Result<U256> {
-        self.provider.get_balance(address).await.map_err(map_rpc_error)
+        self.provider
+            .get_balance(address)
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn transaction_count(&self, address: Address) -> Result<u64> {
-        self.provider.get_transaction_count(address).pending().await.map_err(map_rpc_error)
+        self.provider
+            .get_transaction_count(address)
+            .pending()
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn code(&self, address: Address) -> Result<Bytes> {
-        self.provider.get_code_at(address).await.map_err(map_rpc_error)
+        self.provider
+            .get_code_at(address)
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn call(&self, req: &CallRequest) -> Result<Bytes> {
-        self.provider.call(self.request(req)).await.map_err(map_rpc_error)
+        self.provider
+            .call(self.request(req))
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn estimate_gas(&self, req: &CallRequest) -> Result<u64> {
-        self.provider.estimate_gas(self.request(req)).await.map_err(map_rpc_error)
+        self.provider
+            .estimate_gas(self.request(req))
+            .await
+            .map_err(map_rpc_error)
     }
 
     async fn send_raw_transaction(&self, raw: Bytes) -> Result<B256> {
-        let pending = self.provider.send_raw_transaction(&raw).await.map_err(map_rpc_error)?;
+        let pending = self
+            .provider
+            .send_raw_transaction(&raw)
+            .await
+            .map_err(map_rpc_error)?;
         Ok(*pending.tx_hash())
     }
 
     async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>> {
-        let Some(r) = self.provider.get_transaction_receipt(hash).await.map_err(map_rpc_error)? else {
+        let Some(r) = self
+            .provider
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(map_rpc_error)?
+        else {
             return Ok(None);
         };
-        let Some(block_number) = r.block_number() else { return Ok(None) };
+        let Some(block_number) = r.block_number() else {
+            return Ok(None);
+        };
         let head = self.block_number().await?;
         if head + 1 < block_number + self.confirmations {
             return Ok(None);
@@ -225,7 +288,9 @@ impl Chain for RpcChain {
     }
 
     async fn logs(&self, query: &LogQuery) -> Result<Vec<ChainLog>> {
-        let mut filter = Filter::new().from_block(query.from_block).address(query.addresses.clone());
+        let mut filter = Filter::new()
+            .from_block(query.from_block)
+            .address(query.addresses.clone());
         filter = match query.to_block {
             Some(to) => filter.to_block(to),
             None => filter.to_block(BlockNumberOrTag::Latest),
@@ -233,7 +298,11 @@ impl Chain for RpcChain {
         if !query.topic0.is_empty() {
             filter = filter.event_signature(query.topic0.clone());
         }
-        let logs = self.provider.get_logs(&filter).await.map_err(map_rpc_error)?;
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(map_rpc_error)?;
         Ok(logs
             .into_iter()
             .map(|l| ChainLog {

@@ -55,11 +55,15 @@ impl GasPolicy {
 
     /// (maxFeePerGas, maxPriorityFeePerGas) for a node gas price.
     pub fn fees(&self, gas_price: u128) -> Result<(u128, u128)> {
-        let max_fee = gas_price.saturating_mul(self.max_fee_multiplier).max(self.priority_fee);
+        let max_fee = gas_price
+            .saturating_mul(self.max_fee_multiplier)
+            .max(self.priority_fee);
         if let Some(cap) = self.max_fee_cap
             && max_fee > cap
         {
-            return Err(ChainError::Rejected(format!("gas price {gas_price} over the policy cap {cap}")));
+            return Err(ChainError::Rejected(format!(
+                "gas price {gas_price} over the policy cap {cap}"
+            )));
         }
         Ok((max_fee, self.priority_fee.min(max_fee)))
     }
@@ -80,11 +84,19 @@ pub struct PlatformSigners {
 impl PlatformSigners {
     pub fn new(signers: impl IntoIterator<Item = PrivateKeySigner>, gas: GasPolicy) -> Self {
         let keys = signers.into_iter().map(|s| (s.address(), s)).collect();
-        PlatformSigners { keys: RwLock::new(keys), nonces: Mutex::default(), gas }
+        PlatformSigners {
+            keys: RwLock::new(keys),
+            nonces: Mutex::default(),
+            gas,
+        }
     }
 
     /// The executor (index 0) and the given gas-wallet indices of an HD wallet.
-    pub fn from_wallet(wallet: &HdWallet, indices: impl IntoIterator<Item = u32>, gas: GasPolicy) -> Result<Self> {
+    pub fn from_wallet(
+        wallet: &HdWallet,
+        indices: impl IntoIterator<Item = u32>,
+        gas: GasPolicy,
+    ) -> Result<Self> {
         let mut signers = vec![wallet.executor()?];
         for i in indices {
             signers.push(wallet.signer(i)?);
@@ -100,7 +112,10 @@ impl PlatformSigners {
     }
 
     pub fn addresses(&self) -> Vec<Address> {
-        self.keys.read().map(|k| k.keys().copied().collect()).unwrap_or_default()
+        self.keys
+            .read()
+            .map(|k| k.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     pub fn get(&self, address: Address) -> Option<PrivateKeySigner> {
@@ -143,5 +158,7 @@ pub fn sign_eip1559(
         input: req.data.clone(),
     };
     let sig = signer.sign_transaction_sync(&mut tx)?;
-    Ok(Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718()))
+    Ok(Bytes::from(
+        TxEnvelope::from(tx.into_signed(sig)).encoded_2718(),
+    ))
 }

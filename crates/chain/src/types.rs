@@ -20,7 +20,11 @@ pub struct CallRequest {
 
 impl CallRequest {
     pub fn call(to: Address, data: impl Into<Bytes>) -> Self {
-        CallRequest { to: Some(to), data: data.into(), ..Default::default() }
+        CallRequest {
+            to: Some(to),
+            data: data.into(),
+            ..Default::default()
+        }
     }
 
     pub fn from(mut self, from: Address) -> Self {
@@ -77,7 +81,8 @@ impl LogQuery {
         log.block_number >= self.from_block
             && self.to_block.is_none_or(|to| log.block_number <= to)
             && (self.addresses.is_empty() || self.addresses.contains(&log.address))
-            && (self.topic0.is_empty() || log.topics.first().is_some_and(|t| self.topic0.contains(t)))
+            && (self.topic0.is_empty()
+                || log.topics.first().is_some_and(|t| self.topic0.contains(t)))
     }
 }
 

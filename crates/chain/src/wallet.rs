@@ -18,7 +18,9 @@ pub struct HdWallet {
 
 impl std::fmt::Debug for HdWallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HdWallet").field("executor", &self.executor().ok().map(|s| s.address())).finish()
+        f.debug_struct("HdWallet")
+            .field("executor", &self.executor().ok().map(|s| s.address()))
+            .finish()
     }
 }
 
@@ -37,7 +39,10 @@ impl HdWallet {
 
     /// The key at `m/44'/60'/0'/0/{index}`.
     pub fn signer(&self, index: u32) -> Result<PrivateKeySigner> {
-        Ok(MnemonicBuilder::<English>::default().phrase(self.phrase.as_str()).index(index)?.build()?)
+        Ok(MnemonicBuilder::<English>::default()
+            .phrase(self.phrase.as_str())
+            .index(index)?
+            .build()?)
     }
 
     pub fn address(&self, index: u32) -> Result<Address> {
@@ -66,7 +71,10 @@ pub fn generate_mnemonic() -> Result<String> {
 /// exactly what the checksum exists to catch. Format the result with `to_checksum(None)` (or
 /// `Display`) to get the checksummed form.
 pub fn parse_address(input: &str) -> Result<Address> {
-    let invalid = |reason| ChainError::InvalidAddress { input: input.to_owned(), reason };
+    let invalid = |reason| ChainError::InvalidAddress {
+        input: input.to_owned(),
+        reason,
+    };
     let trimmed = input.trim();
     let hex = trimmed
         .strip_prefix("0x")
@@ -81,9 +89,12 @@ pub fn parse_address(input: &str) -> Result<Address> {
     let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
     let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
     if has_lower && has_upper {
-        Address::parse_checksummed(format!("0x{hex}"), None).map_err(|_| invalid("bad EIP-55 checksum"))
+        Address::parse_checksummed(format!("0x{hex}"), None)
+            .map_err(|_| invalid("bad EIP-55 checksum"))
     } else {
-        format!("0x{hex}").parse::<Address>().map_err(|_| invalid("not an address"))
+        format!("0x{hex}")
+            .parse::<Address>()
+            .map_err(|_| invalid("not an address"))
     }
 }
 
@@ -108,7 +119,10 @@ mod tests {
 
     #[test]
     fn rejects_a_mnemonic_with_a_bad_checksum() {
-        assert!(HdWallet::from_phrase("test test test test test test test test test test test test").is_err());
+        assert!(
+            HdWallet::from_phrase("test test test test test test test test test test test test")
+                .is_err()
+        );
     }
 
     #[test]
@@ -123,7 +137,10 @@ mod tests {
     #[test]
     fn address_parse_accepts_lowercase_and_returns_checksummed() {
         let a = parse_address("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266").unwrap();
-        assert_eq!(a.to_checksum(None), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+        assert_eq!(
+            a.to_checksum(None),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+        );
         let upper = parse_address("0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266").unwrap();
         assert_eq!(a, upper);
     }
@@ -141,7 +158,13 @@ mod tests {
 
     #[test]
     fn address_parse_rejects_malformed_input() {
-        for bad in ["", "0x", "f39fd6e51aad88f6f4ce6ab8827279cfffb92266", "0x1234", "0xzz9fd6e51aad88f6f4ce6ab8827279cfffb92266"] {
+        for bad in [
+            "",
+            "0x",
+            "f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "0x1234",
+            "0xzz9fd6e51aad88f6f4ce6ab8827279cfffb92266",
+        ] {
             assert!(parse_address(bad).is_err(), "{bad}");
         }
     }

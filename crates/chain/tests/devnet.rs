@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, U256};
 use common::{BoxFuture, Ctx, TEST_MNEMONIC, TimeTravel, random_address};
-use payplane_chain::{Chain, ChainError, Devnet, DevnetConfig, Faucet, FaucetConfig, HdWallet, ManualClock, PMA, SystemClock};
+use payplane_chain::{
+    Chain, ChainError, Devnet, DevnetConfig, Faucet, FaucetConfig, HdWallet, ManualClock, PMA,
+    SystemClock,
+};
 
 const T0: u64 = 1_767_225_600; // 2026-01-01
 
@@ -25,7 +28,11 @@ impl TimeTravel for ManualTime {
 }
 
 fn open(dir: Option<&Path>, clock: Arc<ManualClock>) -> Devnet {
-    Devnet::open(DevnetConfig::new(TEST_MNEMONIC, dir.map(Path::to_path_buf)), clock).unwrap()
+    Devnet::open(
+        DevnetConfig::new(TEST_MNEMONIC, dir.map(Path::to_path_buf)),
+        clock,
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -45,14 +52,25 @@ async fn genesis_is_deterministic_and_funds_the_platform_wallets() {
     let wallet = HdWallet::from_phrase(TEST_MNEMONIC).unwrap();
     let executor = wallet.address(0).unwrap();
     assert!(!a.code(a.contracts().token).await.unwrap().is_empty());
-    assert!(!a.code(a.contracts().pull_payments).await.unwrap().is_empty());
-    assert_eq!(a.token_balance(executor).await.unwrap(), PMA * U256::from(1_000_000_000u64));
+    assert!(
+        !a.code(a.contracts().pull_payments)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        a.token_balance(executor).await.unwrap(),
+        PMA * U256::from(1_000_000_000u64)
+    );
     assert!(a.balance(wallet.address(5).unwrap()).await.unwrap() > U256::ZERO);
     assert!(a.signers().get(wallet.address(3).unwrap()).is_some());
     // The executor is registered on the pull-payment contract.
     let is_exec = payplane_chain::contracts::PullPayments::isExecutorCall(executor);
     let out = a
-        .call(&payplane_chain::CallRequest::call(a.contracts().pull_payments, alloy::sol_types::SolCall::abi_encode(&is_exec)))
+        .call(&payplane_chain::CallRequest::call(
+            a.contracts().pull_payments,
+            alloy::sol_types::SolCall::abi_encode(&is_exec),
+        ))
         .await
         .unwrap();
     assert_eq!(out[31], 1);
@@ -62,15 +80,27 @@ async fn genesis_is_deterministic_and_funds_the_platform_wallets() {
 async fn blocks_take_their_time_from_the_clock() {
     let clock = Arc::new(ManualClock::new(T0));
     let devnet = open(None, clock.clone());
-    let executor = HdWallet::from_phrase(TEST_MNEMONIC).unwrap().address(0).unwrap();
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
     clock.advance(3600);
-    let r = devnet.transfer_eth(executor, random_address(), U256::from(1)).await.unwrap();
+    let r = devnet
+        .transfer_eth(executor, random_address(), U256::from(1))
+        .await
+        .unwrap();
     let block = devnet.block(r.block_number).unwrap();
     assert_eq!(block.timestamp, T0 + 3600);
-    assert_eq!(block.parent_hash, devnet.block(r.block_number - 1).unwrap().hash);
+    assert_eq!(
+        block.parent_hash,
+        devnet.block(r.block_number - 1).unwrap().hash
+    );
     // A clock that steps back never makes time run backwards on chain.
     clock.set(T0);
-    let r2 = devnet.transfer_eth(executor, random_address(), U256::from(1)).await.unwrap();
+    let r2 = devnet
+        .transfer_eth(executor, random_address(), U256::from(1))
+        .await
+        .unwrap();
     assert_eq!(devnet.block(r2.block_number).unwrap().timestamp, T0 + 3600);
 }
 
@@ -82,9 +112,19 @@ async fn state_survives_a_clean_restart() {
     let (head, payment_id, customer, treasury_balance) = {
         let devnet = open(Some(dir.path()), clock.clone());
         let ctx = Ctx::new(&devnet, &time);
-        let (key, terms) = ctx.registered(PMA * U256::from(10), |t| t.frequency = U256::from(60)).await;
-        devnet.execute_pull(ctx.executor, terms.paymentId, PMA).await.unwrap();
-        (devnet.head(), terms.paymentId, key.address(), devnet.token_balance(terms.treasury).await.unwrap())
+        let (key, terms) = ctx
+            .registered(PMA * U256::from(10), |t| t.frequency = U256::from(60))
+            .await;
+        devnet
+            .execute_pull(ctx.executor, terms.paymentId, PMA)
+            .await
+            .unwrap();
+        (
+            devnet.head(),
+            terms.paymentId,
+            key.address(),
+            devnet.token_balance(terms.treasury).await.unwrap(),
+        )
     };
     // Reopened later, with the clock moved on: the past is replayed at its own timestamps.
     clock.advance(60);
@@ -92,11 +132,17 @@ async fn state_survives_a_clean_restart() {
     assert_eq!(devnet.head(), head);
     let state = devnet.payment_state(payment_id).await.unwrap();
     assert_eq!((state.pulls, state.pulled), (1, PMA));
-    assert_eq!(devnet.token_balance(customer).await.unwrap(), PMA * U256::from(9));
+    assert_eq!(
+        devnet.token_balance(customer).await.unwrap(),
+        PMA * U256::from(9)
+    );
     assert_eq!(treasury_balance, PMA);
     // And it goes on: nonces are re-read from the chain, the next pull is due.
     let ctx = Ctx::new(&devnet, &time);
-    devnet.execute_pull(ctx.executor, payment_id, PMA).await.unwrap();
+    devnet
+        .execute_pull(ctx.executor, payment_id, PMA)
+        .await
+        .unwrap();
     assert_eq!(devnet.payment_state(payment_id).await.unwrap().pulls, 2);
 }
 
@@ -114,8 +160,11 @@ async fn a_journal_of_another_configuration_is_refused() {
 async fn two_processes_cannot_share_a_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let _first = open(Some(dir.path()), Arc::new(ManualClock::new(T0)));
-    let err = Devnet::open(DevnetConfig::new(TEST_MNEMONIC, Some(dir.path().to_path_buf())), Arc::new(ManualClock::new(T0)))
-        .unwrap_err();
+    let err = Devnet::open(
+        DevnetConfig::new(TEST_MNEMONIC, Some(dir.path().to_path_buf())),
+        Arc::new(ManualClock::new(T0)),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("in use"), "{err}");
 }
 
@@ -124,23 +173,41 @@ async fn two_processes_cannot_share_a_data_dir() {
 #[tokio::test]
 #[ignore = "child process of acknowledged_transactions_survive_sigkill"]
 async fn sigkill_child_writer() {
-    let Ok(dir) = std::env::var("PAYPLANE_DEVNET_CHILD_DIR") else { return };
-    let devnet = Devnet::open(DevnetConfig::new(TEST_MNEMONIC, Some(dir.into())), Arc::new(SystemClock)).unwrap();
-    let executor = HdWallet::from_phrase(TEST_MNEMONIC).unwrap().address(0).unwrap();
-    let recipient: Address = std::env::var("PAYPLANE_DEVNET_CHILD_TO").unwrap().parse().unwrap();
+    let Ok(dir) = std::env::var("PAYPLANE_DEVNET_CHILD_DIR") else {
+        return;
+    };
+    let devnet = Devnet::open(
+        DevnetConfig::new(TEST_MNEMONIC, Some(dir.into())),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
+    let recipient: Address = std::env::var("PAYPLANE_DEVNET_CHILD_TO")
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut out = std::io::stdout();
     for _ in 0..10_000 {
-        let hash = devnet.send_transaction(executor, payplane_chain::CallRequest {
-            to: Some(devnet.contracts().token),
-            data: alloy::sol_types::SolCall::abi_encode(&payplane_chain::contracts::PMAToken::transferCall {
-                to: recipient,
-                value: PMA,
-            })
-            .into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let hash = devnet
+            .send_transaction(
+                executor,
+                payplane_chain::CallRequest {
+                    to: Some(devnet.contracts().token),
+                    data: alloy::sol_types::SolCall::abi_encode(
+                        &payplane_chain::contracts::PMAToken::transferCall {
+                            to: recipient,
+                            value: PMA,
+                        },
+                    )
+                    .into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         writeln!(out, "ACK {hash}").unwrap();
         out.flush().unwrap();
     }
@@ -151,7 +218,13 @@ async fn acknowledged_transactions_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let recipient = random_address();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "sigkill_child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "sigkill_child_writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("PAYPLANE_DEVNET_CHILD_DIR", dir.path())
         .env("PAYPLANE_DEVNET_CHILD_TO", recipient.to_string())
         .stdout(Stdio::piped())
@@ -170,29 +243,57 @@ async fn acknowledged_transactions_survive_sigkill() {
     // SIGKILL mid-stream: no destructor, no flush, the child may be inside a write.
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(acked.len() >= 25, "child acknowledged only {} transactions", acked.len());
+    assert!(
+        acked.len() >= 25,
+        "child acknowledged only {} transactions",
+        acked.len()
+    );
 
     // A torn last line, as a crash inside write() would leave, is dropped on open.
     let journal = dir.path().join("devnet-journal.jsonl");
-    std::fs::OpenOptions::new().append(true).open(&journal).unwrap().write_all(b"{\"t\":17,\"tx\":\"0x02f8").unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap()
+        .write_all(b"{\"t\":17,\"tx\":\"0x02f8")
+        .unwrap();
 
-    let devnet = Devnet::open(DevnetConfig::new(TEST_MNEMONIC, Some(dir.path().to_path_buf())), Arc::new(SystemClock)).unwrap();
+    let devnet = Devnet::open(
+        DevnetConfig::new(TEST_MNEMONIC, Some(dir.path().to_path_buf())),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
     for hash in &acked {
         let receipt = devnet.receipt(*hash).await.unwrap();
-        assert!(receipt.is_some_and(|r| r.success), "acknowledged {hash} lost");
+        assert!(
+            receipt.is_some_and(|r| r.success),
+            "acknowledged {hash} lost"
+        );
     }
     let balance = devnet.token_balance(recipient).await.unwrap();
-    assert!(balance >= PMA * U256::from(acked.len() as u64), "recipient has {balance}");
+    assert!(
+        balance >= PMA * U256::from(acked.len() as u64),
+        "recipient has {balance}"
+    );
     // Still usable after the crash.
-    let executor = HdWallet::from_phrase(TEST_MNEMONIC).unwrap().address(0).unwrap();
-    devnet.erc20_transfer(executor, recipient, PMA).await.unwrap();
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
+    devnet
+        .erc20_transfer(executor, recipient, PMA)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn faucet_gives_eth_and_pma_once_per_interval() {
     let clock = Arc::new(ManualClock::new(T0));
     let devnet = open(None, clock.clone());
-    let executor = HdWallet::from_phrase(TEST_MNEMONIC).unwrap().address(0).unwrap();
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
     let faucet = Faucet::new(FaucetConfig::default(), executor, clock.clone());
     let to = random_address();
     let grant = faucet.drip(&devnet, to).await.unwrap();
@@ -201,18 +302,26 @@ async fn faucet_gives_eth_and_pma_once_per_interval() {
     assert!(grant.eth > U256::ZERO && grant.pma > U256::ZERO);
 
     match faucet.drip(&devnet, to).await {
-        Err(ChainError::RateLimited { retry_after_secs, .. }) => assert_eq!(retry_after_secs, 24 * 3600),
+        Err(ChainError::RateLimited {
+            retry_after_secs, ..
+        }) => assert_eq!(retry_after_secs, 24 * 3600),
         other => panic!("expected rate limit, got {other:?}"),
     }
     faucet.drip(&devnet, random_address()).await.unwrap();
     clock.advance(24 * 3600);
     faucet.drip(&devnet, to).await.unwrap();
-    assert_eq!(devnet.token_balance(to).await.unwrap(), grant.pma * U256::from(2));
+    assert_eq!(
+        devnet.token_balance(to).await.unwrap(),
+        grant.pma * U256::from(2)
+    );
 }
 
 #[tokio::test]
 async fn a_sender_that_is_not_a_platform_wallet_is_refused() {
     let devnet = open(None, Arc::new(ManualClock::new(T0)));
-    let err = devnet.transfer_eth(random_address(), random_address(), U256::from(1)).await.unwrap_err();
+    let err = devnet
+        .transfer_eth(random_address(), random_address(), U256::from(1))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ChainError::UnknownSender(_)), "{err}");
 }

@@ -42,7 +42,11 @@ pub(crate) struct Journal {
 
 pub(crate) enum Opened {
     Fresh(Journal),
-    Existing { journal: Journal, header: Header, records: Vec<Record> },
+    Existing {
+        journal: Journal,
+        header: Header,
+        records: Vec<Record>,
+    },
 }
 
 impl Journal {
@@ -58,33 +62,55 @@ impl Journal {
             .open(&path)
             .map_err(|e| ChainError::io(&path, e))?;
         file.try_lock().map_err(|e| {
-            ChainError::io(&path, std::io::Error::other(format!("devnet data is in use by another process: {e}")))
+            ChainError::io(
+                &path,
+                std::io::Error::other(format!("devnet data is in use by another process: {e}")),
+            )
         })?;
         let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|e| ChainError::io(&path, e))?;
+        file.read_to_string(&mut text)
+            .map_err(|e| ChainError::io(&path, e))?;
 
         // Drop a torn tail (no newline): it was never fsync'd completely, so never acknowledged.
         let complete_len = text.rfind('\n').map(|i| i + 1).unwrap_or(0);
         if complete_len < text.len() {
             tracing::warn!(path = %path.display(), bytes = text.len() - complete_len, "dropping torn journal tail");
-            file.set_len(complete_len as u64).map_err(|e| ChainError::io(&path, e))?;
-            file.seek(SeekFrom::End(0)).map_err(|e| ChainError::io(&path, e))?;
+            file.set_len(complete_len as u64)
+                .map_err(|e| ChainError::io(&path, e))?;
+            file.seek(SeekFrom::End(0))
+                .map_err(|e| ChainError::io(&path, e))?;
             file.sync_all().map_err(|e| ChainError::io(&path, e))?;
         }
         let mut lines = text[..complete_len].lines().enumerate();
-        let journal = Journal { file, path: path.clone() };
+        let journal = Journal {
+            file,
+            path: path.clone(),
+        };
         let Some((_, first)) = lines.next() else {
             return Ok(Opened::Fresh(journal));
         };
-        let corrupt = |line: usize, reason: String| ChainError::CorruptLog { path: path.clone(), line, reason };
+        let corrupt = |line: usize, reason: String| ChainError::CorruptLog {
+            path: path.clone(),
+            line,
+            reason,
+        };
         let header: Header = serde_json::from_str(first).map_err(|e| corrupt(1, e.to_string()))?;
         if header.payplane_devnet != FORMAT_VERSION {
-            return Err(corrupt(1, format!("unknown format version {}", header.payplane_devnet)));
+            return Err(corrupt(
+                1,
+                format!("unknown format version {}", header.payplane_devnet),
+            ));
         }
         let records = lines
-            .map(|(i, line)| serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string())))
+            .map(|(i, line)| {
+                serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string()))
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Opened::Existing { journal, header, records })
+        Ok(Opened::Existing {
+            journal,
+            header,
+            records,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -92,7 +118,9 @@ impl Journal {
     }
 
     pub fn write_header(&mut self, header: &Header) -> Result<()> {
-        self.append_line(&serde_json::to_string(header).map_err(|e| ChainError::Evm(e.to_string()))?)?;
+        self.append_line(
+            &serde_json::to_string(header).map_err(|e| ChainError::Evm(e.to_string()))?,
+        )?;
         // The file is new: make its directory entry durable too.
         if let Some(dir) = self.path.parent()
             && let Ok(d) = File::open(dir)
@@ -103,15 +131,24 @@ impl Journal {
     }
 
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        self.append_line(&serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?)
+        self.append_line(
+            &serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?,
+        )
     }
 
     fn append_line(&mut self, line: &str) -> Result<()> {
         let mut buf = Vec::with_capacity(line.len() + 1);
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
-        let before = self.file.metadata().map_err(|e| ChainError::io(&self.path, e))?.len();
-        let written = self.file.write_all(&buf).and_then(|()| self.file.sync_data());
+        let before = self
+            .file
+            .metadata()
+            .map_err(|e| ChainError::io(&self.path, e))?
+            .len();
+        let written = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
             // Never leave half a line behind a later, complete one.
             let _ = self.file.set_len(before);

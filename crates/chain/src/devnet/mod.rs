@@ -129,7 +129,11 @@ impl Devnet {
                 j.write_header(&header)?;
                 (header.genesis_timestamp, Some(j), Vec::new())
             }
-            Some(Opened::Existing { journal, header, records }) => {
+            Some(Opened::Existing {
+                journal,
+                header,
+                records,
+            }) => {
                 if header.chain_id != config.chain_id || header.fingerprint != fingerprint {
                     return Err(ChainError::LogMismatch {
                         path: journal.path().to_owned(),
@@ -143,8 +147,11 @@ impl Devnet {
             }
         };
 
-        let params =
-            Params { chain_id: config.chain_id, base_fee: config.base_fee, block_gas_limit: config.block_gas_limit };
+        let params = Params {
+            chain_id: config.chain_id,
+            base_fee: config.base_fee,
+            block_gas_limit: config.block_gas_limit,
+        };
         let mut alloc = Vec::new();
         for i in 0..config.funded_wallets.max(1) {
             alloc.push((wallet.address(i)?, config.initial_eth));
@@ -158,13 +165,24 @@ impl Devnet {
             let block = state.head().number + 1;
             state
                 .mine(&record.tx, record.t, &mut || Ok(()))
-                .map_err(|e| ChainError::ReplayDiverged { block, reason: e.to_string() })?;
+                .map_err(|e| ChainError::ReplayDiverged {
+                    block,
+                    reason: e.to_string(),
+                })?;
         }
         if replayed > 0 {
-            tracing::info!(replayed, head = state.head().number, "devnet journal replayed");
+            tracing::info!(
+                replayed,
+                head = state.head().number,
+                "devnet journal replayed"
+            );
         }
 
-        let signers = PlatformSigners::from_wallet(&wallet, 1..config.funded_wallets.max(1), config.gas_policy)?;
+        let signers = PlatformSigners::from_wallet(
+            &wallet,
+            1..config.funded_wallets.max(1),
+            config.gas_policy,
+        )?;
         let data_path = journal.as_ref().map(|j| j.path().to_owned());
         Ok(Devnet {
             inner: Mutex::new(Inner { state, journal }),
@@ -183,7 +201,9 @@ impl Devnet {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-mined block: `mine` commits last.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn now(&self, inner: &Inner) -> u64 {
@@ -196,7 +216,10 @@ impl Devnet {
         let timestamp = self.now(&inner);
         let Inner { state, journal } = &mut *inner;
         state.mine(raw, timestamp, &mut || match journal.as_mut() {
-            Some(j) => j.append(&Record { t: timestamp, tx: raw.clone() }),
+            Some(j) => j.append(&Record {
+                t: timestamp,
+                tx: raw.clone(),
+            }),
             None => Ok(()),
         })
     }
@@ -275,22 +298,45 @@ fn deploy_genesis(
     token_code.extend_from_slice(&(owner, config.token_supply).abi_encode());
     let mut pull_code = contracts::pull_payments_creation_code()?.to_vec();
     pull_code.extend_from_slice(&(token, owner).abi_encode());
-    let set_executor = PullPayments::setExecutorCall { executor: owner, allowed: true }.abi_encode();
+    let set_executor = PullPayments::setExecutorCall {
+        executor: owner,
+        allowed: true,
+    }
+    .abi_encode();
     let txs = [
-        CallRequest { data: token_code.into(), ..Default::default() },
-        CallRequest { data: pull_code.into(), ..Default::default() },
+        CallRequest {
+            data: token_code.into(),
+            ..Default::default()
+        },
+        CallRequest {
+            data: pull_code.into(),
+            ..Default::default()
+        },
         CallRequest::call(pull_payments, set_executor),
     ];
     let fee = u128::from(config.base_fee) * 2;
     for (nonce, req) in txs.iter().enumerate() {
-        let raw = sign_eip1559(executor, config.chain_id, nonce as u64, req, GENESIS_TX_GAS, fee, 0)?;
+        let raw = sign_eip1559(
+            executor,
+            config.chain_id,
+            nonce as u64,
+            req,
+            GENESIS_TX_GAS,
+            fee,
+            0,
+        )?;
         let hash = state.mine(&raw, timestamp, &mut || Ok(()))?;
         let ok = state.transaction(hash).is_some_and(|t| t.receipt.success);
         if !ok {
-            return Err(ChainError::Evm(format!("genesis transaction {nonce} failed")));
+            return Err(ChainError::Evm(format!(
+                "genesis transaction {nonce} failed"
+            )));
         }
     }
-    Ok(ContractAddresses { token, pull_payments })
+    Ok(ContractAddresses {
+        token,
+        pull_payments,
+    })
 }
 
 #[async_trait]

@@ -62,9 +62,20 @@ impl EvmState {
     pub fn genesis(params: Params, timestamp: u64, alloc: &[(Address, U256)]) -> Self {
         let mut db = CacheDB::new(EmptyDB::default());
         for (address, balance) in alloc {
-            db.insert_account_info(*address, AccountInfo { balance: *balance, ..Default::default() });
+            db.insert_account_info(
+                *address,
+                AccountInfo {
+                    balance: *balance,
+                    ..Default::default()
+                },
+            );
         }
-        let mut state = EvmState { params, db, blocks: Vec::new(), txs: HashMap::new() };
+        let mut state = EvmState {
+            params,
+            db,
+            blocks: Vec::new(),
+            txs: HashMap::new(),
+        };
         let block = state.seal(B256::ZERO, 0, timestamp, None);
         state.blocks.push(block);
         state
@@ -97,14 +108,22 @@ impl EvmState {
     }
 
     pub fn account(&self, address: Address) -> AccountInfo {
-        self.db.basic_ref(address).ok().flatten().unwrap_or_default()
+        self.db
+            .basic_ref(address)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     pub fn code(&self, address: Address) -> Bytes {
         let info = self.account(address);
         match info.code {
             Some(code) => code.original_bytes(),
-            None => self.db.code_by_hash_ref(info.code_hash).map(|c| c.original_bytes()).unwrap_or_default(),
+            None => self
+                .db
+                .code_by_hash_ref(info.code_hash)
+                .map(|c| c.original_bytes())
+                .unwrap_or_default(),
         }
     }
 
@@ -186,19 +205,36 @@ impl EvmState {
             logs,
         };
         let bloom = logs_bloom(result.logs());
-        let block = self.seal(parent_hash, number, timestamp, Some((&envelope, &receipt, bloom)));
+        let block = self.seal(
+            parent_hash,
+            number,
+            timestamp,
+            Some((&envelope, &receipt, bloom)),
+        );
         receipt.block_hash = block.hash;
         for log in &mut receipt.logs {
             log.block_hash = block.hash;
         }
         self.blocks.push(block);
-        self.txs.insert(hash, DevTransaction { envelope, from, receipt });
+        self.txs.insert(
+            hash,
+            DevTransaction {
+                envelope,
+                from,
+                receipt,
+            },
+        );
         Ok(hash)
     }
 
     /// Runs a read call on the pending block (the next block's number and timestamp), without
     /// balance, base-fee or nonce checks, like `eth_call`.
-    pub fn call(&mut self, req: &CallRequest, timestamp: u64, gas_limit: Option<u64>) -> Result<ExecutionResult> {
+    pub fn call(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        gas_limit: Option<u64>,
+    ) -> Result<ExecutionResult> {
         let caller = req.from.unwrap_or(Address::ZERO);
         let tx = TxEnv {
             tx_type: 0,
@@ -231,12 +267,14 @@ impl EvmState {
     pub fn call_output(&mut self, req: &CallRequest, timestamp: u64) -> Result<Bytes> {
         match self.call(req, timestamp, None)? {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
-            ExecutionResult::Revert { output, .. } => {
-                Err(ChainError::Reverted { reason: decode_revert(&output), data: output })
-            }
-            ExecutionResult::Halt { reason, .. } => {
-                Err(ChainError::Reverted { reason: format!("halted: {reason:?}"), data: Bytes::new() })
-            }
+            ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
+                reason: decode_revert(&output),
+                data: output,
+            }),
+            ExecutionResult::Halt { reason, .. } => Err(ChainError::Reverted {
+                reason: format!("halted: {reason:?}"),
+                data: Bytes::new(),
+            }),
         }
     }
 
@@ -247,16 +285,24 @@ impl EvmState {
         let used = match first {
             ExecutionResult::Success { .. } => first.tx_gas_used(),
             ExecutionResult::Revert { output, .. } => {
-                return Err(ChainError::Reverted { reason: decode_revert(&output), data: output });
+                return Err(ChainError::Reverted {
+                    reason: decode_revert(&output),
+                    data: output,
+                });
             }
             ExecutionResult::Halt { reason, .. } => {
-                return Err(ChainError::Reverted { reason: format!("halted: {reason:?}"), data: Bytes::new() });
+                return Err(ChainError::Reverted {
+                    reason: format!("halted: {reason:?}"),
+                    data: Bytes::new(),
+                });
             }
         };
         // Refunds and the 63/64 rule make "gas used" an underestimate of the limit needed.
         let mut lo = used.saturating_sub(1);
         let mut hi = cap;
-        let guess = (used.saturating_mul(64) / 63).saturating_add(3_000).min(cap);
+        let guess = (used.saturating_mul(64) / 63)
+            .saturating_add(3_000)
+            .min(cap);
         if self.succeeds(req, timestamp, guess)? {
             hi = guess;
         } else {
@@ -277,7 +323,9 @@ impl EvmState {
         let to = query.to_block.unwrap_or(u64::MAX).min(self.head().number);
         let mut out = Vec::new();
         for number in query.from_block..=to {
-            let Some(block) = self.block(number) else { break };
+            let Some(block) = self.block(number) else {
+                break;
+            };
             for hash in &block.transactions {
                 if let Some(tx) = self.txs.get(hash) {
                     out.extend(tx.receipt.logs.iter().filter(|l| query.matches(l)).cloned());
@@ -319,14 +367,27 @@ impl EvmState {
         let (transactions, transactions_root, receipts_root, gas_used, logs_bloom) = match tx {
             Some((envelope, receipt, bloom)) => (
                 vec![receipt.tx_hash],
-                alloy::consensus::proofs::calculate_transaction_root(std::slice::from_ref(envelope)),
+                alloy::consensus::proofs::calculate_transaction_root(std::slice::from_ref(
+                    envelope,
+                )),
                 keccak256(
-                    [receipt.tx_hash.as_slice(), &[u8::from(receipt.success)], &receipt.gas_used.to_be_bytes()].concat(),
+                    [
+                        receipt.tx_hash.as_slice(),
+                        &[u8::from(receipt.success)],
+                        &receipt.gas_used.to_be_bytes(),
+                    ]
+                    .concat(),
                 ),
                 receipt.gas_used,
                 bloom,
             ),
-            None => (vec![], alloy::consensus::EMPTY_ROOT_HASH, alloy::consensus::EMPTY_ROOT_HASH, 0, Bloom::ZERO),
+            None => (
+                vec![],
+                alloy::consensus::EMPTY_ROOT_HASH,
+                alloy::consensus::EMPTY_ROOT_HASH,
+                0,
+                Bloom::ZERO,
+            ),
         };
         let state_root = keccak256([parent_hash.as_slice(), transactions_root.as_slice()].concat());
         let header = Header {
@@ -364,7 +425,11 @@ impl EvmState {
 fn tx_env(envelope: &TxEnvelope, from: Address) -> Result<TxEnv> {
     match envelope {
         TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
-        _ => return Err(ChainError::Rejected("only legacy, EIP-2930 and EIP-1559 transactions are accepted".into())),
+        _ => {
+            return Err(ChainError::Rejected(
+                "only legacy, EIP-2930 and EIP-1559 transactions are accepted".into(),
+            ));
+        }
     }
     Ok(TxEnv {
         tx_type: envelope.tx_type() as u8,
