@@ -164,6 +164,11 @@ pub async fn run_suite(ctx: &Ctx<'_>) {
     case!(short_allowance_fails_cleanly);
     case!(short_balance_fails_cleanly);
     case!(contract_logs_report_the_lifecycle);
+    case!(invalid_terms_are_refused);
+    case!(a_zero_pull_is_refused);
+    case!(a_front_run_permit_does_not_block_registration);
+    case!(only_the_owner_manages_executors);
+    case!(concurrent_sends_from_one_wallet_get_distinct_nonces);
 }
 
 async fn consent_digest_matches_the_contract(ctx: &Ctx<'_>) {
@@ -550,6 +555,142 @@ async fn contract_logs_report_the_lifecycle(ctx: &Ctx<'_>) {
             PullPayments::Cancelled::SIGNATURE_HASH
         ]
     );
+}
+
+async fn invalid_terms_are_refused(ctx: &Ctx<'_>) {
+    let key = ctx.customer_with(U256::ZERO).await;
+    for edit in [
+        (|t: &mut PullPaymentTerms| t.numberOfPayments = U256::ZERO) as fn(&mut PullPaymentTerms),
+        |t| t.frequency = U256::ZERO,
+        |t| t.tokenCap = U256::ZERO,
+        |t| t.treasury = Address::ZERO,
+    ] {
+        let terms = ctx.terms(key.address(), edit).await;
+        expect_revert(
+            ctx.chain
+                .register_pull_payment(ctx.executor, &ctx.sign(&key, &terms), None)
+                .await,
+            "InvalidTerms",
+        );
+    }
+    // A single payment needs no frequency.
+    let terms = ctx
+        .terms(key.address(), |t| {
+            t.numberOfPayments = U256::from(1);
+            t.frequency = U256::ZERO;
+        })
+        .await;
+    ctx.chain
+        .register_pull_payment(ctx.executor, &ctx.sign(&key, &terms), None)
+        .await
+        .unwrap();
+}
+
+async fn a_zero_pull_is_refused(ctx: &Ctx<'_>) {
+    let (_, terms) = ctx.registered(PMA, |_| {}).await;
+    expect_revert(
+        ctx.chain
+            .execute_pull(ctx.executor, terms.paymentId, U256::ZERO)
+            .await,
+        "ZeroAmount",
+    );
+}
+
+async fn a_front_run_permit_does_not_block_registration(ctx: &Ctx<'_>) {
+    use alloy::sol_types::SolCall;
+    use payplane_chain::CallRequest;
+    use payplane_chain::contracts::PMAToken;
+    let key = ctx.customer_with(PMA * U256::from(5)).await;
+    let terms = ctx.terms(key.address(), |_| {}).await;
+    let permit = ctx.permit(&key, terms.tokenCap).await;
+    // Someone submits the customer's permit first: its nonce is used up.
+    let data = PMAToken::permitCall {
+        owner: key.address(),
+        spender: ctx.chain.contracts().pull_payments,
+        value: permit.value,
+        deadline: permit.deadline,
+        v: permit.v,
+        r: permit.r,
+        s: permit.s,
+    }
+    .abi_encode();
+    ctx.chain
+        .transact(
+            ctx.outsider,
+            CallRequest::call(ctx.chain.contracts().token, data),
+        )
+        .await
+        .unwrap();
+    ctx.chain
+        .register_pull_payment(ctx.executor, &ctx.sign(&key, &terms), Some(&permit))
+        .await
+        .unwrap();
+    ctx.chain
+        .execute_pull(ctx.executor, terms.paymentId, PMA)
+        .await
+        .unwrap();
+}
+
+async fn only_the_owner_manages_executors(ctx: &Ctx<'_>) {
+    use alloy::sol_types::SolCall;
+    use payplane_chain::CallRequest;
+    use payplane_chain::contracts::PullPayments;
+    let pull = ctx.chain.contracts().pull_payments;
+    let grant = |allowed| {
+        CallRequest::call(
+            pull,
+            PullPayments::setExecutorCall {
+                executor: ctx.outsider,
+                allowed,
+            }
+            .abi_encode(),
+        )
+    };
+    expect_revert(
+        ctx.chain.transact(ctx.outsider, grant(true)).await,
+        "OwnableUnauthorizedAccount",
+    );
+    let (_, terms) = ctx
+        .registered(PMA * U256::from(5), |t| t.frequency = U256::from(60))
+        .await;
+    ctx.chain.transact(ctx.executor, grant(true)).await.unwrap();
+    ctx.chain
+        .execute_pull(ctx.outsider, terms.paymentId, PMA)
+        .await
+        .unwrap();
+    ctx.chain
+        .transact(ctx.executor, grant(false))
+        .await
+        .unwrap();
+    ctx.time.advance(60).await;
+    expect_revert(
+        ctx.chain
+            .execute_pull(ctx.outsider, terms.paymentId, PMA)
+            .await,
+        "NotExecutor",
+    );
+}
+
+async fn concurrent_sends_from_one_wallet_get_distinct_nonces(ctx: &Ctx<'_>) {
+    let to = random_address();
+    let c = ctx.chain;
+    let e = ctx.executor;
+    let (a, b, d, f) = tokio::join!(
+        c.erc20_transfer(e, to, PMA),
+        c.erc20_transfer(e, to, PMA),
+        c.erc20_transfer(e, to, PMA),
+        c.erc20_transfer(e, to, PMA)
+    );
+    let mut hashes = vec![
+        a.unwrap().tx_hash,
+        b.unwrap().tx_hash,
+        d.unwrap().tx_hash,
+        f.unwrap().tx_hash,
+    ];
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), 4);
+    assert_eq!(c.token_balance(to).await.unwrap(), PMA * U256::from(4));
 }
 
 pub fn random_address() -> Address {
