@@ -11,4 +11,5 @@ npm install --no-audit --no-fund --save-exact \
   solc@0.8.37 \
   @openzeppelin/contracts@5 \
   @foundry-rs/anvil@1.7.1
-echo "anvil: $(pwd)/node_modules/.bin/anvil (tests find it via ANVIL_BIN or PATH)"
+# The chain tests look here (or at $ANVIL_BIN, or on PATH) for the anvil binary itself.
+echo "anvil: $(pwd)/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
