@@ -325,3 +325,38 @@ async fn a_sender_that_is_not_a_platform_wallet_is_refused() {
         .unwrap_err();
     assert!(matches!(err, ChainError::UnknownSender(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_transaction_that_reverts_on_chain_keeps_its_real_receipt() {
+    use alloy::sol_types::SolCall;
+    use payplane_chain::contracts::PullPayments;
+    let devnet = open(None, Arc::new(ManualClock::new(T0)));
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
+    // A fixed gas limit skips the estimate, so the refusal happens on chain, not before sending.
+    let data = PullPayments::executeCall {
+        paymentId: B256::ZERO,
+        tokenAmount: PMA,
+    }
+    .abi_encode();
+    let req = payplane_chain::CallRequest {
+        gas: Some(200_000),
+        ..payplane_chain::CallRequest::call(devnet.contracts().pull_payments, data)
+    };
+    let before = devnet.head().number;
+    match devnet.transact(executor, req).await {
+        Err(ChainError::FailedOnChain(receipt)) => {
+            assert!(!receipt.success);
+            assert_eq!(receipt.block_number, before + 1);
+            assert!(receipt.gas_used > 21_000 && receipt.gas_used < 200_000);
+        }
+        other => panic!("expected a failed receipt, got {other:?}"),
+    }
+    // The nonce was consumed: the next send works.
+    devnet
+        .transfer_eth(executor, random_address(), U256::from(1))
+        .await
+        .unwrap();
+}
