@@ -216,6 +216,7 @@ fn typed_data_json<S: SolStruct + Serialize>(value: &S, domain: Eip712Domain) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

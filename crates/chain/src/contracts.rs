@@ -72,6 +72,7 @@ fn strip_variant(debug: String) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use alloy::primitives::B256;

@@ -99,6 +99,7 @@ pub fn parse_address(input: &str) -> Result<Address> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

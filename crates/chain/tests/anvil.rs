@@ -2,6 +2,8 @@
 //! with a printed line, when no anvil binary is found ($ANVIL_BIN, PATH, or
 //! contracts/node_modules from contracts/install-tools.sh).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,8 @@
 //! The chain suite on the embedded devnet, plus what only the devnet has: deterministic genesis,
 //! durability across restarts and SIGKILL, the faucet.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,5 +1,7 @@
 //! The devnet's JSON-RPC dispatcher: directly (pure `handle`) and over HTTP with web3.py.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::Arc;
@@ -199,4 +201,20 @@ async fn web3_py_sends_a_pma_transfer_and_reads_the_receipt() {
     let receipt = d.receipt(hash).await.unwrap().unwrap();
     assert_eq!(receipt.block_number, seen["block_number"].as_u64().unwrap());
     assert_eq!(d.token_balance(recipient).await.unwrap(), amount);
+}
+
+#[test]
+fn eth_call_accepts_a_gas_limit_above_the_transaction_cap() {
+    let d = devnet(vec![]);
+    let h = RpcHandler::new(d.clone());
+    let data = alloy::sol_types::SolCall::abi_encode(
+        &payplane_chain::contracts::PMAToken::decimalsCall {},
+    );
+    let call = json!({ "to": d.contracts().token, "data": alloy::primitives::Bytes::from(data), "gas": "0x2faf080" });
+    let answer = h.handle(req("eth_call", json!([call, "latest"])));
+    assert_eq!(
+        answer["result"].as_str().unwrap(),
+        format!("0x{:064x}", 18),
+        "{answer}"
+    );
 }

@@ -239,7 +239,11 @@ impl EvmState {
         let tx = TxEnv {
             tx_type: 0,
             caller,
-            gas_limit: gas_limit.or(req.gas).unwrap_or(self.call_gas_cap()),
+            // Clients pass generous limits to eth_call; above the cap revm would refuse the call.
+            gas_limit: gas_limit
+                .or(req.gas)
+                .unwrap_or(u64::MAX)
+                .min(self.call_gas_cap()),
             gas_price: 0,
             kind: req.to.map(TxKind::Call).unwrap_or(TxKind::Create),
             value: req.value,
@@ -280,7 +284,7 @@ impl EvmState {
 
     /// The smallest gas limit (within 1.5 %) with which the call succeeds.
     pub fn estimate_gas(&mut self, req: &CallRequest, timestamp: u64) -> Result<u64> {
-        let cap = req.gas.unwrap_or(self.call_gas_cap());
+        let cap = req.gas.unwrap_or(u64::MAX).min(self.call_gas_cap());
         let first = self.call(req, timestamp, Some(cap))?;
         let used = match first {
             ExecutionResult::Success { .. } => first.tx_gas_used(),
