@@ -34,7 +34,7 @@ pub use rpc::{RpcChain, RpcConfig};
 
 pub use sender::{GasPolicy, PlatformSigners};
 pub use types::{CallRequest, ChainLog, ContractAddresses, LogQuery, PaymentState, TxReceipt};
-pub use wallet::{HdWallet, generate_mnemonic, parse_address};
+pub use wallet::{HdWallet, checksummed, generate_mnemonic, parse_address};
 
 /// 1 PMA in token units (18 decimals).
 pub const PMA: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);

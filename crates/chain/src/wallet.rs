@@ -98,6 +98,11 @@ pub fn parse_address(input: &str) -> Result<Address> {
     }
 }
 
+/// [`parse_address`], formatted the EIP-55 way (what the API stores and returns).
+pub fn checksummed(input: &str) -> Result<String> {
+    Ok(parse_address(input)?.to_checksum(None))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -144,6 +149,10 @@ mod tests {
         );
         let upper = parse_address("0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266").unwrap();
         assert_eq!(a, upper);
+        assert_eq!(
+            checksummed("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266").unwrap(),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+        );
     }
 
     #[test]
