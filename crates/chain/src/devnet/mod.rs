@@ -117,17 +117,21 @@ impl Devnet {
             Some(dir) => Some(Journal::open(dir)?),
             None => None,
         };
-        let (genesis_timestamp, journal, records) = match opened {
+        // A fresh journal gets its header only once the genesis is built, so a configuration
+        // that cannot start leaves no journal behind.
+        let mut fresh_header = None;
+        let (genesis_timestamp, mut journal, records) = match opened {
             None => (clock.now_unix(), None, Vec::new()),
-            Some(Opened::Fresh(mut j)) => {
+            Some(Opened::Fresh(j)) => {
                 let header = Header {
                     payplane_devnet: 1,
                     chain_id: config.chain_id,
                     genesis_timestamp: clock.now_unix(),
                     fingerprint,
                 };
-                j.write_header(&header)?;
-                (header.genesis_timestamp, Some(j), Vec::new())
+                let timestamp = header.genesis_timestamp;
+                fresh_header = Some(header);
+                (timestamp, Some(j), Vec::new())
             }
             Some(Opened::Existing {
                 journal,
@@ -159,6 +163,9 @@ impl Devnet {
         alloc.extend(config.prefunded.iter().map(|a| (*a, config.initial_eth)));
         let mut state = EvmState::genesis(params, genesis_timestamp, &alloc);
         let contracts = deploy_genesis(&mut state, &executor, &config, genesis_timestamp)?;
+        if let (Some(header), Some(j)) = (&fresh_header, journal.as_mut()) {
+            j.write_header(header)?;
+        }
 
         let replayed = records.len();
         for record in records {
