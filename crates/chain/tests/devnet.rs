@@ -362,3 +362,37 @@ async fn a_transaction_that_reverts_on_chain_keeps_its_real_receipt() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_corrupt_line_inside_the_journal_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let devnet = open(Some(dir.path()), Arc::new(ManualClock::new(T0)));
+        let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+            .unwrap()
+            .address(0)
+            .unwrap();
+        devnet
+            .transfer_eth(executor, random_address(), U256::from(1))
+            .await
+            .unwrap();
+        devnet
+            .transfer_eth(executor, random_address(), U256::from(1))
+            .await
+            .unwrap();
+    }
+    let path = dir.path().join("devnet-journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "{\"t\":1,\"tx\":\"not hex\"}";
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = Devnet::open(
+        DevnetConfig::new(TEST_MNEMONIC, Some(dir.path().to_path_buf())),
+        Arc::new(ManualClock::new(T0)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ChainError::CorruptLog { line: 2, .. }),
+        "{err}"
+    );
+}
