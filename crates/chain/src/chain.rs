@@ -1,0 +1,368 @@
+//! What the platform needs from an Ethereum network, implemented by the embedded devnet and by
+//! any JSON-RPC node.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::sol_types::{SolCall, SolEvent};
+use async_trait::async_trait;
+
+use crate::consent::{PullPaymentTerms, SignedConsent, SignedPermit};
+use crate::contracts::{PMAToken, PullPayments};
+use crate::error::{ChainError, Result};
+use crate::sender::{PlatformSigners, sign_eip1559};
+use crate::types::{CallRequest, ChainLog, ContractAddresses, LogQuery, PaymentState, TxReceipt};
+
+/// How long [`Chain::transact`] waits for a receipt to become final.
+pub const DEFAULT_RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[async_trait]
+pub trait Chain: Send + Sync {
+    fn chain_id(&self) -> u64;
+    fn contracts(&self) -> ContractAddresses;
+    /// The platform wallets this chain can send from.
+    fn signers(&self) -> &PlatformSigners;
+    /// Pause between receipt polls.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(100)
+    }
+
+    async fn block_number(&self) -> Result<u64>;
+    /// Timestamp of the latest block (schedules compare against chain time, not the server's).
+    async fn latest_block_timestamp(&self) -> Result<u64>;
+    async fn gas_price(&self) -> Result<u128>;
+    async fn balance(&self, address: Address) -> Result<U256>;
+    /// Next nonce of `address`, counting transactions the node holds pending.
+    async fn transaction_count(&self, address: Address) -> Result<u64>;
+    async fn code(&self, address: Address) -> Result<Bytes>;
+    /// A read call against the latest state; a revert is [`ChainError::Reverted`] with its reason.
+    async fn call(&self, req: &CallRequest) -> Result<Bytes>;
+    async fn estimate_gas(&self, req: &CallRequest) -> Result<u64>;
+    async fn send_raw_transaction(&self, raw: Bytes) -> Result<B256>;
+    /// The receipt once it is final (the backend's confirmation depth), `None` before.
+    async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>>;
+    async fn logs(&self, query: &LogQuery) -> Result<Vec<ChainLog>>;
+
+    /// Signs `req` with the platform wallet `from` and sends it. The gas limit comes from an
+    /// estimate (so a refused pull fails here, with the contract's reason, and costs nothing)
+    /// plus the policy's margin; fees from the node's gas price and the policy.
+    async fn send_transaction(&self, from: Address, req: CallRequest) -> Result<B256> {
+        let signer = self
+            .signers()
+            .get(from)
+            .ok_or(ChainError::UnknownSender(from))?;
+        let policy = *self.signers().gas_policy();
+        let slot = self.signers().nonce_slot(from);
+        let mut cached = slot.lock().await;
+        let nonce = match *cached {
+            Some(n) => n,
+            None => self.transaction_count(from).await?,
+        };
+        let req = CallRequest {
+            from: Some(from),
+            ..req
+        };
+        let gas_limit = match req.gas {
+            Some(g) => g,
+            None => policy.gas_limit(self.estimate_gas(&req).await?)?,
+        };
+        let (max_fee, priority_fee) = policy.fees(self.gas_price().await?)?;
+        let raw = sign_eip1559(
+            &signer,
+            self.chain_id(),
+            nonce,
+            &req,
+            gas_limit,
+            max_fee,
+            priority_fee,
+        )?;
+        match self.send_raw_transaction(raw).await {
+            Ok(hash) => {
+                *cached = Some(nonce + 1);
+                tracing::debug!(%from, nonce, %hash, "transaction sent");
+                Ok(hash)
+            }
+            Err(e) => {
+                // The node may or may not hold it (a timeout after acceptance): re-read next time.
+                *cached = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn wait_for_receipt(&self, hash: B256, timeout: Duration) -> Result<TxReceipt> {
+        let started = Instant::now();
+        loop {
+            if let Some(receipt) = self.receipt(hash).await? {
+                return Ok(receipt);
+            }
+            if started.elapsed() >= timeout {
+                return Err(ChainError::Timeout(hash, timeout));
+            }
+            tokio::time::sleep(self.poll_interval()).await;
+        }
+    }
+
+    /// Send, wait until final, and turn a failed receipt into [`ChainError::FailedOnChain`].
+    async fn transact(&self, from: Address, req: CallRequest) -> Result<TxReceipt> {
+        let hash = self.send_transaction(from, req).await?;
+        let receipt = self.wait_for_receipt(hash, DEFAULT_RECEIPT_TIMEOUT).await?;
+        if receipt.success {
+            Ok(receipt)
+        } else {
+            Err(ChainError::FailedOnChain(Box::new(receipt)))
+        }
+    }
+
+    /// Logs of the token and pull-payment contracts.
+    async fn contract_logs(&self, from_block: u64, to_block: Option<u64>) -> Result<Vec<ChainLog>> {
+        let c = self.contracts();
+        self.logs(&LogQuery {
+            from_block,
+            to_block,
+            addresses: vec![c.token, c.pull_payments],
+            topic0: vec![],
+        })
+        .await
+    }
+
+    async fn token_balance(&self, owner: Address) -> Result<U256> {
+        let out = self
+            .call(&CallRequest::call(
+                self.contracts().token,
+                PMAToken::balanceOfCall { account: owner }.abi_encode(),
+            ))
+            .await?;
+        Ok(PMAToken::balanceOfCall::abi_decode_returns(&out)?)
+    }
+
+    /// What the pull-payment contract may still move from `owner`.
+    async fn token_allowance(&self, owner: Address) -> Result<U256> {
+        let c = self.contracts();
+        let data = PMAToken::allowanceCall {
+            owner,
+            spender: c.pull_payments,
+        }
+        .abi_encode();
+        let out = self.call(&CallRequest::call(c.token, data)).await?;
+        Ok(PMAToken::allowanceCall::abi_decode_returns(&out)?)
+    }
+
+    /// The EIP-2612 nonce the customer's next permit must carry.
+    async fn permit_nonce(&self, owner: Address) -> Result<U256> {
+        let out = self
+            .call(&CallRequest::call(
+                self.contracts().token,
+                PMAToken::noncesCall { owner }.abi_encode(),
+            ))
+            .await?;
+        Ok(PMAToken::noncesCall::abi_decode_returns(&out)?)
+    }
+
+    /// The digest the contract verifies, computed on chain (to cross-check a wallet's signature).
+    async fn consent_digest_on_chain(&self, terms: &PullPaymentTerms) -> Result<B256> {
+        let data = PullPayments::termsDigestCall {
+            t: terms.to_contract_terms(),
+        }
+        .abi_encode();
+        let out = self
+            .call(&CallRequest::call(self.contracts().pull_payments, data))
+            .await?;
+        Ok(PullPayments::termsDigestCall::abi_decode_returns(&out)?)
+    }
+
+    async fn payment_state(&self, payment_id: B256) -> Result<PaymentState> {
+        let data = PullPayments::paymentCall {
+            paymentId: payment_id,
+        }
+        .abi_encode();
+        let out = self
+            .call(&CallRequest::call(self.contracts().pull_payments, data))
+            .await?;
+        let p = PullPayments::paymentCall::abi_decode_returns(&out)?;
+        Ok(PaymentState {
+            customer: p.customer,
+            treasury: p.treasury,
+            start_time: p.startTime,
+            trial_period: p.trialPeriod,
+            frequency: p.frequency,
+            expiry: p.expiry,
+            max_pulls: p.maxPulls,
+            pulls: p.pulls,
+            cancelled: p.cancelled,
+            token_cap: p.tokenCap,
+            pulled: p.pulled,
+        })
+    }
+
+    /// Registers the customer's signed consent; with a permit, the allowance is set in the same
+    /// transaction.
+    async fn register_pull_payment(
+        &self,
+        from: Address,
+        consent: &SignedConsent,
+        permit: Option<&SignedPermit>,
+    ) -> Result<TxReceipt> {
+        let t = consent.terms.to_contract_terms();
+        let data = match permit {
+            None => PullPayments::registerCall {
+                t,
+                signature: consent.signature.clone(),
+            }
+            .abi_encode(),
+            Some(p) => PullPayments::registerWithPermitCall {
+                t,
+                signature: consent.signature.clone(),
+                permitValue: p.value,
+                permitDeadline: p.deadline,
+                v: p.v,
+                r: p.r,
+                s: p.s,
+            }
+            .abi_encode(),
+        };
+        self.transact(
+            from,
+            CallRequest::call(self.contracts().pull_payments, data),
+        )
+        .await
+    }
+
+    /// One pull of `amount` token units, by an executor.
+    async fn execute_pull(
+        &self,
+        from: Address,
+        payment_id: B256,
+        amount: U256,
+    ) -> Result<TxReceipt> {
+        let data = PullPayments::executeCall {
+            paymentId: payment_id,
+            tokenAmount: amount,
+        }
+        .abi_encode();
+        self.transact(
+            from,
+            CallRequest::call(self.contracts().pull_payments, data),
+        )
+        .await
+    }
+
+    /// Cancel as the treasury, an executor or the customer (whoever `from` is).
+    async fn cancel_pull_payment(&self, from: Address, payment_id: B256) -> Result<TxReceipt> {
+        let data = PullPayments::cancelCall {
+            paymentId: payment_id,
+        }
+        .abi_encode();
+        self.transact(
+            from,
+            CallRequest::call(self.contracts().pull_payments, data),
+        )
+        .await
+    }
+
+    /// Relay the customer's signed cancellation (see [`crate::consent::sign_cancel`]).
+    async fn cancel_with_signature(
+        &self,
+        from: Address,
+        payment_id: B256,
+        signature: Bytes,
+    ) -> Result<TxReceipt> {
+        let data = PullPayments::cancelWithSignatureCall {
+            paymentId: payment_id,
+            signature,
+        }
+        .abi_encode();
+        self.transact(
+            from,
+            CallRequest::call(self.contracts().pull_payments, data),
+        )
+        .await
+    }
+
+    async fn erc20_transfer(&self, from: Address, to: Address, amount: U256) -> Result<TxReceipt> {
+        let data = PMAToken::transferCall { to, value: amount }.abi_encode();
+        self.transact(from, CallRequest::call(self.contracts().token, data))
+            .await
+    }
+
+    /// Mints PMA; only the token's owner (the executor on the devnet) may.
+    async fn mint_tokens(&self, from: Address, to: Address, amount: U256) -> Result<TxReceipt> {
+        let data = PMAToken::mintCall { to, amount }.abi_encode();
+        self.transact(from, CallRequest::call(self.contracts().token, data))
+            .await
+    }
+
+    async fn transfer_eth(&self, from: Address, to: Address, amount: U256) -> Result<TxReceipt> {
+        self.transact(
+            from,
+            CallRequest {
+                to: Some(to),
+                value: amount,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+}
+
+/// Events of the pull-payment contract found in a receipt.
+pub fn executed_events(receipt: &TxReceipt) -> Vec<PullPayments::Executed> {
+    receipt
+        .logs
+        .iter()
+        .filter_map(|l| {
+            PullPayments::Executed::decode_raw_log(l.topics.iter().copied(), &l.data).ok()
+        })
+        .collect()
+}
+
+/// Deploys the token (whole supply to `owner`) and the pull-payment contract from `owner`, and
+/// makes `owner` an executor. Used for the devnet genesis' equivalent on a fresh node (anvil).
+pub async fn deploy_contracts<C: Chain + ?Sized>(
+    chain: &C,
+    owner: Address,
+    token_supply: U256,
+) -> Result<ContractAddresses> {
+    let token_code = crate::contracts::pma_token_creation_code()?;
+    let mut data = token_code.to_vec();
+    data.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&(
+        owner,
+        token_supply,
+    )));
+    let token = chain
+        .transact(
+            owner,
+            CallRequest {
+                data: data.into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .contract_address
+        .ok_or_else(|| ChainError::Evm("token deployment created no contract".into()))?;
+    let mut data = crate::contracts::pull_payments_creation_code()?.to_vec();
+    data.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&(token, owner)));
+    let pull_payments = chain
+        .transact(
+            owner,
+            CallRequest {
+                data: data.into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .contract_address
+        .ok_or_else(|| ChainError::Evm("pull-payment deployment created no contract".into()))?;
+    let set = PullPayments::setExecutorCall {
+        executor: owner,
+        allowed: true,
+    }
+    .abi_encode();
+    chain
+        .transact(owner, CallRequest::call(pull_payments, set))
+        .await?;
+    Ok(ContractAddresses {
+        token,
+        pull_payments,
+    })
+}

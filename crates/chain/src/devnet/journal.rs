@@ -1,0 +1,159 @@
+//! The devnet's durable record: an append-only file of accepted raw transactions with the
+//! timestamp of the block that included each, after a header naming the configuration.
+//!
+//! State is never written: it is rebuilt at start by re-executing the deterministic genesis and
+//! then every record in order. A record is appended and fsync'd before the transaction's hash is
+//! returned to anyone, so an acknowledged transaction survives SIGKILL and power loss; a torn
+//! last line (a write cut short) was never acknowledged and is dropped at the next open.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{B256, Bytes};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ChainError, Result};
+
+pub(crate) const FILE_NAME: &str = "devnet-journal.jsonl";
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub payplane_devnet: u32,
+    pub chain_id: u64,
+    pub genesis_timestamp: u64,
+    /// Hash of everything that shapes the genesis (keys, balances, contract code): replaying a
+    /// journal on another genesis would silently diverge, so it is refused instead.
+    pub fingerprint: B256,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    /// Timestamp of the block that included the transaction.
+    pub t: u64,
+    pub tx: Bytes,
+}
+
+pub(crate) struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+pub(crate) enum Opened {
+    Fresh(Journal),
+    Existing {
+        journal: Journal,
+        header: Header,
+        records: Vec<Record>,
+    },
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `dir`, holding an exclusive lock so two processes never
+    /// append to one devnet.
+    pub fn open(dir: &Path) -> Result<Opened> {
+        std::fs::create_dir_all(dir).map_err(|e| ChainError::io(dir, e))?;
+        let path = dir.join(FILE_NAME);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| ChainError::io(&path, e))?;
+        file.try_lock().map_err(|e| {
+            ChainError::io(
+                &path,
+                std::io::Error::other(format!("devnet data is in use by another process: {e}")),
+            )
+        })?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(|e| ChainError::io(&path, e))?;
+
+        // Drop a torn tail (no newline): it was never fsync'd completely, so never acknowledged.
+        let complete_len = text.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        if complete_len < text.len() {
+            tracing::warn!(path = %path.display(), bytes = text.len() - complete_len, "dropping torn journal tail");
+            file.set_len(complete_len as u64)
+                .map_err(|e| ChainError::io(&path, e))?;
+            file.seek(SeekFrom::End(0))
+                .map_err(|e| ChainError::io(&path, e))?;
+            file.sync_all().map_err(|e| ChainError::io(&path, e))?;
+        }
+        let mut lines = text[..complete_len].lines().enumerate();
+        let journal = Journal {
+            file,
+            path: path.clone(),
+        };
+        let Some((_, first)) = lines.next() else {
+            return Ok(Opened::Fresh(journal));
+        };
+        let corrupt = |line: usize, reason: String| ChainError::CorruptLog {
+            path: path.clone(),
+            line,
+            reason,
+        };
+        let header: Header = serde_json::from_str(first).map_err(|e| corrupt(1, e.to_string()))?;
+        if header.payplane_devnet != FORMAT_VERSION {
+            return Err(corrupt(
+                1,
+                format!("unknown format version {}", header.payplane_devnet),
+            ));
+        }
+        let records = lines
+            .map(|(i, line)| {
+                serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Opened::Existing {
+            journal,
+            header,
+            records,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn write_header(&mut self, header: &Header) -> Result<()> {
+        self.append_line(
+            &serde_json::to_string(header).map_err(|e| ChainError::Evm(e.to_string()))?,
+        )?;
+        // The file is new: make its directory entry durable too.
+        if let Some(dir) = self.path.parent()
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        self.append_line(
+            &serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?,
+        )
+    }
+
+    fn append_line(&mut self, line: &str) -> Result<()> {
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        let before = self
+            .file
+            .metadata()
+            .map_err(|e| ChainError::io(&self.path, e))?
+            .len();
+        let written = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Never leave half a line behind a later, complete one.
+            let _ = self.file.set_len(before);
+            return Err(ChainError::io(&self.path, e));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,460 @@
+//! The devnet's chain: revm over an in-memory database, one block per accepted transaction.
+
+use std::collections::HashMap;
+
+use alloy::consensus::{Header, Transaction as _, TxEnvelope, transaction::SignerRecoverable};
+use alloy::eips::Decodable2718;
+use alloy::primitives::{Address, B256, Bloom, Bytes, TxKind, U256, keccak256, logs_bloom};
+use revm::context::result::{EVMError, ExecResultAndState, ExecutionResult};
+use revm::context::{BlockEnv, TxEnv};
+use revm::database::{CacheDB, EmptyDB};
+use revm::database_interface::DatabaseRef;
+use revm::state::AccountInfo;
+use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
+
+use crate::contracts::decode_revert;
+use crate::error::{ChainError, Result};
+use crate::types::{CallRequest, ChainLog, LogQuery, TxReceipt};
+
+/// EIP-7825's per-transaction gas cap, active in the EVM version revm runs (Osaka).
+const TX_GAS_CAP: u64 = 1 << 24;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params {
+    pub chain_id: u64,
+    pub base_fee: u64,
+    pub block_gas_limit: u64,
+}
+
+/// A mined block. `state_root` and `receipts_root` are not Merkle roots (no trie is kept):
+/// they are digests that only make the block hash commit to the block's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevBlock {
+    pub number: u64,
+    pub hash: B256,
+    pub parent_hash: B256,
+    pub timestamp: u64,
+    pub gas_limit: u64,
+    pub gas_used: u64,
+    pub base_fee: u64,
+    pub logs_bloom: Bloom,
+    pub transactions_root: B256,
+    pub receipts_root: B256,
+    pub state_root: B256,
+    pub transactions: Vec<B256>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DevTransaction {
+    pub envelope: TxEnvelope,
+    pub from: Address,
+    pub receipt: TxReceipt,
+}
+
+pub(crate) struct EvmState {
+    params: Params,
+    db: CacheDB<EmptyDB>,
+    blocks: Vec<DevBlock>,
+    txs: HashMap<B256, DevTransaction>,
+}
+
+impl EvmState {
+    pub fn genesis(params: Params, timestamp: u64, alloc: &[(Address, U256)]) -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        for (address, balance) in alloc {
+            db.insert_account_info(
+                *address,
+                AccountInfo {
+                    balance: *balance,
+                    ..Default::default()
+                },
+            );
+        }
+        let mut state = EvmState {
+            params,
+            db,
+            blocks: Vec::new(),
+            txs: HashMap::new(),
+        };
+        let block = state.seal(B256::ZERO, 0, timestamp, None);
+        state.blocks.push(block);
+        state
+    }
+
+    pub fn head(&self) -> &DevBlock {
+        // genesis() pushes block 0, and blocks are only ever appended.
+        &self.blocks[self.blocks.len() - 1]
+    }
+
+    pub fn block(&self, number: u64) -> Option<&DevBlock> {
+        self.blocks.get(usize::try_from(number).ok()?)
+    }
+
+    pub fn block_by_hash(&self, hash: B256) -> Option<&DevBlock> {
+        self.blocks.iter().rev().find(|b| b.hash == hash)
+    }
+
+    pub fn transaction(&self, hash: B256) -> Option<&DevTransaction> {
+        self.txs.get(&hash)
+    }
+
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// Timestamp of the next block: the clock, but never before the head (clocks can step back).
+    pub fn next_timestamp(&self, now: u64) -> u64 {
+        now.max(self.head().timestamp)
+    }
+
+    pub fn account(&self, address: Address) -> AccountInfo {
+        self.db
+            .basic_ref(address)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    pub fn code(&self, address: Address) -> Bytes {
+        let info = self.account(address);
+        match info.code {
+            Some(code) => code.original_bytes(),
+            None => self
+                .db
+                .code_by_hash_ref(info.code_hash)
+                .map(|c| c.original_bytes())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        self.db.storage_ref(address, slot).unwrap_or_default()
+    }
+
+    /// Executes `raw` in a new block at `timestamp`. `persist` runs after the transaction proved
+    /// valid and before anything is committed: if it fails (the journal could not be written),
+    /// the chain is left as it was.
+    pub fn mine(
+        &mut self,
+        raw: &Bytes,
+        timestamp: u64,
+        persist: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<B256> {
+        let envelope = TxEnvelope::decode_2718(&mut raw.as_ref())
+            .map_err(|e| ChainError::Rejected(format!("undecodable transaction: {e}")))?;
+        let hash = *envelope.tx_hash();
+        if self.txs.contains_key(&hash) {
+            return Err(ChainError::Rejected("already known".into()));
+        }
+        let from = envelope
+            .recover_signer()
+            .map_err(|e| ChainError::Rejected(format!("invalid signature: {e}")))?;
+        let tx = tx_env(&envelope, from)?;
+        let number = self.head().number + 1;
+        let block_env = self.block_env(number, timestamp);
+        let ExecResultAndState { result, state } = {
+            let mut evm = Context::mainnet()
+                .with_db(&mut self.db)
+                .modify_cfg_chained(|cfg| cfg.chain_id = self.params.chain_id)
+                .with_block(block_env)
+                .build_mainnet();
+            evm.transact(tx).map_err(map_evm_error)?
+        };
+        persist()?;
+        self.db.commit(state);
+
+        let parent_hash = self.head().hash;
+        let gas_used = result.tx_gas_used();
+        let base_fee = u128::from(self.params.base_fee);
+        let effective_gas_price = match envelope.max_priority_fee_per_gas() {
+            Some(tip) => envelope.max_fee_per_gas().min(base_fee.saturating_add(tip)),
+            None => envelope.max_fee_per_gas(),
+        };
+        let to = envelope.kind().to().copied();
+        let contract_address = match envelope.kind() {
+            TxKind::Create => Some(from.create(envelope.nonce())),
+            TxKind::Call(_) => None,
+        };
+        let logs: Vec<ChainLog> = result
+            .logs()
+            .iter()
+            .enumerate()
+            .map(|(i, log)| ChainLog {
+                address: log.address,
+                topics: log.topics().to_vec(),
+                data: log.data.data.clone(),
+                block_number: number,
+                block_hash: B256::ZERO,
+                tx_hash: hash,
+                tx_index: 0,
+                log_index: i as u64,
+            })
+            .collect();
+        let mut receipt = TxReceipt {
+            tx_hash: hash,
+            block_number: number,
+            block_hash: B256::ZERO,
+            transaction_index: 0,
+            from,
+            to,
+            contract_address,
+            gas_used,
+            cumulative_gas_used: gas_used,
+            effective_gas_price,
+            success: result.is_success(),
+            logs,
+        };
+        let bloom = logs_bloom(result.logs());
+        let block = self.seal(
+            parent_hash,
+            number,
+            timestamp,
+            Some((&envelope, &receipt, bloom)),
+        );
+        receipt.block_hash = block.hash;
+        for log in &mut receipt.logs {
+            log.block_hash = block.hash;
+        }
+        self.blocks.push(block);
+        self.txs.insert(
+            hash,
+            DevTransaction {
+                envelope,
+                from,
+                receipt,
+            },
+        );
+        Ok(hash)
+    }
+
+    /// Runs a read call on the pending block (the next block's number and timestamp), without
+    /// balance, base-fee or nonce checks, like `eth_call`.
+    pub fn call(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        gas_limit: Option<u64>,
+    ) -> Result<ExecutionResult> {
+        let caller = req.from.unwrap_or(Address::ZERO);
+        let tx = TxEnv {
+            tx_type: 0,
+            caller,
+            // Clients pass generous limits to eth_call; above the cap revm would refuse the call.
+            gas_limit: gas_limit
+                .or(req.gas)
+                .unwrap_or(u64::MAX)
+                .min(self.call_gas_cap()),
+            gas_price: 0,
+            kind: req.to.map(TxKind::Call).unwrap_or(TxKind::Create),
+            value: req.value,
+            data: req.data.clone(),
+            nonce: self.account(caller).nonce,
+            chain_id: Some(self.params.chain_id),
+            ..Default::default()
+        };
+        let block_env = self.block_env(self.head().number + 1, timestamp);
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .modify_cfg_chained(|cfg| {
+                cfg.chain_id = self.params.chain_id;
+                cfg.disable_balance_check = true;
+                cfg.disable_base_fee = true;
+                cfg.disable_nonce_check = true;
+            })
+            .with_block(block_env)
+            .build_mainnet();
+        // transact() leaves the database untouched: the resulting state is dropped here.
+        Ok(evm.transact(tx).map_err(map_evm_error)?.result)
+    }
+
+    /// `eth_call` semantics: the output, or the revert reason as an error.
+    pub fn call_output(&mut self, req: &CallRequest, timestamp: u64) -> Result<Bytes> {
+        match self.call(req, timestamp, None)? {
+            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+            ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
+                reason: decode_revert(&output),
+                data: output,
+            }),
+            ExecutionResult::Halt { reason, .. } => Err(ChainError::Reverted {
+                reason: format!("halted: {reason:?}"),
+                data: Bytes::new(),
+            }),
+        }
+    }
+
+    /// The smallest gas limit (within 1.5 %) with which the call succeeds.
+    pub fn estimate_gas(&mut self, req: &CallRequest, timestamp: u64) -> Result<u64> {
+        let cap = req.gas.unwrap_or(u64::MAX).min(self.call_gas_cap());
+        let first = self.call(req, timestamp, Some(cap))?;
+        let used = match first {
+            ExecutionResult::Success { .. } => first.tx_gas_used(),
+            ExecutionResult::Revert { output, .. } => {
+                return Err(ChainError::Reverted {
+                    reason: decode_revert(&output),
+                    data: output,
+                });
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(ChainError::Reverted {
+                    reason: format!("halted: {reason:?}"),
+                    data: Bytes::new(),
+                });
+            }
+        };
+        // Refunds and the 63/64 rule make "gas used" an underestimate of the limit needed.
+        let mut lo = used.saturating_sub(1);
+        let mut hi = cap;
+        let guess = (used.saturating_mul(64) / 63)
+            .saturating_add(3_000)
+            .min(cap);
+        if self.succeeds(req, timestamp, guess)? {
+            hi = guess;
+        } else {
+            lo = guess;
+        }
+        while hi - lo > (hi / 64).max(1) {
+            let mid = lo + (hi - lo) / 2;
+            if self.succeeds(req, timestamp, mid)? {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(hi)
+    }
+
+    pub fn logs(&self, query: &LogQuery) -> Vec<ChainLog> {
+        let to = query.to_block.unwrap_or(u64::MAX).min(self.head().number);
+        let mut out = Vec::new();
+        for number in query.from_block..=to {
+            let Some(block) = self.block(number) else {
+                break;
+            };
+            for hash in &block.transactions {
+                if let Some(tx) = self.txs.get(hash) {
+                    out.extend(tx.receipt.logs.iter().filter(|l| query.matches(l)).cloned());
+                }
+            }
+        }
+        out
+    }
+
+    fn succeeds(&mut self, req: &CallRequest, timestamp: u64, gas: u64) -> Result<bool> {
+        Ok(self.call(req, timestamp, Some(gas))?.is_success())
+    }
+
+    fn call_gas_cap(&self) -> u64 {
+        self.params.block_gas_limit.min(TX_GAS_CAP)
+    }
+
+    fn block_env(&self, number: u64, timestamp: u64) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(number),
+            beneficiary: Address::ZERO,
+            timestamp: U256::from(timestamp),
+            gas_limit: self.params.block_gas_limit,
+            basefee: self.params.base_fee,
+            difficulty: U256::ZERO,
+            // Deterministic "randomness": replay must reproduce every block exactly.
+            prevrandao: Some(keccak256(number.to_be_bytes())),
+            ..Default::default()
+        }
+    }
+
+    fn seal(
+        &self,
+        parent_hash: B256,
+        number: u64,
+        timestamp: u64,
+        tx: Option<(&TxEnvelope, &TxReceipt, Bloom)>,
+    ) -> DevBlock {
+        let (transactions, transactions_root, receipts_root, gas_used, logs_bloom) = match tx {
+            Some((envelope, receipt, bloom)) => (
+                vec![receipt.tx_hash],
+                alloy::consensus::proofs::calculate_transaction_root(std::slice::from_ref(
+                    envelope,
+                )),
+                keccak256(
+                    [
+                        receipt.tx_hash.as_slice(),
+                        &[u8::from(receipt.success)],
+                        &receipt.gas_used.to_be_bytes(),
+                    ]
+                    .concat(),
+                ),
+                receipt.gas_used,
+                bloom,
+            ),
+            None => (
+                vec![],
+                alloy::consensus::EMPTY_ROOT_HASH,
+                alloy::consensus::EMPTY_ROOT_HASH,
+                0,
+                Bloom::ZERO,
+            ),
+        };
+        let state_root = keccak256([parent_hash.as_slice(), transactions_root.as_slice()].concat());
+        let header = Header {
+            parent_hash,
+            beneficiary: Address::ZERO,
+            state_root,
+            transactions_root,
+            receipts_root,
+            logs_bloom,
+            number,
+            gas_limit: self.params.block_gas_limit,
+            gas_used,
+            timestamp,
+            base_fee_per_gas: Some(self.params.base_fee),
+            mix_hash: keccak256(number.to_be_bytes()),
+            ..Default::default()
+        };
+        DevBlock {
+            number,
+            hash: header.hash_slow(),
+            parent_hash,
+            timestamp,
+            gas_limit: self.params.block_gas_limit,
+            gas_used,
+            base_fee: self.params.base_fee,
+            logs_bloom,
+            transactions_root,
+            receipts_root,
+            state_root,
+            transactions,
+        }
+    }
+}
+
+fn tx_env(envelope: &TxEnvelope, from: Address) -> Result<TxEnv> {
+    match envelope {
+        TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
+        _ => {
+            return Err(ChainError::Rejected(
+                "only legacy, EIP-2930 and EIP-1559 transactions are accepted".into(),
+            ));
+        }
+    }
+    Ok(TxEnv {
+        tx_type: envelope.tx_type() as u8,
+        caller: from,
+        gas_limit: envelope.gas_limit(),
+        gas_price: envelope.max_fee_per_gas(),
+        kind: envelope.kind(),
+        value: envelope.value(),
+        data: envelope.input().clone(),
+        nonce: envelope.nonce(),
+        chain_id: envelope.chain_id(),
+        access_list: envelope.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: envelope.max_priority_fee_per_gas(),
+        ..Default::default()
+    })
+}
+
+fn map_evm_error<DB: std::fmt::Display>(e: EVMError<DB>) -> ChainError {
+    match e {
+        EVMError::Transaction(invalid) => ChainError::Rejected(invalid.to_string()),
+        EVMError::Header(invalid) => ChainError::Rejected(invalid.to_string()),
+        other => ChainError::Evm(other.to_string()),
+    }
+}
