@@ -71,6 +71,9 @@ pub struct WebhookConfig {
     /// Deliver to loopback, private and link-local addresses (tests, local development).
     pub allow_private: bool,
     pub poll_ms: u64,
+    /// How long a claimed delivery is leased; a worker that dies mid-batch has its deliveries
+    /// retried after this.
+    pub lease_secs: i64,
     /// Deliveries claimed per batch, and sent at once.
     pub batch: i64,
     /// Bytes of a receiver's response kept in the attempt log.
@@ -85,6 +88,7 @@ impl Default for WebhookConfig {
             timeout_secs: 10,
             allow_private: false,
             poll_ms: 25,
+            lease_secs: 60,
             batch: 256,
             max_response_bytes: 1024,
         }
@@ -238,6 +242,9 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE") {
             self.webhooks.allow_private = parse("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_WEBHOOKS_LEASE_SECS") {
+            self.webhooks.lease_secs = parse("PAYPLANE_WEBHOOKS_LEASE_SECS", v)?;
         }
         if let Some(v) = get("PAYPLANE_MASTER_KEY") {
             self.master_key = Secret(v);

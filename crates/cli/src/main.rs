@@ -177,6 +177,11 @@ async fn serve(config: Config) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if role.runs_worker() {
         let worker_id = format!("{}-{}", hostname(), std::process::id());
+        tasks.spawn(payplane_app::webhooks::deliver::run(
+            app.clone(),
+            worker_id.clone(),
+            shutdown.clone(),
+        ));
         tasks.spawn(payplane_app::worker::run(
             app.clone(),
             worker_id,

@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-const LEASE_MICROS: i64 = 60_000_000;
-
 /// The HTTP client for deliveries: no redirects, a timeout, and (unless private addresses are
 /// allowed) a resolver that refuses internal addresses.
 pub fn client(app: &App) -> reqwest::Client {
@@ -35,7 +33,7 @@ pub async fn run_due(app: &App, client: &reqwest::Client, worker: &str) -> Resul
         &app.db,
         worker,
         now,
-        LEASE_MICROS,
+        app.config.webhooks.lease_secs * 1_000_000,
         app.config.webhooks.batch,
     )
     .await?;
