@@ -259,39 +259,76 @@ pub struct Outcome {
     pub next_attempt_at: i64,
 }
 
-/// Records a batch of attempts in one transaction (one commit for many deliveries).
+/// Records a batch of attempts in one transaction: multi-row statements, so a batch of hundreds
+/// of deliveries costs a handful of round trips.
 pub async fn record(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
-    for o in outcomes {
-        sqlx::query(
+    for chunk in outcomes.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6 + 2;
+                format!(
+                    "(${},${},${},${},${},${},$1)",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, response_snippet, error, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        )
-        .bind(&o.delivery_id)
-        .bind(o.attempt)
-        .bind(o.status_code)
-        .bind(o.latency_ms)
-        .bind(&o.response_snippet)
-        .bind(&o.error)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_status = $4, \
-             last_error = $5, lease_until = NULL, locked_by = NULL, updated_at = $6, \
-             delivered_at = CASE WHEN $1 = 'succeeded' THEN $6 ELSE delivered_at END \
-             WHERE id = $7 AND locked_by = $8",
-        )
-        .bind(o.next_status)
-        .bind(o.attempt)
-        .bind(o.next_attempt_at)
-        .bind(o.status_code)
-        .bind(&o.error)
-        .bind(now)
-        .bind(&o.delivery_id)
-        .bind(worker)
-        .execute(&mut *tx)
-        .await?;
+             VALUES {}",
+            rows.join(",")
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for o in chunk {
+            q = q
+                .bind(&o.delivery_id)
+                .bind(o.attempt)
+                .bind(o.status_code)
+                .bind(o.latency_ms)
+                .bind(&o.response_snippet)
+                .bind(&o.error);
+        }
+        q.execute(&mut *tx).await?;
+
+        // VALUES columns are column1…column6 on both engines.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6 + 3;
+                format!(
+                    "(${},${},${},${},${},${})",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE webhook_deliveries SET status = v.column2, attempts = CAST(v.column3 AS BIGINT), \
+             next_attempt_at = CAST(v.column4 AS BIGINT), last_status = CAST(v.column5 AS BIGINT), \
+             last_error = v.column6, lease_until = NULL, locked_by = NULL, updated_at = $1, \
+             delivered_at = CASE WHEN v.column2 = 'succeeded' THEN $1 ELSE webhook_deliveries.delivered_at END \
+             FROM (VALUES {}) AS v WHERE webhook_deliveries.id = v.column1 AND webhook_deliveries.locked_by = $2",
+            rows.join(",")
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(worker);
+        for o in chunk {
+            q = q
+                .bind(&o.delivery_id)
+                .bind(o.next_status)
+                .bind(o.attempt)
+                .bind(o.next_attempt_at)
+                .bind(o.status_code)
+                .bind(&o.error);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -18,7 +18,6 @@ pub fn client(app: &App) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .timeout(Duration::from_secs(cfg.timeout_secs))
         .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
         .user_agent(concat!("payplane-webhooks/", env!("CARGO_PKG_VERSION")));
     if !cfg.allow_private {
         b = b.dns_resolver(Arc::new(guard::GuardedResolver));
@@ -40,7 +39,9 @@ pub async fn run_due(app: &App, client: &reqwest::Client, worker: &str) -> Resul
     if claimed.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<&str> = claimed.iter().map(|c| c.endpoint_id.as_str()).collect();
+    let mut ids: Vec<&str> = claimed.iter().map(|c| c.endpoint_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let endpoints: HashMap<String, Endpoint> = webhooks::endpoints_by_id(&app.db.read, &ids)
         .await?
         .into_iter()
