@@ -116,9 +116,11 @@ async fn main() -> anyhow::Result<()> {
     let baseline = events as f64 / started.elapsed().as_secs_f64();
     rx.count.store(0, Ordering::Relaxed);
 
-    let mut config = Config::default();
-    config.database_url = Secret(db);
-    config.max_connections = 16;
+    let mut config = Config {
+        database_url: Secret(db),
+        max_connections: 16,
+        ..Default::default()
+    };
     config.webhooks.allow_private = true;
     config.webhooks.poll_ms = 5;
     config.webhooks.batch = 512;
