@@ -1,6 +1,9 @@
 //! End-to-end tests over real HTTP, each against SQLite and PostgreSQL.
+mod fixtures;
 mod support;
 
+mod accounts;
+mod beneficiaries;
 mod errors;
 mod health;
 mod idempotency;
@@ -8,3 +11,4 @@ mod jobs;
 mod ledger;
 mod schema;
 mod users;
+mod withdrawals;
