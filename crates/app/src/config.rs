@@ -1,5 +1,7 @@
 //! Layered configuration: defaults, then a TOML file, then `PAYPLANE_*` variables.
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A secret value: `Debug` and `config show` print `***`.
@@ -58,6 +60,10 @@ pub struct Config {
     /// Master key that encrypts secrets at rest (wallet seed, retrievable API keys).
     pub master_key: Secret,
     pub webhooks: WebhookConfig,
+    /// Withdrawal fees and the payout network (accounts API).
+    pub payouts: PayoutConfig,
+    /// Exchange rates and the conversion fee between the user's own accounts.
+    pub fx: FxConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +138,8 @@ impl Default for Config {
             idempotency_ttl_hours: 24,
             master_key: Secret::default(),
             webhooks: WebhookConfig::default(),
+            payouts: PayoutConfig::default(),
+            fx: FxConfig::default(),
         }
     }
 }
@@ -152,6 +160,92 @@ impl Default for TokenConfig {
         TokenConfig {
             max_active_per_user: 5,
             cache_secs: 30,
+        }
+    }
+}
+
+/// Withdrawal fee of one currency, in major units: `fixed + amount × percent / 100`, rounded half
+/// up to the currency's minor unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeRule {
+    pub fixed: Decimal,
+    pub percent: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PayoutConfig {
+    /// Fee schedule per currency code (`[payouts.fees.IDR] fixed = "2500" percent = "0"`).
+    pub fees: BTreeMap<String, FeeRule>,
+    /// Payout network used by live-mode withdrawals. None: live withdrawals cannot be confirmed
+    /// (402, hold released). `sandbox` is accepted for staging installs.
+    pub live_network: Option<String>,
+    /// How long the sandbox network takes to settle a payout, seconds.
+    pub sandbox_settle_secs: i64,
+    /// Wrong authorization codes before a pending withdrawal is cancelled.
+    pub max_code_attempts: i64,
+}
+
+impl Default for PayoutConfig {
+    fn default() -> Self {
+        let rule = |fixed: &str, percent: &str| FeeRule {
+            fixed: fixed.parse().unwrap_or_default(),
+            percent: percent.parse().unwrap_or_default(),
+        };
+        PayoutConfig {
+            fees: BTreeMap::from([
+                ("IDR".into(), rule("2500", "0")),
+                ("USD".into(), rule("0.50", "0.5")),
+                ("SGD".into(), rule("0.50", "0.5")),
+                ("MYR".into(), rule("1.00", "0.5")),
+                ("EUR".into(), rule("0.30", "0.5")),
+            ]),
+            live_network: None,
+            sandbox_settle_secs: 3,
+            max_code_attempts: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FxConfig {
+    /// Target units per source unit, keyed `SRC-TGT` (`"USD-IDR" = "16250"`). A pair that is
+    /// absent is not supported (`error.route.not.supported`).
+    pub rates: BTreeMap<String, Decimal>,
+    /// Conversion fee, percent of the source amount, charged in the source currency.
+    pub fee_percent: Decimal,
+    /// How long a quote is honoured, seconds.
+    pub quote_ttl_secs: i64,
+}
+
+/// Units of each currency per US dollar; the default cross rates are derived from it.
+const USD_RATES: [(&str, &str); 5] = [
+    ("USD", "1"),
+    ("IDR", "16250"),
+    ("SGD", "1.34"),
+    ("MYR", "4.47"),
+    ("EUR", "0.92"),
+];
+
+impl Default for FxConfig {
+    fn default() -> Self {
+        let mut rates = BTreeMap::new();
+        for (from, f) in USD_RATES {
+            for (to, t) in USD_RATES {
+                let (Ok(f), Ok(t)) = (f.parse::<Decimal>(), t.parse::<Decimal>()) else {
+                    continue;
+                };
+                if from != to && !f.is_zero() {
+                    rates.insert(format!("{from}-{to}"), (t / f).round_dp(8).normalize());
+                }
+            }
+        }
+        FxConfig {
+            rates,
+            fee_percent: Decimal::new(5, 1),
+            quote_ttl_secs: 60,
         }
     }
 }
@@ -276,6 +370,36 @@ impl Config {
                 "webhooks.schedule_secs needs at least one non-negative delay".into(),
             ));
         }
+        for (cur, rule) in &self.payouts.fees {
+            if cur.parse::<payplane_core::Currency>().is_err()
+                || rule.fixed.is_sign_negative()
+                || rule.percent.is_sign_negative()
+                || rule.percent >= Decimal::ONE_HUNDRED
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "payouts.fees.{cur}: unknown currency or fee out of range"
+                )));
+            }
+        }
+        if let Some(n) = &self.payouts.live_network
+            && n != "sandbox"
+        {
+            return Err(ConfigError::Invalid(format!(
+                "payouts.live_network: unknown network {n} (only sandbox is built in)"
+            )));
+        }
+        for (pair, rate) in &self.fx.rates {
+            if rate.is_sign_negative() || rate.is_zero() || !pair.contains('-') {
+                return Err(ConfigError::Invalid(format!(
+                    "fx.rates.{pair}: a pair is SRC-TGT and a rate is positive"
+                )));
+            }
+        }
+        if self.fx.fee_percent.is_sign_negative() || self.fx.fee_percent >= Decimal::ONE_HUNDRED {
+            return Err(ConfigError::Invalid(
+                "fx.fee_percent must be in [0, 100)".into(),
+            ));
+        }
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -342,6 +466,18 @@ mod tests {
         assert!(!shown.contains("supersecret"), "{shown}");
         assert!(shown.contains("postgres://u:***@db/x"), "{shown}");
         assert_eq!(format!("{:?}", c.master_key), "***");
+    }
+
+    #[test]
+    fn default_fees_and_rates_cover_every_currency_and_pair() {
+        let c = Config::default();
+        assert_eq!(c.payouts.fees.len(), 5);
+        assert_eq!(c.fx.rates.len(), 20);
+        assert_eq!(c.fx.rates["USD-IDR"], "16250".parse::<Decimal>().unwrap());
+        c.validate().unwrap();
+        let text = toml::to_string_pretty(&c).unwrap();
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back.fx.rates, c.fx.rates);
     }
 
     #[test]

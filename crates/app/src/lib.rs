@@ -1,13 +1,22 @@
 //! payplane's use cases: one function per operation, each one database transaction; the
 //! background workers; configuration.
+pub mod accounts;
+pub mod amounts;
 pub mod auth;
+pub mod banks;
+pub mod beneficiaries;
 pub mod config;
 pub mod error;
+pub mod fx;
 pub mod health;
 pub mod ledger;
+pub mod payouts;
+pub mod settlement;
 pub mod state;
+pub mod twofa;
 pub mod users;
 pub mod webhooks;
+pub mod withdrawals;
 pub mod worker;
 
 pub use config::Config;

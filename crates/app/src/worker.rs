@@ -34,8 +34,13 @@ pub fn wake(app: &App) {
 }
 
 /// Runs one job by kind. Each capability adds its job kinds here.
-async fn dispatch(_app: &App, job: &Job) -> Result<(), AppError> {
+async fn dispatch(app: &App, job: &Job) -> Result<(), AppError> {
     match job.kind.as_str() {
+        crate::beneficiaries::INQUIRY_JOB => {
+            crate::beneficiaries::run_inquiry(app, &job.payload).await
+        }
+        crate::settlement::SUBMIT_JOB => crate::settlement::run_submit(app, &job.payload).await,
+        crate::settlement::SETTLE_JOB => crate::settlement::run_settle(app, &job.payload).await,
         // The `/pingQueue` probe: proves a worker is alive and claiming.
         "ping" => Ok(()),
         // Test hook: fails every time, to exercise retries and the dead-letter state.

@@ -74,6 +74,18 @@ enum AdminCmd {
         #[command(subcommand)]
         command: LedgerCmd,
     },
+    /// Credit an account from the platform funding account (live money that arrived outside
+    /// the API); audit-logged, refused if the reference was already credited.
+    Credit {
+        #[arg(long)]
+        account: String,
+        /// Major units, exact (e.g. 150000 or 12.50).
+        #[arg(long)]
+        amount: String,
+        /// Reference of the incoming payment.
+        #[arg(long)]
+        reference: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -283,6 +295,29 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                                    "allowedIps": t.allow_ips, "token": secret})
             );
         }
+        AdminCmd::Credit {
+            account,
+            amount,
+            reference,
+        } => {
+            let amount = serde_json::Value::String(amount);
+            let a = payplane_app::accounts::operator_credit(
+                &app,
+                &format!("cli:{}", whoami()),
+                &format!("cli@{}", hostname()),
+                &account,
+                Some(&amount),
+                &reference,
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": a.id, "userId": a.user_id, "mode": a.mode, "currencyId": a.currency,
+                                   "balance": payplane_app::amounts::json(a.available + a.held, 2),
+                                   "locked": payplane_app::amounts::json(-a.held, 2)})
+            );
+        }
         AdminCmd::Ledger {
             command: LedgerCmd::Check,
         } => {
@@ -298,6 +333,10 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".into())
 }
 
 fn describe(e: payplane_app::AppError) -> anyhow::Error {

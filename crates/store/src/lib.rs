@@ -1,6 +1,8 @@
 //! Storage of payplane: one schema and one set of queries over SQLite and PostgreSQL.
 //! What must differ per engine lives in `dialect`.
+pub mod accounts;
 pub mod audit;
+pub mod beneficiaries;
 pub mod db;
 pub mod dialect;
 pub mod error;
@@ -8,10 +10,12 @@ pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod quotes;
 pub mod schema;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
+pub mod withdrawals;
 
 pub use db::{Conn, Db, Tx};
 pub use dialect::Dialect;

@@ -1,7 +1,13 @@
 //! The accounts-and-payouts face (seed 000), served at the root.
+pub mod accounts;
+pub mod beneficiaries;
+mod common;
 pub mod health;
+pub mod me;
+pub mod quotes;
 pub mod users;
 pub mod webhooks;
+pub mod withdrawals;
 
 use payplane_app::App;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,4 +28,30 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(webhooks::send_test))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(me::enroll_2fa))
+        .routes(routes!(me::list_events))
+        .routes(routes!(accounts::create_account, accounts::list_accounts))
+        .routes(routes!(accounts::get_account))
+        .routes(routes!(accounts::account_transactions))
+        .routes(routes!(accounts::sandbox_deposit))
+        .routes(routes!(accounts::admin_credit))
+        .routes(routes!(
+            beneficiaries::create_beneficiary,
+            beneficiaries::list_beneficiaries
+        ))
+        .routes(routes!(
+            beneficiaries::get_beneficiary,
+            beneficiaries::delete_beneficiary
+        ))
+        .routes(routes!(beneficiaries::list_banks))
+        .routes(routes!(
+            withdrawals::create_withdrawal,
+            withdrawals::list_withdrawals
+        ))
+        .routes(routes!(withdrawals::get_withdrawal))
+        .routes(routes!(withdrawals::confirm_withdrawal))
+        .routes(routes!(withdrawals::cancel_withdrawal))
+        .routes(routes!(quotes::create_quote))
+        .routes(routes!(quotes::get_quote))
+        .routes(routes!(quotes::convert_quote))
 }

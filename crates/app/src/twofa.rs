@@ -1,0 +1,66 @@
+//! Two-factor codes for confirming and cancelling withdrawals: TOTP (RFC 6238, SHA-1, 6 digits,
+//! 30 s steps, one step of skew either way) from an authenticator the user enrolled.
+use crate::auth::{Mode, Principal};
+use crate::{App, AppError, users};
+use rand::RngCore;
+use totp_rs::{Builder, Secret, Totp};
+
+/// Accepted in test mode in place of a real code, so sandboxes need no authenticator.
+pub const TEST_MODE_CODE: &str = "000000";
+
+pub struct Enrollment {
+    /// Base32 secret, for authenticators that take it typed in.
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+fn totp(secret_b32: &str, account: &str) -> Result<Totp, AppError> {
+    let secret = Secret::try_from_base32(secret_b32).map_err(AppError::internal)?;
+    Builder::new()
+        .with_secret(secret)
+        .with_account_name(account.replace(':', "_"))
+        .with_issuer(Some("payplane"))
+        .build()
+        .map_err(AppError::internal)
+}
+
+/// Enrolls (or re-enrolls, replacing the old secret) the caller's authenticator.
+pub async fn enroll(app: &App, p: &Principal) -> Result<Enrollment, AppError> {
+    let user = users::get_user(app, &p.user_id).await?;
+    let mut bytes = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret = Secret::from(bytes).to_base32();
+    let uri = totp(&secret, &user.email)?
+        .to_url()
+        .map_err(AppError::internal)?;
+    payplane_store::users::set_totp_secret(app.db.writer(), &user.id, &secret, app.now()).await?;
+    Ok(Enrollment {
+        secret,
+        otpauth_uri: uri,
+    })
+}
+
+/// The code an authenticator with `secret_b32` shows at `unix_secs` (tests and tooling).
+pub fn code_at(secret_b32: &str, unix_secs: u64) -> Result<String, AppError> {
+    Ok(totp(secret_b32, "x")?.generate(unix_secs).to_string())
+}
+
+/// Whether `code` authorises an operation of the caller now. With no authenticator enrolled
+/// only the test-mode code can pass.
+pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<bool, AppError> {
+    let code = code.trim();
+    if p.mode == Mode::Test && code == TEST_MODE_CODE {
+        return Ok(true);
+    }
+    let user = users::get_user(app, &p.user_id).await?;
+    let Some(secret) = user.totp_secret else {
+        return Ok(false);
+    };
+    let now = (app.now().max(0) / 1_000_000) as u64;
+    Ok(totp(&secret, &user.email)?.check(code, now).is_some())
+}
+
+/// Whether the user has an authenticator (live mode needs one to move money).
+pub async fn enrolled(app: &App, user_id: &str) -> Result<bool, AppError> {
+    Ok(users::get_user(app, user_id).await?.totp_secret.is_some())
+}

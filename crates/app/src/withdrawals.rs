@@ -1,0 +1,382 @@
+//! Withdrawals: created `pending` with amount + fee on hold (same transaction), then confirmed
+//! (→ `processing`, handed to the payout network) or cancelled (hold released) with a 2FA code.
+use crate::auth::Principal;
+use crate::payouts::{network_for, network_name};
+use crate::settlement::{self, SUBMIT_JOB};
+use crate::{App, AppError, accounts, amounts, banks, twofa, worker};
+use payplane_core::Currency;
+use payplane_core::ids::new_id;
+use payplane_store::beneficiaries;
+use payplane_store::withdrawals::{
+    self, CANCELLED, FAILED, PENDING, PROCESSING, SUCCEEDED, Withdrawal,
+};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::{Value, json};
+
+#[derive(Debug, Default)]
+pub struct NewWithdrawal {
+    pub beneficiary_id: Option<i64>,
+    pub address: Option<String>,
+    pub address_name: Option<String>,
+    pub prefix: Option<String>,
+    pub amount: Option<Value>,
+    pub notes: Option<String>,
+    pub reference: Option<String>,
+    pub reference_data: Option<Value>,
+}
+
+fn text(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError> {
+    let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
+    if s.chars().count() > max {
+        return Err(AppError::field(
+            field,
+            &format!("error.{field}.too.long"),
+            format!("{field} is at most {max} characters"),
+        ));
+    }
+    Ok(s)
+}
+
+/// The fee for withdrawing `amount` minor units: fixed + percent, rounded half up.
+pub fn fee_for(app: &App, currency: Currency, amount: i64) -> i64 {
+    let Some(rule) = app.config.payouts.fees.get(currency.code()) else {
+        return 0;
+    };
+    let scale = Decimal::from(10i64.pow(currency.minor_units()));
+    let fee = rule.fixed * scale + Decimal::from(amount) * rule.percent / Decimal::ONE_HUNDRED;
+    fee.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .try_into()
+        .unwrap_or(0)
+}
+
+pub async fn create(
+    app: &App,
+    p: &Principal,
+    account_id: &str,
+    req: NewWithdrawal,
+) -> Result<Withdrawal, AppError> {
+    let account = accounts::get(app, p, &p.user_id, account_id).await?;
+    let currency = accounts::currency_of(&account)?;
+    let amount = amounts::parse("amount", req.amount.as_ref(), currency)?;
+    let notes = text("notes", &req.notes, 500)?;
+    let reference = text("reference", &req.reference, 100)?;
+    let reference_data = match req.reference_data {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => {
+            return Err(AppError::field(
+                "referenceData",
+                "error.referenceData.invalid",
+                "referenceData must be an object",
+            ));
+        }
+    };
+    // The document's sample sends `"beneficiaryId": 0` next to a direct address: 0 means none.
+    let (address, address_name, prefix, beneficiary_id) = match req.beneficiary_id {
+        Some(bid) if bid != 0 => {
+            let b = {
+                let mut conn = app.db.read.acquire().await?;
+                beneficiaries::get(&mut conn, bid, &p.user_id, p.mode.as_str()).await?
+            }
+            .ok_or_else(|| {
+                crate::beneficiaries::not_found().with_arguments(vec![bid.to_string()])
+            })?;
+            if b.account_id != account.id {
+                return Err(AppError::field(
+                    "beneficiaryId",
+                    "error.beneficiary.account.mismatch",
+                    "This recipient belongs to another of your accounts",
+                )
+                .with_arguments(vec![bid.to_string()]));
+            }
+            if b.status != beneficiaries::ACTIVE {
+                return Err(AppError::conflict(
+                    "error.beneficiary.not.active",
+                    format!(
+                        "This recipient is {}; only active recipients can receive withdrawals",
+                        b.status
+                    ),
+                )
+                .with_arguments(vec![bid.to_string(), b.status.clone()]));
+            }
+            (b.address, b.name, b.bank_id, Some(bid))
+        }
+        _ => {
+            let prefix = required("prefix", &req.prefix)?;
+            let bank = banks::find("prefix", &prefix, currency)?;
+            let address =
+                banks::check_account_number("address", bank, &required("address", &req.address)?)?;
+            let name = required("addressName", &req.address_name)?;
+            (
+                address,
+                text("addressName", &Some(name), 100)?,
+                prefix,
+                None,
+            )
+        }
+    };
+    let fee = fee_for(app, currency, amount);
+    let now = app.now();
+    let mut w = Withdrawal {
+        id: new_id(),
+        account_id: account.id.clone(),
+        user_id: p.user_id.clone(),
+        mode: p.mode.as_str().into(),
+        currency: currency.code().into(),
+        transaction_id: 0,
+        status: PENDING.into(),
+        network: network_name(app, p.mode),
+        address,
+        address_name,
+        amount,
+        fee_amount: fee,
+        notes,
+        prefix,
+        beneficiary_id,
+        reference,
+        reference_data,
+        failed_attempts: 0,
+        network_ref: None,
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    w.transaction_id = settlement::hold(&mut tx, &w, now).await.map_err(|e| {
+        if e.code() == "error.balance.insufficient" {
+            AppError::payment_required(
+                "error.balance.insufficient",
+                "The available balance does not cover the amount plus the fee",
+            )
+            .with_arguments(vec![
+                amounts::json(amount + fee, currency.minor_units()).to_string(),
+            ])
+        } else {
+            e
+        }
+    })?;
+    withdrawals::insert(&mut tx, &w).await?;
+    settlement::event(&mut tx, &w, now).await?;
+    tx.commit().await?;
+    Ok(w)
+}
+
+fn required(field: &str, v: &Option<String>) -> Result<String, AppError> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(AppError::field(
+            field,
+            &format!("error.{field}.required"),
+            format!("{field} is required (or give beneficiaryId)"),
+        )),
+    }
+}
+
+pub fn not_found() -> AppError {
+    AppError::not_found("error.withdrawal.not.found", "Withdrawal not found")
+}
+
+pub async fn get(
+    app: &App,
+    p: &Principal,
+    account_id: &str,
+    id: &str,
+) -> Result<Withdrawal, AppError> {
+    let mut conn = app.db.read.acquire().await?;
+    withdrawals::get(&mut conn, id, account_id, &p.user_id, p.mode.as_str())
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn list(
+    app: &App,
+    p: &Principal,
+    account_id: &str,
+    status: Option<&str>,
+    page: amounts::Page,
+) -> Result<Vec<Withdrawal>, AppError> {
+    accounts::get(app, p, &p.user_id, account_id).await?;
+    let status = status.map(str::trim).filter(|s| !s.is_empty());
+    if let Some(s) = status
+        && ![PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELLED].contains(&s)
+    {
+        {
+            return Err(AppError::field(
+                "status",
+                "error.status.invalid",
+                "status is pending, processing, succeeded, failed or cancelled",
+            )
+            .with_arguments(vec![s.to_string()]));
+        }
+    }
+    Ok(withdrawals::list(&app.db.read, account_id, status, page.limit, page.offset).await?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Confirm,
+    Cancel,
+}
+
+/// The 409 for acting on a withdrawal that is no longer pending.
+fn not_pending(w: &Withdrawal, action: Action) -> AppError {
+    let (code, message) = match (w.status.as_str(), action) {
+        (PROCESSING | SUCCEEDED, _) => (
+            "error.withdrawal.already.confirmed",
+            "This withdrawal was already confirmed",
+        ),
+        (CANCELLED, Action::Confirm) => (
+            "error.withdrawal.cancelled",
+            "This withdrawal was cancelled",
+        ),
+        (CANCELLED, Action::Cancel) => (
+            "error.withdrawal.already.cancelled",
+            "This withdrawal was already cancelled",
+        ),
+        _ => ("error.withdrawal.failed", "This withdrawal has failed"),
+    };
+    AppError::conflict(code, message).with_arguments(vec![w.status.clone()])
+}
+
+/// Checks the authorization code; a wrong one is counted, and the last allowed wrong one
+/// cancels the withdrawal and releases its hold.
+async fn authorize(
+    app: &App,
+    p: &Principal,
+    w: &Withdrawal,
+    code: Option<&str>,
+) -> Result<(), AppError> {
+    let code = code.map(str::trim).unwrap_or("");
+    if code.is_empty() {
+        return Err(AppError::field(
+            "authorizationCode",
+            "error.authorizationCode.required",
+            "authorizationCode is required",
+        ));
+    }
+    if twofa::verify(app, p, code).await? {
+        return Ok(());
+    }
+    if !twofa::enrolled(app, &p.user_id).await? {
+        return Err(AppError::field(
+            "authorizationCode",
+            "error.2fa.not.enrolled",
+            "Enroll an authenticator at POST /users/me/2fa first (test mode also accepts 000000)",
+        ));
+    }
+    let now = app.now();
+    let max = app.config.payouts.max_code_attempts;
+    let mut tx = app.db.begin().await?;
+    let Some(attempts) = withdrawals::count_failed_attempt(&mut tx, &w.id, now).await? else {
+        drop(tx);
+        return Err(not_pending(&reload(app, w).await?, Action::Confirm));
+    };
+    if attempts >= max {
+        settlement::finish_unpaid(
+            &mut tx,
+            w,
+            PENDING,
+            CANCELLED,
+            Some("too many wrong codes"),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::field(
+            "authorizationCode",
+            "error.authorizationCode.attempts.exceeded",
+            format!("{max} wrong codes: the withdrawal was cancelled and its funds released"),
+        ));
+    }
+    tx.commit().await?;
+    Err(AppError::field(
+        "authorizationCode",
+        "error.authorizationCode.invalid",
+        "The authorization code is wrong or expired",
+    )
+    .with_arguments(vec![(max - attempts).to_string()]))
+}
+
+async fn reload(app: &App, w: &Withdrawal) -> Result<Withdrawal, AppError> {
+    let mut conn = app.db.read.acquire().await?;
+    withdrawals::get_any(&mut conn, &w.id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn confirm(
+    app: &App,
+    p: &Principal,
+    account_id: &str,
+    id: &str,
+    code: Option<&str>,
+) -> Result<Withdrawal, AppError> {
+    let w = get(app, p, account_id, id).await?;
+    if w.status != PENDING {
+        return Err(not_pending(&w, Action::Confirm));
+    }
+    authorize(app, p, &w, code).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if network_for(app, p.mode).is_none() {
+        let failed = settlement::finish_unpaid(
+            &mut tx,
+            &w,
+            PENDING,
+            FAILED,
+            Some("no payout network configured"),
+            now,
+        )
+        .await?;
+        if !failed {
+            drop(tx);
+            return Err(not_pending(&reload(app, &w).await?, Action::Confirm));
+        }
+        tx.commit().await?;
+        return Err(AppError::payment_required(
+            "error.network.not.configured",
+            "No payout network is configured for live mode; the withdrawal failed and its funds were released",
+        ));
+    }
+    if !withdrawals::transition(&mut tx, &w.id, PENDING, PROCESSING, None, now).await? {
+        drop(tx);
+        return Err(not_pending(&reload(app, &w).await?, Action::Confirm));
+    }
+    let mut w = w;
+    w.status = PROCESSING.into();
+    w.updated_at = now;
+    settlement::event(&mut tx, &w, now).await?;
+    worker::enqueue(
+        app,
+        &mut tx,
+        SUBMIT_JOB,
+        &json!({"withdrawalId": w.id}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    worker::wake(app);
+    Ok(w)
+}
+
+pub async fn cancel(
+    app: &App,
+    p: &Principal,
+    account_id: &str,
+    id: &str,
+    code: Option<&str>,
+) -> Result<Withdrawal, AppError> {
+    let w = get(app, p, account_id, id).await?;
+    if w.status != PENDING {
+        return Err(not_pending(&w, Action::Cancel));
+    }
+    authorize(app, p, &w, code).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !settlement::finish_unpaid(&mut tx, &w, PENDING, CANCELLED, None, now).await? {
+        drop(tx);
+        return Err(not_pending(&reload(app, &w).await?, Action::Cancel));
+    }
+    tx.commit().await?;
+    reload(app, &w).await
+}

@@ -1,0 +1,185 @@
+//! Withdrawals (Z7–Z9) plus list and get.
+use super::common::PageQuery;
+use crate::error::ApiError;
+use crate::extract::{Auth, Body, PathParams, QueryParams};
+use axum::Json;
+use axum::extract::State;
+use payplane_app::App;
+use payplane_app::settlement::view;
+use payplane_app::withdrawals::{self, NewWithdrawal};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+/// A withdrawal, exactly the document's fields. Schema only: the body is built by
+/// `settlement::view`, which the withdrawal events share, so the two cannot drift apart.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalView {
+    id: String,
+    created_time: String,
+    updated_time: String,
+    account_id: String,
+    /// Ledger transaction of the hold.
+    transaction_id: i64,
+    /// pending, processing, succeeded, failed or cancelled.
+    status: String,
+    /// `flip` in test mode (the sandbox network).
+    network: String,
+    address: String,
+    address_name: String,
+    #[schema(value_type = f64)]
+    amount: f64,
+    #[schema(value_type = f64)]
+    fee_amount: f64,
+    notes: String,
+    prefix: String,
+    beneficiary_id: Option<i64>,
+    reference: String,
+    #[schema(value_type = Object)]
+    reference_data: Value,
+}
+
+/// The document's body. `id`, `updatedTime`, `accountId` and `status` are the server's and are
+/// ignored. Either `beneficiaryId` (an active recipient of this account) or `address` +
+/// `addressName` + `prefix` (the bank id).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWithdrawal {
+    beneficiary_id: Option<i64>,
+    address: Option<String>,
+    #[serde(alias = "adressName")]
+    address_name: Option<String>,
+    prefix: Option<String>,
+    #[schema(value_type = f64, example = 150000)]
+    amount: Option<Value>,
+    notes: Option<String>,
+    reference: Option<String>,
+    #[schema(value_type = Object)]
+    reference_data: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    /// Code from your authenticator (`POST /users/me/2fa`); test mode also takes `000000`.
+    authorization_code: Option<String>,
+}
+
+/// Create a withdrawal: `pending`, with amount + fee held from the available balance.
+#[utoipa::path(post, path = "/accounts/{accountId}/withdraw", tag = "Withdraw", security(("bearer" = [])),
+    params(("accountId" = String, Path, description = "Account id")), request_body = CreateWithdrawal,
+    responses((status = 200, body = WithdrawalView), (status = 400, description = "Invalid input"),
+        (status = 402, description = "Available balance too small"), (status = 404, description = "No such account or recipient")))]
+pub async fn create_withdrawal(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams(account_id): PathParams<String>,
+    Body(req): Body<CreateWithdrawal>,
+) -> Result<Json<Value>, ApiError> {
+    let w = withdrawals::create(
+        &app,
+        &p,
+        &account_id,
+        NewWithdrawal {
+            beneficiary_id: req.beneficiary_id,
+            address: req.address,
+            address_name: req.address_name,
+            prefix: req.prefix,
+            amount: req.amount,
+            notes: req.notes,
+            reference: req.reference,
+            reference_data: req.reference_data,
+        },
+    )
+    .await?;
+    Ok(Json(view(&w)))
+}
+
+/// Confirm a pending withdrawal with a 2FA code: it becomes `processing` and is paid out.
+#[utoipa::path(post, path = "/accounts/{accountId}/withdraw/{id}/confirm", tag = "Withdraw", security(("bearer" = [])),
+    params(("accountId" = String, Path, description = "Account id"), ("id" = String, Path, description = "Withdrawal id")),
+    request_body = Authorization,
+    responses((status = 200, body = WithdrawalView), (status = 400, description = "Wrong code"),
+        (status = 402, description = "No payout network (live)"), (status = 409, description = "Not pending")))]
+pub async fn confirm_withdrawal(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams((account_id, id)): PathParams<(String, String)>,
+    Body(req): Body<Authorization>,
+) -> Result<Json<Value>, ApiError> {
+    let w = withdrawals::confirm(
+        &app,
+        &p,
+        &account_id,
+        &id,
+        req.authorization_code.as_deref(),
+    )
+    .await?;
+    Ok(Json(view(&w)))
+}
+
+/// Cancel a pending withdrawal with a 2FA code: its hold is released.
+#[utoipa::path(post, path = "/accounts/{accountId}/withdraw/{id}/cancel", tag = "Withdraw", security(("bearer" = [])),
+    params(("accountId" = String, Path, description = "Account id"), ("id" = String, Path, description = "Withdrawal id")),
+    request_body = Authorization,
+    responses((status = 200, body = WithdrawalView), (status = 400, description = "Wrong code"), (status = 409, description = "Not pending")))]
+pub async fn cancel_withdrawal(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams((account_id, id)): PathParams<(String, String)>,
+    Body(req): Body<Authorization>,
+) -> Result<Json<Value>, ApiError> {
+    let w = withdrawals::cancel(
+        &app,
+        &p,
+        &account_id,
+        &id,
+        req.authorization_code.as_deref(),
+    )
+    .await?;
+    Ok(Json(view(&w)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct WithdrawalFilter {
+    /// pending, processing, succeeded, failed or cancelled.
+    status: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+/// Withdrawals of an account, newest first.
+#[utoipa::path(get, path = "/accounts/{accountId}/withdraw", tag = "Withdraw", security(("bearer" = [])),
+    params(("accountId" = String, Path, description = "Account id"), WithdrawalFilter),
+    responses((status = 200, body = [WithdrawalView]), (status = 404, description = "No such account")))]
+pub async fn list_withdrawals(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams(account_id): PathParams<String>,
+    QueryParams(q): QueryParams<WithdrawalFilter>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let page = PageQuery {
+        page: q.page,
+        size: q.size,
+    }
+    .page()?;
+    let list = withdrawals::list(&app, &p, &account_id, q.status.as_deref(), page).await?;
+    Ok(Json(list.iter().map(view).collect()))
+}
+
+/// One withdrawal.
+#[utoipa::path(get, path = "/accounts/{accountId}/withdraw/{id}", tag = "Withdraw", security(("bearer" = [])),
+    params(("accountId" = String, Path, description = "Account id"), ("id" = String, Path, description = "Withdrawal id")),
+    responses((status = 200, body = WithdrawalView), (status = 404, description = "No such withdrawal")))]
+pub async fn get_withdrawal(
+    State(app): State<App>,
+    Auth(p): Auth,
+    PathParams((account_id, id)): PathParams<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(
+        &withdrawals::get(&app, &p, &account_id, &id).await?,
+    )))
+}

@@ -1,0 +1,149 @@
+//! Steps shared by the accounts-and-payouts tests: open an account, fund it, add a recipient
+//! that the sandbox network has verified, withdraw.
+use crate::support::*;
+use serde_json::{Value, json};
+
+/// Opens an account in `currency` and returns its id.
+pub async fn open_account(t: &TestApp, u: &TestUser, currency: &str) -> String {
+    let (s, b) = json(
+        t.post("/users/me/accounts")
+            .header("authorization", u.bearer())
+            .json(&json!({"currencyId": currency}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b["id"].as_str().unwrap().to_string()
+}
+
+/// POSTs a raw JSON text body (so amounts travel exactly as written).
+pub async fn post_raw(t: &TestApp, u: &TestUser, path: &str, body: &str) -> (u16, Value) {
+    json(
+        t.post(path)
+            .header("authorization", u.bearer())
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Sandbox deposit of `amount` (JSON number text); asserts success.
+pub async fn deposit(t: &TestApp, u: &TestUser, account: &str, amount: &str) -> Value {
+    let (s, b) = post_raw(
+        t,
+        u,
+        &format!("/sandbox/accounts/{account}/deposit"),
+        &format!(r#"{{"amount": {amount}}}"#),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+pub async fn account(t: &TestApp, u: &TestUser, id: &str) -> Value {
+    let (s, b) = json(
+        t.get(&format!("/users/me/accounts/{id}"))
+            .header("authorization", u.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+/// `(balance, locked)` of an account as exact decimal text.
+pub async fn balance(t: &TestApp, u: &TestUser, id: &str) -> (String, String) {
+    let a = account(t, u, id).await;
+    (a["balance"].to_string(), a["locked"].to_string())
+}
+
+pub async fn create_beneficiary(t: &TestApp, u: &TestUser, body: Value) -> (u16, Value) {
+    json(
+        t.post("/beneficiaries")
+            .header("authorization", u.bearer())
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// A recipient at BCA that the sandbox inquiry has made active; returns its id.
+pub async fn active_bca_recipient(t: &TestApp, u: &TestUser, account: &str) -> i64 {
+    let (s, b) = create_beneficiary(
+        t,
+        u,
+        json!({"accountId": account, "bankId": "bca", "address": "1234567890", "name": "Budi Santoso",
+               "email": "budi@example.com", "label": "Budi", "type": "personal"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    t.run_jobs().await;
+    let id = b["id"].as_i64().unwrap();
+    let (_, got) = get(t, u, &format!("/beneficiaries/{id}")).await;
+    assert_eq!(got["status"], "active", "{got}");
+    id
+}
+
+pub async fn get(t: &TestApp, u: &TestUser, path: &str) -> (u16, Value) {
+    json(
+        t.get(path)
+            .header("authorization", u.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Creates a withdrawal to a direct BCA address of `amount` (JSON number text).
+pub async fn withdraw(t: &TestApp, u: &TestUser, account: &str, amount: &str) -> (u16, Value) {
+    post_raw(
+        t,
+        u,
+        &format!("/accounts/{account}/withdraw"),
+        &format!(
+            r#"{{"address": "1234567890", "addressName": "Budi Santoso", "prefix": "bca", "amount": {amount},
+                "notes": "rent", "reference": "inv-1", "referenceData": {{"order": 7}}}}"#
+        ),
+    )
+    .await
+}
+
+pub async fn act(
+    t: &TestApp,
+    u: &TestUser,
+    account: &str,
+    id: &str,
+    action: &str,
+    code: &str,
+) -> (u16, Value) {
+    json(
+        t.post(&format!("/accounts/{account}/withdraw/{id}/{action}"))
+            .header("authorization", u.bearer())
+            .json(&json!({"authorizationCode": code}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Event types of the user's mode, newest first.
+pub async fn event_types(t: &TestApp, u: &TestUser) -> Vec<String> {
+    let (s, b) = get(t, u, "/users/me/events?size=100").await;
+    assert_eq!(s, 200, "{b}");
+    b.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect()
+}

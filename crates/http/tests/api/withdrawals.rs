@@ -1,0 +1,405 @@
+use crate::dual;
+use crate::fixtures::*;
+use crate::support::*;
+use payplane_app::auth::Mode;
+use serde_json::json;
+
+/// An IDR account with 1,000,000 in it (the IDR fee is a fixed 2,500 by default).
+async fn funded(t: &TestApp, u: &TestUser) -> String {
+    let acct = open_account(t, u, "IDR").await;
+    deposit(t, u, &acct, "1000000").await;
+    acct
+}
+
+dual!(
+    a_withdrawal_holds_amount_plus_fee_then_settles_through_the_sandbox,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (s, w) = withdraw(&t, &u, &acct, "150000").await;
+        assert_eq!(s, 200, "{w}");
+        let mut keys: Vec<&str> = w.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "accountId",
+                "address",
+                "addressName",
+                "amount",
+                "beneficiaryId",
+                "createdTime",
+                "feeAmount",
+                "id",
+                "network",
+                "notes",
+                "prefix",
+                "reference",
+                "referenceData",
+                "status",
+                "transactionId",
+                "updatedTime"
+            ]
+        );
+        assert_eq!(
+            (
+                w["status"].as_str(),
+                w["network"].as_str(),
+                w["feeAmount"].as_i64()
+            ),
+            (Some("pending"), Some("flip"), Some(2500))
+        );
+        assert!(w["transactionId"].as_i64().unwrap() > 0);
+        assert_eq!(w["referenceData"], json!({"order": 7}));
+        assert_eq!(
+            balance(&t, &u, &acct).await,
+            ("1000000".into(), "-152500".into())
+        );
+        let id = w["id"].as_str().unwrap();
+        let (s, c) = act(&t, &u, &acct, id, "confirm", "000000").await;
+        assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
+        assert_eq!(
+            balance(&t, &u, &acct).await,
+            ("1000000".into(), "-152500".into())
+        );
+        t.run_jobs().await;
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{id}")).await;
+        assert_eq!(w["status"], "processing", "the sandbox takes seconds");
+        t.clock.advance_secs(3);
+        t.run_jobs().await;
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{id}")).await;
+        assert_eq!(w["status"], "succeeded");
+        assert_eq!(balance(&t, &u, &acct).await, ("847500".into(), "0".into()));
+        let (_, txns) = get(&t, &u, &format!("/users/me/accounts/{acct}/transactions")).await;
+        let types: Vec<&str> = txns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["fee", "payout", "hold", "deposit"]);
+        assert_eq!(
+            event_types(&t, &u).await,
+            [
+                "withdrawal.succeeded",
+                "withdrawal.processing",
+                "withdrawal.pending"
+            ]
+        );
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    an_amount_ending_in_13_fails_and_releases_the_hold,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (_, w) = withdraw(&t, &u, &acct, "150000.13").await;
+        assert_eq!(balance(&t, &u, &acct).await.1, "-152500.13");
+        let id = w["id"].as_str().unwrap();
+        act(&t, &u, &acct, id, "confirm", "000000").await;
+        t.run_jobs().await;
+        t.clock.advance_secs(3);
+        t.run_jobs().await;
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{id}")).await;
+        assert_eq!(w["status"], "failed");
+        assert_eq!(balance(&t, &u, &acct).await, ("1000000".into(), "0".into()));
+        assert_eq!(event_types(&t, &u).await[0], "withdrawal.failed");
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(cancelling_releases_the_hold, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let acct = funded(&t, &u).await;
+    let (_, w) = withdraw(&t, &u, &acct, "1000").await;
+    let id = w["id"].as_str().unwrap();
+    let (s, c) = act(&t, &u, &acct, id, "cancel", "000000").await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("cancelled")));
+    assert_eq!(balance(&t, &u, &acct).await, ("1000000".into(), "0".into()));
+    assert_eq!(event_types(&t, &u).await[0], "withdrawal.cancelled");
+    t.assert_ledger_sound().await;
+});
+
+dual!(
+    every_forbidden_transition_is_a_409_with_its_code_and_changes_nothing,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (_, a) = withdraw(&t, &u, &acct, "1000").await;
+        let a = a["id"].as_str().unwrap();
+        act(&t, &u, &acct, a, "confirm", "000000").await;
+        let (s, e) = act(&t, &u, &acct, a, "confirm", "000000").await;
+        assert_eq!(s, 409);
+        assert_validation(&e, "error.withdrawal.already.confirmed");
+        let (s, e) = act(&t, &u, &acct, a, "cancel", "000000").await;
+        assert_eq!(s, 409);
+        assert_validation(&e, "error.withdrawal.already.confirmed");
+        let (_, b2) = withdraw(&t, &u, &acct, "2000").await;
+        let b2 = b2["id"].as_str().unwrap();
+        act(&t, &u, &acct, b2, "cancel", "000000").await;
+        let before = balance(&t, &u, &acct).await;
+        let (s, e) = act(&t, &u, &acct, b2, "confirm", "000000").await;
+        assert_eq!(s, 409);
+        assert_validation(&e, "error.withdrawal.cancelled");
+        let (s, e) = act(&t, &u, &acct, b2, "cancel", "000000").await;
+        assert_eq!(s, 409);
+        assert_validation(&e, "error.withdrawal.already.cancelled");
+        assert_eq!(balance(&t, &u, &acct).await, before);
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{b2}")).await;
+        assert_eq!(w["status"], "cancelled");
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    five_wrong_codes_cancel_the_withdrawal_and_release_the_hold,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (_, w) = withdraw(&t, &u, &acct, "1000").await;
+        let id = w["id"].as_str().unwrap();
+        let (s, e) = act(&t, &u, &acct, id, "confirm", "123456").await;
+        assert_eq!(s, 400);
+        assert_validation(&e, "error.2fa.not.enrolled");
+        post_raw(&t, &u, "/users/me/2fa", "{}").await;
+        for left in (1..=4).rev() {
+            let (s, e) = act(&t, &u, &acct, id, "confirm", "999999").await;
+            assert_eq!(s, 400);
+            let err = assert_validation(&e, "error.authorizationCode.invalid");
+            assert_eq!(err["arguments"], json!([left.to_string()]));
+        }
+        let (s, e) = act(&t, &u, &acct, id, "confirm", "999999").await;
+        assert_eq!(s, 400);
+        assert_validation(&e, "error.authorizationCode.attempts.exceeded");
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{id}")).await;
+        assert_eq!(w["status"], "cancelled");
+        assert_eq!(balance(&t, &u, &acct).await, ("1000000".into(), "0".into()));
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let acct = funded(&t, &u).await;
+    let (s, e) = post_raw(&t, &u, "/users/me/2fa", "{}").await;
+    assert_eq!(s, 200, "{e}");
+    let uri = e["otpauthUri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let secret = e["secret"].as_str().unwrap();
+    assert!(uri.contains(secret));
+    let (_, w) = withdraw(&t, &u, &acct, "1000").await;
+    let now = (t.app.now() / 1_000_000) as u64;
+    // One step old is still accepted (clock skew), as RFC 6238 recommends.
+    let code = payplane_app::twofa::code_at(secret, now - 30).unwrap();
+    let (s, c) = act(&t, &u, &acct, w["id"].as_str().unwrap(), "confirm", &code).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
+});
+
+dual!(more_than_the_available_balance_is_a_402, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let acct = funded(&t, &u).await;
+    // 997,500 + 2,500 fee is exactly everything.
+    let (s, e) = withdraw(&t, &u, &acct, "997500.01").await;
+    assert_eq!(s, 402, "{e}");
+    assert_validation(&e, "error.balance.insufficient");
+    let (s, _) = withdraw(&t, &u, &acct, "997500").await;
+    assert_eq!(s, 200);
+    let (s, _) = withdraw(&t, &u, &acct, "1").await;
+    assert_eq!(s, 402);
+    assert_eq!(
+        balance(&t, &u, &acct).await,
+        ("1000000".into(), "-1000000".into())
+    );
+    t.assert_ledger_sound().await;
+});
+
+dual!(withdrawal_input_is_validated, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let acct = funded(&t, &u).await;
+    let path = format!("/accounts/{acct}/withdraw");
+    for (body, code) in [
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":1.001}"#,
+            "error.amount.too.many.decimals",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":0}"#,
+            "error.amount.not.positive",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":-3}"#,
+            "error.amount.not.positive",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":"abc"}"#,
+            "error.amount.invalid",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":1e30}"#,
+            "error.amount.too.large",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B"}"#,
+            "error.amount.required",
+        ),
+        (
+            r#"{"prefix":"chase","address":"1234567890","addressName":"B","amount":1}"#,
+            "error.bank.not.supported",
+        ),
+        (
+            r#"{"prefix":"bca","address":"12","addressName":"B","amount":1}"#,
+            "error.address.invalid",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","amount":1}"#,
+            "error.addressName.required",
+        ),
+        (
+            r#"{"address":"1234567890","addressName":"B","amount":1}"#,
+            "error.prefix.required",
+        ),
+        (
+            r#"{"prefix":"bca","address":"1234567890","addressName":"B","amount":1,"referenceData":[1]}"#,
+            "error.referenceData.invalid",
+        ),
+    ] {
+        let (s, e) = post_raw(&t, &u, &path, body).await;
+        assert_eq!(s, 400, "{body}: {e}");
+        assert_validation(&e, code);
+    }
+    let (s, e) = post_raw(&t, &u, &path, r#"{"beneficiaryId": 999999, "amount": 1}"#).await;
+    assert_eq!(s, 404);
+    assert_validation(&e, "error.beneficiary.not.found");
+    let other = open_account(&t, &u, "USD").await;
+    let (_, r) = create_beneficiary(
+        &t,
+        &u,
+        json!({"accountId": other, "bankId": "chase", "address": "123456789"}),
+    )
+    .await;
+    t.run_jobs().await;
+    let (s, e) = post_raw(
+        &t,
+        &u,
+        &path,
+        &format!(r#"{{"beneficiaryId": {}, "amount": 1}}"#, r["id"]),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_validation(&e, "error.beneficiary.account.mismatch");
+    let stranger = t.user(Mode::Test).await;
+    let (s, _) = withdraw(&t, &stranger, &acct, "1").await;
+    assert_eq!(s, 404, "someone else's account");
+    let (s, _) = get(&t, &stranger, &format!("{path}/nope")).await;
+    assert_eq!(s, 404);
+    assert_eq!(balance(&t, &u, &acct).await, ("1000000".into(), "0".into()));
+});
+
+dual!(
+    a_withdrawal_to_an_active_recipient_uses_its_bank_details,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let r = active_bca_recipient(&t, &u, &acct).await;
+        let (s, w) = post_raw(
+            &t,
+            &u,
+            &format!("/accounts/{acct}/withdraw"),
+            &format!(r#"{{"beneficiaryId": {r}, "amount": 5000, "notes": "x"}}"#),
+        )
+        .await;
+        assert_eq!(s, 200, "{w}");
+        assert_eq!(
+            (
+                w["beneficiaryId"].as_i64(),
+                w["prefix"].as_str(),
+                w["address"].as_str(),
+                w["addressName"].as_str()
+            ),
+            (
+                Some(r),
+                Some("bca"),
+                Some("1234567890"),
+                Some("Budi Santoso")
+            )
+        );
+    }
+);
+
+dual!(
+    withdrawals_are_listed_newest_first_and_filtered_by_status,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let mut ids = vec![];
+        for amount in ["1", "2", "3"] {
+            let (_, w) = withdraw(&t, &u, &acct, amount).await;
+            ids.push(w["id"].as_str().unwrap().to_string());
+        }
+        act(&t, &u, &acct, &ids[1], "cancel", "000000").await;
+        let (_, all) = get(&t, &u, &format!("/accounts/{acct}/withdraw")).await;
+        let got: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
+        let (_, pending) = get(&t, &u, &format!("/accounts/{acct}/withdraw?status=pending")).await;
+        assert_eq!(pending.as_array().unwrap().len(), 2);
+        let (_, page) = get(&t, &u, &format!("/accounts/{acct}/withdraw?page=2&size=2")).await;
+        assert_eq!(page[0]["id"], ids[0].as_str());
+        let (s, e) = get(&t, &u, &format!("/accounts/{acct}/withdraw?status=weird")).await;
+        assert_eq!(s, 400);
+        assert_validation(&e, "error.status.invalid");
+        let (s, _) = get(&t, &u, &format!("/accounts/{acct}/withdraw?size=1000")).await;
+        assert_eq!(s, 400);
+    }
+);
+
+dual!(
+    a_live_withdrawal_without_a_payout_network_answers_402_and_releases_the_hold,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Live).await;
+        let ops = t.admin().await;
+        let acct = open_account(&t, &u, "IDR").await;
+        post_raw(
+            &t,
+            &ops,
+            &format!("/admin/accounts/{acct}/credit"),
+            r#"{"amount": 100000, "reference": "w1"}"#,
+        )
+        .await;
+        let (_, e) = post_raw(&t, &u, "/users/me/2fa", "{}").await;
+        let (s, w) = withdraw(&t, &u, &acct, "1000").await;
+        assert_eq!((s, w["network"].as_str()), (200, Some("none")), "{w}");
+        let id = w["id"].as_str().unwrap();
+        let (s, x) = act(&t, &u, &acct, id, "confirm", "000000").await;
+        assert_eq!(s, 400, "000000 is for test mode only: {x}");
+        let code = payplane_app::twofa::code_at(
+            e["secret"].as_str().unwrap(),
+            (t.app.now() / 1_000_000) as u64,
+        )
+        .unwrap();
+        let (s, x) = act(&t, &u, &acct, id, "confirm", &code).await;
+        assert_eq!(s, 402, "{x}");
+        assert_validation(&x, "error.network.not.configured");
+        let (_, w) = get(&t, &u, &format!("/accounts/{acct}/withdraw/{id}")).await;
+        assert_eq!(w["status"], "failed");
+        assert_eq!(balance(&t, &u, &acct).await, ("100000".into(), "0".into()));
+        t.assert_ledger_sound().await;
+    }
+);
