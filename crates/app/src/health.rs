@@ -9,10 +9,10 @@ pub async fn ping_queue(app: &App, wait: Duration) -> Result<(), AppError> {
     worker::wake(app);
     let deadline = tokio::time::Instant::now() + wait;
     while tokio::time::Instant::now() < deadline {
-        if let Some(state) = payplane_store::jobs::state(&app.db, &id).await? {
-            if state.status == payplane_store::jobs::DONE {
-                return Ok(());
-            }
+        if let Some(state) = payplane_store::jobs::state(&app.db, &id).await?
+            && state.status == payplane_store::jobs::DONE
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -134,7 +134,7 @@ pub async fn revoke_token(app: &App, user_id: &str, token_id: &str) -> Result<()
     Ok(())
 }
 
-fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     let mut parts = s.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
         if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !s.contains(' '))

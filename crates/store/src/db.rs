@@ -32,17 +32,13 @@ impl Db {
         let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         match dialect {
             Dialect::Sqlite => {
-                if let Some(path) = sqlite_path(url) {
-                    if let Some(parent) = std::path::Path::new(&path).parent() {
-                        if !parent.as_os_str().is_empty() {
-                            std::fs::create_dir_all(parent).map_err(|e| {
-                                StoreError::Corrupt(format!(
-                                    "cannot create {}: {e}",
-                                    parent.display()
-                                ))
-                            })?;
-                        }
-                    }
+                if let Some(path) = sqlite_path(url)
+                    && let Some(parent) = std::path::Path::new(&path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Corrupt(format!("cannot create {}: {e}", parent.display()))
+                    })?;
                 }
                 let pool = |n: u32| {
                     AnyPoolOptions::new()

@@ -1,6 +1,8 @@
 //! Storage of payplane: one schema and one set of queries over SQLite and PostgreSQL.
 //! What must differ per engine lives in `dialect`.
 pub mod audit;
+pub mod businesses;
+pub mod console;
 pub mod db;
 pub mod dialect;
 pub mod error;
@@ -8,6 +10,9 @@ pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod payment_models;
+pub mod platform;
+pub mod products;
 pub mod schema;
 pub mod tokens;
 pub mod users;

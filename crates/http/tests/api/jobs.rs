@@ -105,13 +105,12 @@ dual!(
         let (a, b2) = tokio::join!(run(t.app.clone(), "worker-a"), run(other, "worker-b"));
         assert_eq!(a + b2, n, "every job claimed exactly once (a={a}, b={b2})");
         let (done, max_attempts): (i64, i64) = {
-            let r = sqlx::query_as::<_, (i64, i64)>(
+            sqlx::query_as::<_, (i64, i64)>(
                 "SELECT COUNT(*), MAX(attempts) FROM jobs WHERE status = 'done'",
             )
             .fetch_one(&t.app.db.read)
             .await
-            .unwrap();
-            r
+            .unwrap()
         };
         assert_eq!(done as usize, n);
         assert_eq!(max_attempts, 1, "no job was claimed twice");

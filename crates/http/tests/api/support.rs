@@ -1,5 +1,7 @@
 //! The integration harness: the real server on an ephemeral port, against a fresh SQLite file or
 //! a fresh PostgreSQL schema, with a test clock and a way to run due jobs deterministically.
+// Not every test module uses every helper.
+#![allow(dead_code)]
 use payplane_app::auth::Mode;
 use payplane_app::users::NewToken;
 use payplane_app::{App, Config};
@@ -73,10 +75,12 @@ fn uuid_suffix() -> String {
     payplane_core::ids::new_id().replace('-', "")[20..].to_string()
 }
 
+type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
+
 pub struct Builder {
     backend: Backend,
     worker: bool,
-    tweak: Vec<Box<dyn FnOnce(&mut Config)>>,
+    tweak: Vec<ConfigTweak>,
 }
 
 impl Builder {
