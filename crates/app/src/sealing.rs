@@ -144,4 +144,9 @@ mod tests {
         assert!(!verify_password("correct horsE", &h).await);
         assert!(!verify_password("x", "garbage").await);
     }
+
+    #[test]
+    fn the_unknown_email_hash_is_well_formed_so_it_costs_a_real_verification() {
+        assert_eq!(verify_sync("x", crate::console::DUMMY_HASH), Some(false));
+    }
 }

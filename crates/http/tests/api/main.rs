@@ -6,5 +6,8 @@ mod health;
 mod idempotency;
 mod jobs;
 mod ledger;
+mod pumapay_authz;
+mod pumapay_console;
+mod pumapay_support;
 mod schema;
 mod users;
