@@ -298,7 +298,7 @@ fn not_member(user_id: &str) -> AppError {
     AppError::field(
         "userID",
         "error.user.not.member",
-        format!("User {user_id} is not a user of this business"),
+        format!("userID {user_id} is not a user of this business"),
     )
 }
 

@@ -72,6 +72,21 @@ enum AdminCmd {
         #[command(subcommand)]
         command: LedgerCmd,
     },
+    /// Pull-payment businesses: approve-kyc, reject-kyc, request-kyc, approve-details,
+    /// approve-treasury-wallet, trust, untrust, mark-psp, approve-pride-access.
+    Business {
+        /// The action, e.g. approve-kyc.
+        action: String,
+        /// The business id.
+        id: String,
+    },
+    /// Pull-payment payment models: approve, reject or suspend.
+    PaymentModel {
+        #[arg(value_parser = ["approve", "reject", "suspend"])]
+        action: String,
+        /// The payment model id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -272,6 +287,32 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                                    "allowedIps": t.allow_ips, "token": secret})
             );
         }
+        AdminCmd::Business { action, id } => {
+            let b =
+                payplane_app::businesses::operator_action(&app, &operator(), "cli", &id, &action)
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"businessID": b.id, "action": action,
+                                   "onBoardingCompleted": payplane_app::businesses::onboarding_completed(&b)})
+            );
+        }
+        AdminCmd::PaymentModel { action, id } => {
+            let m = payplane_app::payment_models::operator_action(
+                &app,
+                &operator(),
+                "cli",
+                &id,
+                &action,
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": m.id, "statusCode": m.status})
+            );
+        }
         AdminCmd::Ledger {
             command: LedgerCmd::Check,
         } => {
@@ -287,6 +328,14 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Who ran an operator command, for the audit log.
+fn operator() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 fn describe(e: payplane_app::AppError) -> anyhow::Error {

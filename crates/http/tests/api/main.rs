@@ -7,6 +7,7 @@ mod idempotency;
 mod jobs;
 mod ledger;
 mod pumapay_authz;
+mod pumapay_business;
 mod pumapay_console;
 mod pumapay_support;
 mod schema;
