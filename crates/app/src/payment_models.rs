@@ -619,20 +619,26 @@ pub async fn operator_action(
         }
     };
     let now = app.now();
-    let mut tx = app.db.begin().await?;
     let mut m = payment_models::get(&app.db.read, id)
         .await?
         .ok_or_else(not_found)?;
-    if !from.contains(&m.status.as_str()) {
-        return Err(AppError::conflict(
+    let refused = |m: &PaymentModel| {
+        AppError::conflict(
             "error.payment.model.status",
             format!(
                 "A {} payment model cannot be {action}d",
                 status_name(&m.status).to_lowercase()
             ),
-        ));
+        )
+    };
+    if !from.contains(&m.status.as_str()) {
+        return Err(refused(&m));
     }
-    payment_models::set_status(&mut tx, id, to, now).await?;
+    let mut tx = app.db.begin().await?;
+    if !payment_models::set_status(&mut tx, id, to, from, now).await? {
+        // Another operator moved it in the meantime.
+        return Err(refused(&m));
+    }
     payplane_store::audit::record(
         &mut tx,
         actor,

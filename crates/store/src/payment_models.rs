@@ -104,14 +104,25 @@ pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<PaymentModel>> {
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn set_status(conn: &mut crate::Conn, id: &str, status: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE payment_models SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(status)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
+/// Moves a model to `status` only from one of `from` (so two operators cannot both move it);
+/// false when it was in another status or does not exist.
+pub async fn set_status(
+    conn: &mut crate::Conn,
+    id: &str,
+    status: &str,
+    from: &[&str],
+    now: i64,
+) -> Result<bool> {
+    let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "UPDATE payment_models SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ({})",
+        placeholders.join(",")
+    );
+    let mut q = sqlx::query(&sql).bind(status).bind(now).bind(id);
+    for f in from {
+        q = q.bind(*f);
+    }
+    Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

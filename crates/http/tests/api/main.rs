@@ -9,6 +9,7 @@ mod ledger;
 mod pumapay_authz;
 mod pumapay_business;
 mod pumapay_console;
+mod pumapay_models;
 mod pumapay_products;
 mod pumapay_psp;
 mod pumapay_support;
