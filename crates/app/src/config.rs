@@ -64,6 +64,11 @@ pub struct Config {
     pub payouts: PayoutConfig,
     /// Exchange rates and the conversion fee between the user's own accounts.
     pub fx: FxConfig,
+    /// BIP-39 mnemonic of the platform's HD wallet (gas wallets are derived from it). Empty: one
+    /// is generated on first use and stored sealed with `master_key`.
+    pub chain_mnemonic: Secret,
+    /// The pull-payment API (seed 004), business side.
+    pub pumapay: PumapayConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,6 +102,38 @@ impl Default for WebhookConfig {
             lease_secs: 60,
             batch: 256,
             max_response_bytes: 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PumapayConfig {
+    /// Lifetime of a console session (`x-access-token`), hours.
+    pub session_hours: i64,
+    /// Failed logins allowed per email and per client IP within `login_window_secs`.
+    pub login_max_failures: i64,
+    pub login_window_secs: i64,
+    /// New payment models on the test network (3) start approved instead of pending.
+    pub auto_approve_test_network: bool,
+    /// Only businesses an operator marked as PSP may create sub-businesses.
+    pub psp_requires_operator_flag: bool,
+    /// Largest accepted product image after base64 decoding, bytes.
+    pub image_max_bytes: usize,
+    /// Public base URL of this server for `imageUrl` (empty: URLs are relative paths).
+    pub public_url: String,
+}
+
+impl Default for PumapayConfig {
+    fn default() -> Self {
+        PumapayConfig {
+            session_hours: 12,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            auto_approve_test_network: false,
+            psp_requires_operator_flag: false,
+            image_max_bytes: 512 * 1024,
+            public_url: String::new(),
         }
     }
 }
@@ -140,6 +177,8 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             payouts: PayoutConfig::default(),
             fx: FxConfig::default(),
+            chain_mnemonic: Secret::default(),
+            pumapay: PumapayConfig::default(),
         }
     }
 }
@@ -342,6 +381,16 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_MASTER_KEY") {
             self.master_key = Secret(v);
+        }
+        if let Some(v) = get("PAYPLANE_CHAIN_MNEMONIC") {
+            self.chain_mnemonic = Secret(v);
+        }
+        if let Some(v) = get("PAYPLANE_PUMAPAY_AUTO_APPROVE_TEST_NETWORK") {
+            self.pumapay.auto_approve_test_network =
+                parse("PAYPLANE_PUMAPAY_AUTO_APPROVE_TEST_NETWORK", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_PUMAPAY_PUBLIC_URL") {
+            self.pumapay.public_url = v;
         }
         Ok(())
     }

@@ -86,6 +86,21 @@ enum AdminCmd {
         #[arg(long)]
         reference: String,
     },
+    /// Pull-payment businesses: approve-kyc, reject-kyc, request-kyc, approve-details,
+    /// approve-treasury-wallet, trust, untrust, mark-psp, approve-pride-access.
+    Business {
+        /// The action, e.g. approve-kyc.
+        action: String,
+        /// The business id.
+        id: String,
+    },
+    /// Pull-payment payment models: approve, reject or suspend.
+    PaymentModel {
+        #[arg(value_parser = ["approve", "reject", "suspend"])]
+        action: String,
+        /// The payment model id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -303,7 +318,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             let amount = serde_json::Value::String(amount);
             let a = payplane_app::accounts::operator_credit(
                 &app,
-                &format!("cli:{}", whoami()),
+                &operator(),
                 &format!("cli@{}", hostname()),
                 &account,
                 Some(&amount),
@@ -316,6 +331,32 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 serde_json::json!({"id": a.id, "userId": a.user_id, "mode": a.mode, "currencyId": a.currency,
                                    "balance": payplane_app::amounts::json(a.available + a.held, 2),
                                    "locked": payplane_app::amounts::json(-a.held, 2)})
+            );
+        }
+        AdminCmd::Business { action, id } => {
+            let b =
+                payplane_app::businesses::operator_action(&app, &operator(), "cli", &id, &action)
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"businessID": b.id, "action": action,
+                                   "onBoardingCompleted": payplane_app::businesses::onboarding_completed(&b)})
+            );
+        }
+        AdminCmd::PaymentModel { action, id } => {
+            let m = payplane_app::payment_models::operator_action(
+                &app,
+                &operator(),
+                "cli",
+                &id,
+                &action,
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": m.id, "statusCode": m.status})
             );
         }
         AdminCmd::Ledger {
@@ -335,8 +376,12 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
     Ok(())
 }
 
-fn whoami() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+/// Who ran an operator command, for the audit log.
+fn operator() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 fn describe(e: payplane_app::AppError) -> anyhow::Error {

@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod ops;
 pub mod pazemo;
+pub mod pumapay;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -31,6 +32,7 @@ struct ApiDoc;
 pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(pazemo::routes())
+        .merge(pumapay::routes())
         .merge(ops::routes())
         .split_for_parts()
 }

@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod beneficiaries;
+pub mod businesses;
+pub mod console;
 pub mod db;
 pub mod dialect;
 pub mod error;
@@ -10,6 +12,9 @@ pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod payment_models;
+pub mod platform;
+pub mod products;
 pub mod quotes;
 pub mod schema;
 pub mod tokens;

@@ -1,0 +1,46 @@
+//! The pull-payment face (seed 004), served under `/api/v2`, business side.
+pub mod admin;
+pub mod auth;
+pub mod business;
+pub mod console;
+pub mod envelope;
+pub mod payment_models;
+pub mod products;
+pub mod psp;
+pub mod views;
+
+use payplane_app::App;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(console::register))
+        .routes(routes!(console::login))
+        .routes(routes!(console::logout))
+        .routes(routes!(console::generate_key))
+        .routes(routes!(console::get_key))
+        .routes(routes!(business::get_business))
+        .routes(routes!(business::get_control))
+        .routes(routes!(business::get_details, business::update_details))
+        .routes(routes!(business::assign_treasury))
+        .routes(routes!(business::confirm_treasury))
+        .routes(routes!(psp::create_sub))
+        .routes(routes!(psp::update_sub))
+        .routes(routes!(psp::list_subs))
+        .routes(routes!(psp::list_subs_alias))
+        .routes(routes!(psp::set_disabled))
+        .routes(routes!(products::categories))
+        .routes(routes!(products::create))
+        .routes(routes!(products::list))
+        .routes(routes!(products::single))
+        .routes(routes!(products::update))
+        .routes(routes!(products::hide))
+        .routes(routes!(products::image))
+        .routes(routes!(payment_models::create))
+        .routes(routes!(payment_models::list))
+        .routes(routes!(payment_models::single))
+        .routes(routes!(payment_models::single_alias))
+        .routes(routes!(admin::business_action))
+        .routes(routes!(admin::payment_model_action))
+}

@@ -1,0 +1,307 @@
+//! Payment models: create with the per-type rules, list per product, single (served with and
+//! without the `api-key-auth` segment).
+use super::auth::ApiKey;
+use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use crate::extract::{Body, PathParams, QueryParams};
+use axum::extract::State;
+use payplane_app::App;
+use payplane_app::paging::PageQuery;
+use payplane_app::payment_models::{
+    self as uc, ListQuery, NewModel, SMART_CONTRACT_ID, status_name,
+};
+use payplane_core::timefmt::iso_millis;
+use payplane_store::payment_models::PaymentModel;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Body of "Create Payment Model". Amounts are integer cents, as numbers or numeric strings.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateBody {
+    #[serde(rename = "businessID")]
+    business_id: Option<String>,
+    #[serde(rename = "productID")]
+    product_id: Option<String>,
+    /// Type 8's name for the product the top-up belongs to.
+    #[serde(rename = "paymentID")]
+    payment_id: Option<String>,
+    title: Option<String>,
+    internal_title: Option<String>,
+    description: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    amount: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    initial_payment_amount: Option<Value>,
+    currency: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    number_of_payments: Option<Value>,
+    #[serde(rename = "typeID")]
+    #[schema(value_type = Option<i64>)]
+    type_id: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    frequency: Option<Value>,
+    #[serde(rename = "networkID")]
+    #[schema(value_type = Option<i64>)]
+    network_id: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    trial_period: Option<Value>,
+    destination: Option<String>,
+    treasury_wallet: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    top_up_threshold: Option<Value>,
+    top_up_threshold_currency: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    top_up_suggested_total_limit: Option<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedView {
+    id: String,
+    #[serde(rename = "businessID")]
+    business_id: String,
+    fiat_settlement_opt_in: bool,
+    #[serde(rename = "productID")]
+    product_id: String,
+    #[serde(rename = "smartContractID")]
+    smart_contract_id: i64,
+    title: Option<String>,
+    internal_title: Option<String>,
+    description: Option<String>,
+    amount: Option<i64>,
+    initial_payment_amount: i64,
+    trial_period: i64,
+    currency: Option<String>,
+    number_of_payments: Option<i64>,
+    frequency: Option<i64>,
+    #[serde(rename = "statusID")]
+    status_id: String,
+    #[serde(rename = "typeID")]
+    type_id: i64,
+    #[serde(rename = "networkID")]
+    network_id: i64,
+    treasury_wallet: String,
+    destination: String,
+    top_up_threshold: Option<i64>,
+    top_up_threshold_currency: Option<String>,
+    top_up_suggested_total_limit: Option<i64>,
+    updated_at: String,
+    created_at: String,
+    deleted_at: Option<String>,
+}
+
+fn created(m: &PaymentModel) -> CreatedView {
+    CreatedView {
+        id: m.id.clone(),
+        business_id: m.business_id.clone(),
+        fiat_settlement_opt_in: m.destination == "Kemix",
+        product_id: m.product_id.clone(),
+        smart_contract_id: SMART_CONTRACT_ID,
+        title: m.title.clone(),
+        internal_title: m.internal_title.clone(),
+        description: m.description.clone(),
+        amount: m.amount,
+        initial_payment_amount: m.initial_payment_amount,
+        trial_period: m.trial_period,
+        currency: m.currency.clone(),
+        number_of_payments: m.number_of_payments,
+        frequency: m.frequency,
+        status_id: m.status.clone(),
+        type_id: m.type_id,
+        network_id: m.network_id,
+        treasury_wallet: m.treasury_wallet.clone(),
+        destination: m.destination.clone(),
+        top_up_threshold: m.top_up_threshold,
+        top_up_threshold_currency: m.top_up_threshold_currency.clone(),
+        top_up_suggested_total_limit: m.top_up_suggested_total_limit,
+        updated_at: iso_millis(m.updated_at),
+        created_at: iso_millis(m.created_at),
+        deleted_at: m.deleted_at.map(iso_millis),
+    }
+}
+
+/// A listed model. Gas estimates (`estimatedGasResultETH`, `estimatedGasResultFial`) are left out
+/// until the chain layer can compute real ones.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedView {
+    id: String,
+    #[serde(rename = "productID")]
+    product_id: String,
+    title: Option<String>,
+    internal_title: Option<String>,
+    description: Option<String>,
+    amount: Option<i64>,
+    initial_payment_amount: i64,
+    trial_period: i64,
+    currency: Option<String>,
+    number_of_payments: Option<i64>,
+    frequency: Option<i64>,
+    #[serde(rename = "typeID")]
+    type_id: i64,
+    status_name: String,
+    status_code: String,
+    #[serde(rename = "networkID")]
+    network_id: i64,
+    treasury_wallet: String,
+    destination: String,
+    top_up_threshold: Option<i64>,
+    top_up_threshold_currency: Option<String>,
+    top_up_suggested_total_limit: Option<i64>,
+}
+
+fn listed(m: &PaymentModel) -> ListedView {
+    ListedView {
+        id: m.id.clone(),
+        product_id: m.product_id.clone(),
+        title: m.title.clone(),
+        internal_title: m.internal_title.clone(),
+        description: m.description.clone(),
+        amount: m.amount,
+        initial_payment_amount: m.initial_payment_amount,
+        trial_period: m.trial_period,
+        currency: m.currency.clone(),
+        number_of_payments: m.number_of_payments,
+        frequency: m.frequency,
+        type_id: m.type_id,
+        status_name: status_name(&m.status).into(),
+        status_code: m.status.clone(),
+        network_id: m.network_id,
+        treasury_wallet: m.treasury_wallet.clone(),
+        destination: m.destination.clone(),
+        top_up_threshold: m.top_up_threshold,
+        top_up_threshold_currency: m.top_up_threshold_currency.clone(),
+        top_up_suggested_total_limit: m.top_up_suggested_total_limit,
+    }
+}
+
+/// Create Payment Model. Every broken rule of its type is reported as a field error.
+#[utoipa::path(post, path = "/api/v2/api-key-auth/pull-payment-models", tag = "Payment Models",
+    security(("pma-api-key" = [])), request_body = CreateBody,
+    responses((status = 200, body = Envelope<CreatedView>), (status = 400, description = "A rule of the type is broken"),
+        (status = 403, description = "Not your business"), (status = 409, description = "Product hidden")))]
+pub async fn create(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    Body(v): Body<Value>,
+) -> Reply<CreatedView> {
+    let b: CreateBody = from_body(v)?;
+    let mut e = vec![];
+    let input = NewModel {
+        business_id: b.business_id,
+        product_id: b.product_id.or(b.payment_id),
+        title: b.title,
+        internal_title: b.internal_title,
+        description: b.description,
+        amount: int("amount", &b.amount, &mut e),
+        initial_payment_amount: int("initialPaymentAmount", &b.initial_payment_amount, &mut e),
+        currency: b.currency,
+        number_of_payments: int("numberOfPayments", &b.number_of_payments, &mut e),
+        type_id: int("typeID", &b.type_id, &mut e),
+        frequency: int("frequency", &b.frequency, &mut e),
+        network_id: int("networkID", &b.network_id, &mut e),
+        trial_period: int("trialPeriod", &b.trial_period, &mut e),
+        destination: b.destination,
+        treasury_wallet: b.treasury_wallet,
+        top_up_threshold: int("topUpThreshold", &b.top_up_threshold, &mut e),
+        top_up_threshold_currency: b.top_up_threshold_currency,
+        top_up_suggested_total_limit: int(
+            "topUpSuggestedTotalLimit",
+            &b.top_up_suggested_total_limit,
+            &mut e,
+        ),
+    };
+    check(e)?;
+    let m = uc::create(&app, &c, input).await?;
+    ok("Successful Payment Model inserted.", created(&m))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    #[serde(rename = "typeID")]
+    type_id: Option<i64>,
+    #[serde(rename = "statusCode")]
+    status_code: Option<String>,
+    currency: Option<String>,
+    page: Option<i64>,
+    #[serde(rename = "itemsPerPage", alias = "ItemsPerPage")]
+    items_per_page: Option<i64>,
+    #[serde(rename = "orderBy")]
+    order_by: Option<String>,
+    #[serde(rename = "orderType")]
+    order_type: Option<String>,
+    /// Accepted; gas estimates come with the chain layer.
+    #[serde(rename = "estimateGas", alias = "estimageGas")]
+    _estimate_gas: Option<String>,
+    #[serde(rename = "currencyEstimateGas")]
+    _currency_estimate_gas: Option<String>,
+}
+
+impl ListParams {
+    fn query(self) -> ListQuery {
+        ListQuery {
+            type_id: self.type_id,
+            status: self.status_code,
+            currency: self.currency,
+            page: PageQuery {
+                page: self.page,
+                items_per_page: self.items_per_page,
+                order_by: self.order_by,
+                order_type: self.order_type,
+            },
+        }
+    }
+}
+
+/// Retrieve Payment Models List of a product on one network.
+#[utoipa::path(get, path = "/api/v2/api-key-auth/pull-payment-models/all/{businessID}/{networkID}/{productID}", tag = "Payment Models",
+    security(("pma-api-key" = [])),
+    params(("businessID" = String, Path), ("networkID" = i64, Path), ("productID" = String, Path),
+        ("typeID" = Option<i64>, Query), ("statusCode" = Option<String>, Query), ("currency" = Option<String>, Query),
+        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query),
+        ("orderBy" = Option<String>, Query, description = "date (default), price or title"),
+        ("orderType" = Option<String>, Query, description = "ASC or DESC (default)")),
+    responses((status = 200, body = Envelope<Vec<ListedView>>), (status = 404, description = "No such product")))]
+pub async fn list(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    PathParams((id, network, product)): PathParams<(String, i64, String)>,
+    QueryParams(q): QueryParams<ListParams>,
+) -> Reply<Vec<ListedView>> {
+    let items = uc::list(&app, &c, &id, network, &product, q.query()).await?;
+    ok(
+        "Successfully retrieved Payment Models",
+        items.iter().map(listed).collect(),
+    )
+}
+
+/// Retrieve Single Payment Model; the list filters act as conditions (404 when unmet).
+#[utoipa::path(get, path = "/api/v2/api-key-auth/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}", tag = "Payment Models",
+    security(("pma-api-key" = [])),
+    params(("businessID" = String, Path), ("networkID" = i64, Path), ("paymentModelID" = String, Path),
+        ("typeID" = Option<i64>, Query), ("statusCode" = Option<String>, Query), ("currency" = Option<String>, Query)),
+    responses((status = 200, body = Envelope<ListedView>), (status = 404, description = "No such model on this network")))]
+pub async fn single(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    PathParams((id, network, model)): PathParams<(String, i64, String)>,
+    QueryParams(q): QueryParams<ListParams>,
+) -> Reply<ListedView> {
+    let m = uc::single(&app, &c, &id, network, &model, q.query()).await?;
+    ok("Successfully retrieved Payment Model", listed(&m))
+}
+
+/// The document's spelling of "Retrieve Single Payment Model", without `api-key-auth`.
+#[utoipa::path(get, path = "/api/v2/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}", tag = "Payment Models",
+    security(("pma-api-key" = [])),
+    params(("businessID" = String, Path), ("networkID" = i64, Path), ("paymentModelID" = String, Path)),
+    responses((status = 200, body = Envelope<ListedView>)))]
+pub async fn single_alias(
+    state: State<App>,
+    key: ApiKey,
+    path: PathParams<(String, i64, String)>,
+    query: QueryParams<ListParams>,
+) -> Reply<ListedView> {
+    single(state, key, path, query).await
+}

@@ -1,0 +1,177 @@
+//! PSP sub-businesses: create, update details, list, disable/enable.
+use super::auth::ApiKey;
+use super::business::DetailsBody;
+use super::envelope::{Envelope, Reply, from_body, ok};
+use super::views::{self, BusinessView, ControlView};
+use crate::extract::{Body, PathParams, QueryParams};
+use axum::extract::State;
+use payplane_app::businesses as uc;
+use payplane_app::{App, AppError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubBusinessBody {
+    /// Company name (`companyName` is accepted too).
+    #[serde(alias = "companyName")]
+    company: String,
+    email: String,
+    password: String,
+    /// The PSP; defaults to the caller's business.
+    #[serde(rename = "parentID")]
+    parent_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    #[serde(rename = "businessID")]
+    business_id: String,
+    #[serde(rename = "userID")]
+    user_id: String,
+}
+
+/// Create Sub Business with its admin user (who can log in to the console).
+#[utoipa::path(post, path = "/api/v2/api-key-auth/register/sub/business", tag = "PSP",
+    security(("pma-api-key" = [])), request_body = SubBusinessBody,
+    responses((status = 200, body = Envelope<Created>), (status = 403, description = "Not your business"), (status = 409, description = "Email taken")))]
+pub async fn create_sub(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    Body(v): Body<Value>,
+) -> Reply<Created> {
+    let body: SubBusinessBody = from_body(v)?;
+    let parent = body
+        .parent_id
+        .clone()
+        .unwrap_or_else(|| c.business_id.clone());
+    let (b, u) = uc::create_sub_business(
+        &app,
+        &c,
+        &parent,
+        &body.company,
+        &body.email,
+        &body.password,
+    )
+    .await?;
+    ok(
+        "Successfully created the child",
+        Created {
+            business_id: b.id,
+            user_id: u.id,
+        },
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Updated {
+    #[serde(rename = "businessID")]
+    business_id: String,
+}
+
+/// Update Sub Business: the PSP fills in a sub-business's details and its user's contact data.
+#[utoipa::path(put, path = "/api/v2/api-key-auth/business/business-details/sub/business", tag = "PSP",
+    security(("pma-api-key" = [])), request_body = DetailsBody,
+    responses((status = 200, body = Envelope<Updated>), (status = 403, description = "Not your sub-business")))]
+pub async fn update_sub(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    Body(v): Body<Value>,
+) -> Reply<Updated> {
+    let body: DetailsBody = from_body(v)?;
+    let Some(business_id) = body.business_id.clone() else {
+        return Err(AppError::field(
+            "businessID",
+            "error.field.required",
+            "businessID is required",
+        )
+        .into());
+    };
+    let parent = body
+        .parent_id
+        .clone()
+        .unwrap_or_else(|| c.business_id.clone());
+    let input = body.input()?;
+    uc::authorize_sub(
+        &app,
+        &c,
+        &parent,
+        &business_id,
+        payplane_app::access::Intent::Write,
+    )
+    .await?;
+    let b = uc::update_details(&app, &c, &business_id, body.user_id.as_deref(), input).await?;
+    ok(
+        "Successfully updated the child",
+        Updated { business_id: b.id },
+    )
+}
+
+/// Retrieve All Businesses: the sub-businesses of a parent.
+#[utoipa::path(get, path = "/api/v2/api-key-auth/business/sub/business/{parentID}", tag = "PSP",
+    security(("pma-api-key" = [])), params(("parentID" = String, Path)),
+    responses((status = 200, body = Envelope<Vec<BusinessView>>), (status = 403, description = "Not your business")))]
+pub async fn list_subs(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    PathParams(parent): PathParams<String>,
+) -> Reply<Vec<BusinessView>> {
+    let list = uc::sub_businesses(&app, &c, &parent).await?;
+    ok(
+        "Successfully retrieved sub business details.",
+        list.iter().map(views::business).collect(),
+    )
+}
+
+/// The code samples' spelling of "Retrieve All Businesses" (`sub/businesses`).
+#[utoipa::path(get, path = "/api/v2/api-key-auth/business/sub/businesses/{parentID}", tag = "PSP",
+    security(("pma-api-key" = [])), params(("parentID" = String, Path)),
+    responses((status = 200, body = Envelope<Vec<BusinessView>>)))]
+pub async fn list_subs_alias(
+    state: State<App>,
+    key: ApiKey,
+    path: PathParams<String>,
+) -> Reply<Vec<BusinessView>> {
+    list_subs(state, key, path).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DisableBody {
+    #[serde(rename = "parentID")]
+    parent_id: Option<String>,
+    #[serde(rename = "businessID")]
+    business_id: String,
+    disabled: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ParentQuery {
+    #[serde(rename = "parentID")]
+    parent_id: Option<String>,
+}
+
+/// Disable Business: `disabled: true` makes the sub-business's key unusable (403
+/// `error.business.disabled`) and stops its pull payments; `false` re-enables it.
+#[utoipa::path(post, path = "/api/v2/api-key-auth/business-control/sub/business/disabled", tag = "PSP",
+    security(("pma-api-key" = [])), request_body = DisableBody,
+    params(("parentID" = Option<String>, Query)),
+    responses((status = 200, body = Envelope<ControlView>), (status = 403, description = "Not your sub-business")))]
+pub async fn set_disabled(
+    State(app): State<App>,
+    ApiKey(c): ApiKey,
+    QueryParams(q): QueryParams<ParentQuery>,
+    Body(v): Body<Value>,
+) -> Reply<ControlView> {
+    let body: DisableBody = from_body(v)?;
+    let parent = body
+        .parent_id
+        .or(q.parent_id)
+        .unwrap_or_else(|| c.business_id.clone());
+    let b = uc::set_disabled(&app, &c, &parent, &body.business_id, body.disabled).await?;
+    let msg = if body.disabled {
+        "Successfully disabled the business."
+    } else {
+        "Successfully enabled the business."
+    };
+    ok(msg, views::control(&b))
+}
