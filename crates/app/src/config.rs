@@ -69,6 +69,8 @@ pub struct Config {
     pub chain_mnemonic: Secret,
     /// The pull-payment API (seed 004), business side.
     pub pumapay: PumapayConfig,
+    /// Ethereum networks by `networkID` (1 main, 3 test).
+    pub chain: ChainConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,6 +181,7 @@ impl Default for Config {
             fx: FxConfig::default(),
             chain_mnemonic: Secret::default(),
             pumapay: PumapayConfig::default(),
+            chain: ChainConfig::default(),
         }
     }
 }
@@ -289,6 +292,54 @@ impl Default for FxConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Where embedded networks keep their journal (empty: in memory, lost at exit).
+    pub data_dir: String,
+    /// `networkID` → backend. By default 3 is the embedded network and 1 is not configured.
+    pub networks: std::collections::BTreeMap<String, NetworkConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// `devnet` (embedded EVM in this process) or `rpc` (any Ethereum JSON-RPC node).
+    pub backend: String,
+    pub chain_id: u64,
+    /// JSON-RPC URL of the node (`rpc` backend).
+    pub url: Secret,
+    /// Blocks before a receipt is final (`rpc` backend).
+    pub confirmations: u64,
+    /// Deployed PMA token and pull-payment contract (`rpc` backend); empty: deploy at first start.
+    pub token: String,
+    pub pull_payments: String,
+    /// Serve the embedded network's JSON-RPC at `/api/v2/open-auth/rpc/{networkID}` and its faucet.
+    pub public: bool,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        let mut networks = std::collections::BTreeMap::new();
+        networks.insert("3".to_string(), NetworkConfig::default());
+        ChainConfig { data_dir: "./data/chain".into(), networks }
+    }
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            backend: "devnet".into(),
+            chain_id: 1337,
+            url: Secret::default(),
+            confirmations: 1,
+            token: String::new(),
+            pull_payments: String::new(),
+            public: true,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
@@ -379,6 +430,20 @@ impl Config {
         if let Some(v) = get("PAYPLANE_WEBHOOKS_LEASE_SECS") {
             self.webhooks.lease_secs = parse("PAYPLANE_WEBHOOKS_LEASE_SECS", v)?;
         }
+        if let Some(v) = get("PAYPLANE_CHAIN_DATA_DIR") {
+            self.chain.data_dir = v;
+        }
+        // PAYPLANE_CHAIN_RPC_URL_1 / _3 point a network at a JSON-RPC node.
+        for id in ["1", "3"] {
+            if let Some(url) = get(&format!("PAYPLANE_CHAIN_RPC_URL_{id}")) {
+                let n = self.chain.networks.entry(id.to_string()).or_default();
+                n.backend = "rpc".into();
+                n.url = Secret(url);
+                if let Some(c) = get(&format!("PAYPLANE_CHAIN_ID_{id}")) {
+                    n.chain_id = parse(&format!("PAYPLANE_CHAIN_ID_{id}"), c)?;
+                }
+            }
+        }
         if let Some(v) = get("PAYPLANE_MASTER_KEY") {
             self.master_key = Secret(v);
         }
@@ -448,6 +513,16 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "fx.fee_percent must be in [0, 100)".into(),
             ));
+        }
+        for (id, n) in &self.chain.networks {
+            if !matches!(id.as_str(), "1" | "3") || !matches!(n.backend.as_str(), "devnet" | "rpc") {
+                return Err(ConfigError::Invalid(format!(
+                    "chain.networks.{id}: the network id is 1 or 3 and the backend devnet or rpc"
+                )));
+            }
+            if n.backend == "rpc" && n.url.0.is_empty() {
+                return Err(ConfigError::Invalid(format!("chain.networks.{id}: an rpc network needs a url")));
+            }
         }
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fx;
 pub mod health;
 pub mod ledger;
+pub mod networks;
 pub mod payouts;
 pub mod settlement;
 pub mod state;

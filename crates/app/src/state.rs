@@ -20,6 +20,8 @@ pub struct Inner {
     pub(crate) token_cache: Mutex<HashMap<String, CachedToken>>,
     /// Wakes this process's workers when a job is enqueued here, so they need not wait a poll.
     pub job_wake: Notify,
+    /// Chain backends by network id, built on first use.
+    pub networks: crate::networks::Networks,
 }
 
 impl Deref for App {
@@ -49,6 +51,7 @@ impl App {
             config,
             token_cache: Mutex::new(HashMap::new()),
             job_wake: Notify::new(),
+            networks: Default::default(),
         }))
     }
 
