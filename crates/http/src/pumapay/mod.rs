@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(business::confirm_treasury))
         .routes(routes!(psp::create_sub))
         .routes(routes!(psp::update_sub))
+        .routes(routes!(psp::update_sub_alias))
         .routes(routes!(psp::list_subs))
         .routes(routes!(psp::list_subs_alias))
         .routes(routes!(psp::set_disabled))

@@ -175,3 +175,23 @@ pub async fn set_disabled(
     };
     ok(msg, views::control(&b))
 }
+
+/// The code samples' path of "Update Sub Business" (`register/sub/business/{parentID}`).
+#[utoipa::path(put, path = "/api/v2/api-key-auth/register/sub/business/{parentID}", tag = "PSP",
+    security(("pma-api-key" = [])), params(("parentID" = String, Path)), request_body = DetailsBody,
+    responses((status = 200, body = Envelope<Updated>)))]
+pub async fn update_sub_alias(
+    state: State<App>,
+    key: ApiKey,
+    PathParams(parent): PathParams<String>,
+    Body(v): Body<Value>,
+) -> Reply<Updated> {
+    let mut v = match v {
+        Value::Array(mut a) if a.len() == 1 => a.remove(0),
+        v => v,
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.entry("parentID").or_insert(Value::String(parent));
+    }
+    update_sub(state, key, Body(v)).await
+}
