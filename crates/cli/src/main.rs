@@ -288,10 +288,15 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             );
         }
         AdminCmd::Business { action, id } => {
-            let b =
-                payplane_app::businesses::operator_action(&app, &operator(), "cli", &id, &action)
-                    .await
-                    .map_err(describe)?;
+            let b = payplane_app::business_operator::operator_action(
+                &app,
+                &operator(),
+                "cli",
+                &id,
+                &action,
+            )
+            .await
+            .map_err(describe)?;
             println!(
                 "{}",
                 serde_json::json!({"businessID": b.id, "action": action,

@@ -3,7 +3,7 @@ use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
 use crate::extract::{Admin, PathParams};
 use axum::extract::State;
-use payplane_app::{App, businesses, payment_models};
+use payplane_app::{App, payment_models};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,7 +17,8 @@ pub async fn business_action(
     Admin(p): Admin,
     PathParams((id, action)): PathParams<(String, String)>,
 ) -> Reply<ControlView> {
-    let b = businesses::operator_action(&app, &p.user_id, "api", &id, &action).await?;
+    let b = payplane_app::business_operator::operator_action(&app, &p.user_id, "api", &id, &action)
+        .await?;
     ok(
         "Successfully updated the business control.",
         views::control(&b),

@@ -45,7 +45,7 @@ pub async fn create_sub(
         .parent_id
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
-    let (b, u) = uc::create_sub_business(
+    let (b, u) = payplane_app::sub_businesses::create_sub_business(
         &app,
         &c,
         &parent,
@@ -92,7 +92,7 @@ pub async fn update_sub(
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
     let input = body.input()?;
-    uc::authorize_sub(
+    payplane_app::sub_businesses::authorize_sub(
         &app,
         &c,
         &parent,
@@ -116,7 +116,7 @@ pub async fn list_subs(
     ApiKey(c): ApiKey,
     PathParams(parent): PathParams<String>,
 ) -> Reply<Vec<BusinessView>> {
-    let list = uc::sub_businesses(&app, &c, &parent).await?;
+    let list = payplane_app::sub_businesses::sub_businesses(&app, &c, &parent).await?;
     ok(
         "Successfully retrieved sub business details.",
         list.iter().map(views::business).collect(),
@@ -167,7 +167,14 @@ pub async fn set_disabled(
         .parent_id
         .or(q.parent_id)
         .unwrap_or_else(|| c.business_id.clone());
-    let b = uc::set_disabled(&app, &c, &parent, &body.business_id, body.disabled).await?;
+    let b = payplane_app::sub_businesses::set_disabled(
+        &app,
+        &c,
+        &parent,
+        &body.business_id,
+        body.disabled,
+    )
+    .await?;
     let msg = if body.disabled {
         "Successfully disabled the business."
     } else {

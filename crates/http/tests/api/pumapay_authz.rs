@@ -172,6 +172,60 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
                 k,
             )
         }),
+        ("update sub-business", Kind::SubWrite, |t, k, x| {
+            let mut body = j!({"businessID": x.id, "userID": x.user_id, "city": "Matrix"});
+            if !x.parent.is_empty() {
+                body["parentID"] = j!(x.parent);
+            }
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/business-details/sub/business",
+                k,
+            )
+            .json(&body)
+        }),
+        (
+            "update sub-business (code path)",
+            Kind::SubWrite,
+            |t, k, x| {
+                let parent = if x.parent.is_empty() {
+                    x.id.clone()
+                } else {
+                    x.parent.clone()
+                };
+                api(
+                    t,
+                    Method::PUT,
+                    &format!("/api-key-auth/register/sub/business/{parent}"),
+                    k,
+                )
+                .json(&j!({"businessID": x.id, "userID": x.user_id, "city": "Matrix"}))
+            },
+        ),
+        ("disable sub-business", Kind::Toggle, |t, k, x| {
+            // Keeps each target's state: the disabled one stays disabled, the others enabled.
+            let mut body = j!({"businessID": x.id, "disabled": x.case == "disabled sub-business"});
+            if !x.parent.is_empty() {
+                body["parentID"] = j!(x.parent);
+            }
+            api(
+                t,
+                Method::POST,
+                "/api-key-auth/business-control/sub/business/disabled",
+                k,
+            )
+            .json(&body)
+        }),
+        // Console routes last: generating the caller's own key replaces the key used above.
+        ("retrieve api key", Kind::Read, |t, k, x| {
+            t.get(&format!("/api/v2/console-auth/api-keys/{}", x.id))
+                .header("x-access-token", &k.token)
+        }),
+        ("generate api key", Kind::Write, |t, k, x| {
+            t.get(&format!("/api/v2/console-auth/api-keys/generate/{}", x.id))
+                .header("x-access-token", &k.token)
+        }),
     ]
 }
 
