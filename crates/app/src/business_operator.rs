@@ -79,3 +79,42 @@ pub async fn operator_action(
     tx.commit().await?;
     Ok(b)
 }
+
+/// Operator verification of a product (`verify` or `unverify`), written to the audit log.
+pub async fn product_action(
+    app: &App,
+    actor: &str,
+    source: &str,
+    product_id: &str,
+    action: &str,
+) -> Result<bool, AppError> {
+    let verified = match action {
+        "verify" => true,
+        "unverify" => false,
+        other => {
+            return Err(AppError::bad_request(
+                "error.action.unknown",
+                format!("Unknown action {other}; one of verify, unverify"),
+            ));
+        }
+    };
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !payplane_store::products::set_verified(&mut tx, product_id, verified, now).await? {
+        return Err(AppError::not_found(
+            "error.product.not.found",
+            "Product not found",
+        ));
+    }
+    payplane_store::audit::record(
+        &mut tx,
+        actor,
+        &format!("product.{action}"),
+        product_id,
+        source,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(verified)
+}

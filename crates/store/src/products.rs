@@ -247,3 +247,19 @@ pub async fn image(pool: &AnyPool, id: &str) -> Result<Option<(String, Vec<u8>)>
         .await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
+
+/// Operator verification of a product; false when no such product exists.
+pub async fn set_verified(
+    conn: &mut crate::Conn,
+    id: &str,
+    verified: bool,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE products SET verified = $1, updated_at = $2 WHERE id = $3")
+        .bind(verified as i64)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

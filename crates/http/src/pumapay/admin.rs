@@ -52,3 +52,31 @@ pub async fn payment_model_action(
         },
     )
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductVerified {
+    #[serde(rename = "productID")]
+    product_id: String,
+    verified: bool,
+}
+
+/// Operator verification of a product: verify or unverify.
+#[utoipa::path(post, path = "/api/v2/admin/products/{productID}/{action}", tag = "Admin",
+    security(("bearer" = [])), params(("productID" = String, Path), ("action" = String, Path)),
+    responses((status = 200, body = Envelope<ProductVerified>), (status = 404, description = "No such product")))]
+pub async fn product_action(
+    State(app): State<App>,
+    Admin(p): Admin,
+    PathParams((id, action)): PathParams<(String, String)>,
+) -> Reply<ProductVerified> {
+    let verified =
+        payplane_app::business_operator::product_action(&app, &p.user_id, "api", &id, &action)
+            .await?;
+    ok(
+        "Successfully updated the product.",
+        ProductVerified {
+            product_id: id,
+            verified,
+        },
+    )
+}

@@ -44,4 +44,5 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(payment_models::single_alias))
         .routes(routes!(admin::business_action))
         .routes(routes!(admin::payment_model_action))
+        .routes(routes!(admin::product_action))
 }
