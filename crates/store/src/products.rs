@@ -141,7 +141,7 @@ pub async fn list(pool: &AnyPool, f: &Filter) -> Result<Vec<Product>> {
     }
     let key = match f.order {
         Order::Date => "p.created_at".to_string(),
-        Order::Name => "p.name".to_string(),
+        Order::Name => "LOWER(p.name)".to_string(),
         Order::Price => format!(
             "(SELECT CAST(COALESCE(MIN(m.amount), 0) AS BIGINT) FROM payment_models m WHERE m.product_id = p.id AND m.network_id = ${net})"
         ),

@@ -1,7 +1,7 @@
 //! PSP sub-businesses: create, update details, list, disable/enable.
 use super::auth::ApiKey;
 use super::business::DetailsBody;
-use super::envelope::{Envelope, Reply, from_body, ok};
+use super::envelope::{Envelope, Reply, check, from_body, ok, required};
 use super::views::{self, BusinessView, ControlView};
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct SubBusinessBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
@@ -135,13 +136,15 @@ pub async fn list_subs_alias(
     list_subs(state, key, path).await
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct DisableBody {
     #[serde(rename = "parentID")]
     parent_id: Option<String>,
     #[serde(rename = "businessID")]
     business_id: String,
-    disabled: bool,
+    /// Required: true disables, false re-enables.
+    disabled: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -163,19 +166,21 @@ pub async fn set_disabled(
     Body(v): Body<Value>,
 ) -> Reply<ControlView> {
     let body: DisableBody = from_body(v)?;
+    let mut errors = vec![];
+    required("businessID", &body.business_id, &mut errors);
+    if body.disabled.is_none() {
+        required("disabled", "", &mut errors);
+    }
+    check(errors)?;
+    let disabled = body.disabled.unwrap_or_default();
     let parent = body
         .parent_id
         .or(q.parent_id)
         .unwrap_or_else(|| c.business_id.clone());
-    let b = payplane_app::sub_businesses::set_disabled(
-        &app,
-        &c,
-        &parent,
-        &body.business_id,
-        body.disabled,
-    )
-    .await?;
-    let msg = if body.disabled {
+    let b =
+        payplane_app::sub_businesses::set_disabled(&app, &c, &parent, &body.business_id, disabled)
+            .await?;
+    let msg = if disabled {
         "Successfully disabled the business."
     } else {
         "Successfully enabled the business."
