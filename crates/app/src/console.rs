@@ -60,7 +60,7 @@ pub async fn login(app: &App, email: &str, password: &str, ip: &str) -> Result<L
         .unwrap_or(DUMMY_HASH);
     let ok = sealing::verify_password(password, hash).await && user.is_some();
     let Some(user) = user.filter(|_| ok) else {
-        console::record_login_failure(app.db.writer(), &email, ip, now).await?;
+        console::record_login_failure(app.db.writer(), &email, ip, now, since).await?;
         return Err(AppError::unauthorized("Invalid email or password"));
     };
     access::caller_business(app, &user.business_id).await?;

@@ -94,6 +94,13 @@ enum AdminCmd {
         /// The business id.
         id: String,
     },
+    /// Pull-payment products: verify or unverify.
+    Product {
+        #[arg(value_parser = ["verify", "unverify"])]
+        action: String,
+        /// The product id.
+        id: String,
+    },
     /// Pull-payment payment models: approve, reject or suspend.
     PaymentModel {
         #[arg(value_parser = ["approve", "reject", "suspend"])]
@@ -334,14 +341,34 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             );
         }
         AdminCmd::Business { action, id } => {
-            let b =
-                payplane_app::businesses::operator_action(&app, &operator(), "cli", &id, &action)
-                    .await
-                    .map_err(describe)?;
+            let b = payplane_app::business_operator::operator_action(
+                &app,
+                &operator(),
+                "cli",
+                &id,
+                &action,
+            )
+            .await
+            .map_err(describe)?;
             println!(
                 "{}",
                 serde_json::json!({"businessID": b.id, "action": action,
                                    "onBoardingCompleted": payplane_app::businesses::onboarding_completed(&b)})
+            );
+        }
+        AdminCmd::Product { action, id } => {
+            let verified = payplane_app::business_operator::product_action(
+                &app,
+                &operator(),
+                "cli",
+                &id,
+                &action,
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "{}",
+                serde_json::json!({"productID": id, "verified": verified})
             );
         }
         AdminCmd::PaymentModel { action, id } => {

@@ -152,7 +152,19 @@ pub async fn revoke_session(pool: &AnyPool, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn record_login_failure(pool: &AnyPool, email: &str, ip: &str, now: i64) -> Result<()> {
+/// Records a failed login and forgets failures older than `forget_before` (only the current
+/// window matters, so the table stays small).
+pub async fn record_login_failure(
+    pool: &AnyPool,
+    email: &str,
+    ip: &str,
+    now: i64,
+    forget_before: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM console_login_failures WHERE created_at < $1")
+        .bind(forget_before)
+        .execute(pool)
+        .await?;
     sqlx::query(
         "INSERT INTO console_login_failures (id, email, ip, created_at) VALUES ($1,$2,$3,$4)",
     )

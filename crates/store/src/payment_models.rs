@@ -166,7 +166,7 @@ pub async fn list(pool: &AnyPool, f: &Filter) -> Result<Vec<PaymentModel>> {
     let key = match f.order {
         Order::Date => "created_at",
         Order::Amount => "COALESCE(amount, 0)",
-        Order::Title => "COALESCE(title, internal_title, '')",
+        Order::Title => "LOWER(COALESCE(title, internal_title, ''))",
     };
     let dir = if f.ascending { "ASC" } else { "DESC" };
     sql += &format!(

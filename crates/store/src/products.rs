@@ -141,7 +141,7 @@ pub async fn list(pool: &AnyPool, f: &Filter) -> Result<Vec<Product>> {
     }
     let key = match f.order {
         Order::Date => "p.created_at".to_string(),
-        Order::Name => "p.name".to_string(),
+        Order::Name => "LOWER(p.name)".to_string(),
         Order::Price => format!(
             "(SELECT CAST(COALESCE(MIN(m.amount), 0) AS BIGINT) FROM payment_models m WHERE m.product_id = p.id AND m.network_id = ${net})"
         ),
@@ -246,4 +246,20 @@ pub async fn image(pool: &AnyPool, id: &str) -> Result<Option<(String, Vec<u8>)>
         .fetch_optional(pool)
         .await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
+/// Operator verification of a product; false when no such product exists.
+pub async fn set_verified(
+    conn: &mut crate::Conn,
+    id: &str,
+    verified: bool,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE products SET verified = $1, updated_at = $2 WHERE id = $3")
+        .bind(verified as i64)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

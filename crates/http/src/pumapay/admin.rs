@@ -3,7 +3,7 @@ use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
 use crate::extract::{Admin, PathParams};
 use axum::extract::State;
-use payplane_app::{App, businesses, payment_models};
+use payplane_app::{App, payment_models};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,7 +17,8 @@ pub async fn business_action(
     Admin(p): Admin,
     PathParams((id, action)): PathParams<(String, String)>,
 ) -> Reply<ControlView> {
-    let b = businesses::operator_action(&app, &p.user_id, "api", &id, &action).await?;
+    let b = payplane_app::business_operator::operator_action(&app, &p.user_id, "api", &id, &action)
+        .await?;
     ok(
         "Successfully updated the business control.",
         views::control(&b),
@@ -48,6 +49,34 @@ pub async fn payment_model_action(
             id: m.id,
             status_name: payment_models::status_name(&m.status).into(),
             status_code: m.status,
+        },
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductVerified {
+    #[serde(rename = "productID")]
+    product_id: String,
+    verified: bool,
+}
+
+/// Operator verification of a product: verify or unverify.
+#[utoipa::path(post, path = "/api/v2/admin/products/{productID}/{action}", tag = "Admin",
+    security(("bearer" = [])), params(("productID" = String, Path), ("action" = String, Path)),
+    responses((status = 200, body = Envelope<ProductVerified>), (status = 404, description = "No such product")))]
+pub async fn product_action(
+    State(app): State<App>,
+    Admin(p): Admin,
+    PathParams((id, action)): PathParams<(String, String)>,
+) -> Reply<ProductVerified> {
+    let verified =
+        payplane_app::business_operator::product_action(&app, &p.user_id, "api", &id, &action)
+            .await?;
+    ok(
+        "Successfully updated the product.",
+        ProductVerified {
+            product_id: id,
+            verified,
         },
     )
 }

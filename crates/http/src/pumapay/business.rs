@@ -1,7 +1,7 @@
 //! Business data and wallets: retrieve business, status and details; submit details; treasury
 //! wallet assign and confirm.
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use super::envelope::{Envelope, Reply, check, from_body, int, ok, required};
 use super::views::{self, BusinessView, ControlView, DetailsView};
 use crate::extract::{Body, PathParams};
 use axum::extract::State;
@@ -158,7 +158,8 @@ pub async fn update_details(
     )
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct TreasuryBody {
     #[serde(rename = "treasuryWallet")]
     treasury_wallet: String,
@@ -195,11 +196,16 @@ pub async fn assign_treasury(
     Body(v): Body<Value>,
 ) -> Reply<TreasuryView> {
     let body: TreasuryBody = from_body(v)?;
+    let mut errors = vec![];
+    required("businessID", &body.business_id, &mut errors);
+    required("treasuryWallet", &body.treasury_wallet, &mut errors);
+    check(errors)?;
     let b = uc::assign_treasury_wallet(&app, &c, &body.business_id, &body.treasury_wallet).await?;
     ok("Successfully assigned the treasury wallet.", treasury(&b))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct ConfirmBody {
     #[serde(rename = "businessID")]
     business_id: String,
@@ -217,6 +223,10 @@ pub async fn confirm_treasury(
     Body(v): Body<Value>,
 ) -> Reply<TreasuryView> {
     let body: ConfirmBody = from_body(v)?;
+    let mut errors = vec![];
+    required("businessID", &body.business_id, &mut errors);
+    required("userID", &body.user_id, &mut errors);
+    check(errors)?;
     let b = uc::confirm_treasury_wallet(&app, &c, &body.business_id, &body.user_id).await?;
     ok("Successfully confirmed the treasury wallet.", treasury(&b))
 }

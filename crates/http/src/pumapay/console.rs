@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct RegisterBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
@@ -42,7 +43,8 @@ pub async fn register(State(app): State<App>, Body(v): Body<Value>) -> Reply<Reg
     )
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct LoginBody {
     email: String,
     password: String,

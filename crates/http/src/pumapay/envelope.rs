@@ -73,6 +73,18 @@ pub fn int(field: &str, v: &Option<Value>, errors: &mut Vec<Detail>) -> Option<i
     }
 }
 
+/// A missing (or empty) required body field.
+pub fn required(field: &str, v: &str, errors: &mut Vec<Detail>) {
+    if v.trim().is_empty() {
+        errors.push(Detail {
+            field: Some(field.into()),
+            code: "error.field.required".into(),
+            message: format!("{field} is required"),
+            arguments: vec![],
+        });
+    }
+}
+
 pub fn check(errors: Vec<Detail>) -> Result<(), AppError> {
     payplane_app::paging::check(errors)
 }

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(business::confirm_treasury))
         .routes(routes!(psp::create_sub))
         .routes(routes!(psp::update_sub))
+        .routes(routes!(psp::update_sub_alias))
         .routes(routes!(psp::list_subs))
         .routes(routes!(psp::list_subs_alias))
         .routes(routes!(psp::set_disabled))
@@ -43,4 +44,5 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(payment_models::single_alias))
         .routes(routes!(admin::business_action))
         .routes(routes!(admin::payment_model_action))
+        .routes(routes!(admin::product_action))
 }

@@ -1,7 +1,7 @@
 //! PSP sub-businesses: create, update details, list, disable/enable.
 use super::auth::ApiKey;
 use super::business::DetailsBody;
-use super::envelope::{Envelope, Reply, from_body, ok};
+use super::envelope::{Envelope, Reply, check, from_body, ok, required};
 use super::views::{self, BusinessView, ControlView};
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct SubBusinessBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
@@ -45,7 +46,7 @@ pub async fn create_sub(
         .parent_id
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
-    let (b, u) = uc::create_sub_business(
+    let (b, u) = payplane_app::sub_businesses::create_sub_business(
         &app,
         &c,
         &parent,
@@ -92,7 +93,7 @@ pub async fn update_sub(
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
     let input = body.input()?;
-    uc::authorize_sub(
+    payplane_app::sub_businesses::authorize_sub(
         &app,
         &c,
         &parent,
@@ -116,7 +117,7 @@ pub async fn list_subs(
     ApiKey(c): ApiKey,
     PathParams(parent): PathParams<String>,
 ) -> Reply<Vec<BusinessView>> {
-    let list = uc::sub_businesses(&app, &c, &parent).await?;
+    let list = payplane_app::sub_businesses::sub_businesses(&app, &c, &parent).await?;
     ok(
         "Successfully retrieved sub business details.",
         list.iter().map(views::business).collect(),
@@ -135,13 +136,15 @@ pub async fn list_subs_alias(
     list_subs(state, key, path).await
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
 pub struct DisableBody {
     #[serde(rename = "parentID")]
     parent_id: Option<String>,
     #[serde(rename = "businessID")]
     business_id: String,
-    disabled: bool,
+    /// Required: true disables, false re-enables.
+    disabled: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -163,15 +166,44 @@ pub async fn set_disabled(
     Body(v): Body<Value>,
 ) -> Reply<ControlView> {
     let body: DisableBody = from_body(v)?;
+    let mut errors = vec![];
+    required("businessID", &body.business_id, &mut errors);
+    if body.disabled.is_none() {
+        required("disabled", "", &mut errors);
+    }
+    check(errors)?;
+    let disabled = body.disabled.unwrap_or_default();
     let parent = body
         .parent_id
         .or(q.parent_id)
         .unwrap_or_else(|| c.business_id.clone());
-    let b = uc::set_disabled(&app, &c, &parent, &body.business_id, body.disabled).await?;
-    let msg = if body.disabled {
+    let b =
+        payplane_app::sub_businesses::set_disabled(&app, &c, &parent, &body.business_id, disabled)
+            .await?;
+    let msg = if disabled {
         "Successfully disabled the business."
     } else {
         "Successfully enabled the business."
     };
     ok(msg, views::control(&b))
+}
+
+/// The code samples' path of "Update Sub Business" (`register/sub/business/{parentID}`).
+#[utoipa::path(put, path = "/api/v2/api-key-auth/register/sub/business/{parentID}", tag = "PSP",
+    security(("pma-api-key" = [])), params(("parentID" = String, Path)), request_body = DetailsBody,
+    responses((status = 200, body = Envelope<Updated>)))]
+pub async fn update_sub_alias(
+    state: State<App>,
+    key: ApiKey,
+    PathParams(parent): PathParams<String>,
+    Body(v): Body<Value>,
+) -> Reply<Updated> {
+    let mut v = match v {
+        Value::Array(mut a) if a.len() == 1 => a.remove(0),
+        v => v,
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.entry("parentID").or_insert(Value::String(parent));
+    }
+    update_sub(state, key, Body(v)).await
 }

@@ -11,6 +11,8 @@ use serde_json::json as j;
 struct Target {
     case: &'static str,
     id: String,
+    /// The target's parent ("" for a standalone business).
+    parent: String,
     user_id: String,
     product: String,
     product2: String,
@@ -21,6 +23,11 @@ struct Target {
 enum Kind {
     Read,
     Write,
+    /// Acts on the target as a sub-business of its parent (update sub-business): the caller's own
+    /// business is not its own sub-business.
+    SubWrite,
+    /// Disable/enable a sub-business: allowed on a disabled one (that is how it is re-enabled).
+    Toggle,
 }
 
 type Call = fn(&TestApp, &Biz, &Target) -> RequestBuilder;
@@ -165,17 +172,72 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
                 k,
             )
         }),
+        ("update sub-business", Kind::SubWrite, |t, k, x| {
+            let mut body = j!({"businessID": x.id, "userID": x.user_id, "city": "Matrix"});
+            if !x.parent.is_empty() {
+                body["parentID"] = j!(x.parent);
+            }
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/business-details/sub/business",
+                k,
+            )
+            .json(&body)
+        }),
+        (
+            "update sub-business (code path)",
+            Kind::SubWrite,
+            |t, k, x| {
+                let parent = if x.parent.is_empty() {
+                    x.id.clone()
+                } else {
+                    x.parent.clone()
+                };
+                api(
+                    t,
+                    Method::PUT,
+                    &format!("/api-key-auth/register/sub/business/{parent}"),
+                    k,
+                )
+                .json(&j!({"businessID": x.id, "userID": x.user_id, "city": "Matrix"}))
+            },
+        ),
+        ("disable sub-business", Kind::Toggle, |t, k, x| {
+            // Keeps each target's state: the disabled one stays disabled, the others enabled.
+            let mut body = j!({"businessID": x.id, "disabled": x.case == "disabled sub-business"});
+            if !x.parent.is_empty() {
+                body["parentID"] = j!(x.parent);
+            }
+            api(
+                t,
+                Method::POST,
+                "/api-key-auth/business-control/sub/business/disabled",
+                k,
+            )
+            .json(&body)
+        }),
+        // Console routes last: generating the caller's own key replaces the key used above.
+        ("retrieve api key", Kind::Read, |t, k, x| {
+            t.get(&format!("/api/v2/console-auth/api-keys/{}", x.id))
+                .header("x-access-token", &k.token)
+        }),
+        ("generate api key", Kind::Write, |t, k, x| {
+            t.get(&format!("/api/v2/console-auth/api-keys/generate/{}", x.id))
+                .header("x-access-token", &k.token)
+        }),
     ]
 }
 
 /// Things a business owns, made with `maker`'s key: two products and a payment model.
-async fn target(t: &TestApp, case: &'static str, maker: &Biz, b: &Biz) -> Target {
+async fn target(t: &TestApp, case: &'static str, maker: &Biz, b: &Biz, parent: &str) -> Target {
     let product = product(t, maker, &b.id).await;
     let product2 = crate::pumapay_support::product(t, maker, &b.id).await;
     let model = model(t, maker, &model_body(2, &b.id, &product)).await;
     Target {
         case,
         id: b.id.clone(),
+        parent: parent.to_string(),
         user_id: b.user_id.clone(),
         product,
         product2,
@@ -212,14 +274,15 @@ dual!(every_business_scoped_route_obeys_the_matrix, async |b| {
     let disabled = sub_business(&t, &me).await;
     let stranger = business(&t).await;
     let targets = vec![
-        target(&t, "own", &me, &me).await,
-        target(&t, "sub-business", &me, &child).await,
-        target(&t, "parent", &parent, &parent).await,
-        target(&t, "unrelated", &stranger, &stranger).await,
-        target(&t, "disabled sub-business", &me, &disabled).await,
+        target(&t, "own", &me, &me, &parent.id).await,
+        target(&t, "sub-business", &me, &child, &me.id).await,
+        target(&t, "parent", &parent, &parent, "").await,
+        target(&t, "unrelated", &stranger, &stranger, "").await,
+        target(&t, "disabled sub-business", &me, &disabled, &me.id).await,
         Target {
             case: "unknown",
             id: payplane_core::ids::new_id(),
+            parent: me.id.clone(),
             user_id: payplane_core::ids::new_id(),
             product: payplane_core::ids::new_id(),
             product2: payplane_core::ids::new_id(),
@@ -247,9 +310,12 @@ dual!(every_business_scoped_route_obeys_the_matrix, async |b| {
         for x in &targets {
             let (s, body) = json(call(&t, &me, x).send().await.unwrap()).await;
             let want: (u16, Option<&str>) = match (x.case, kind) {
+                ("own", Kind::SubWrite | Kind::Toggle) => (403, Some("error.business.forbidden")),
                 ("own" | "sub-business", _) => (200, None),
-                ("disabled sub-business", Kind::Read) => (200, None),
-                ("disabled sub-business", Kind::Write) => (403, Some("error.business.disabled")),
+                ("disabled sub-business", Kind::Read | Kind::Toggle) => (200, None),
+                ("disabled sub-business", Kind::Write | Kind::SubWrite) => {
+                    (403, Some("error.business.disabled"))
+                }
                 _ => (403, Some("error.business.forbidden")),
             };
             assert_eq!(s, want.0, "{route} on {}: {body}", x.case);

@@ -370,3 +370,56 @@ dual!(
         assert_error(s, &body, 400, "error.action.unknown");
     }
 );
+
+dual!(missing_body_fields_are_field_errors, async |b| {
+    let t = TestApp::start(b).await;
+    let a = business(&t).await;
+    let (s, body) = json(
+        t.post("/api/v2/console-auth/register")
+            .json(&j!({"company": "Acme"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_field(s, &body, "email", "error.email.invalid");
+    assert_field(s, &body, "password", "error.password.weak");
+    let (s, body) = json(
+        api(&t, Method::POST, "/api-key-auth/treasury-wallet", &a)
+            .json(&j!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_field(s, &body, "businessID", "error.field.required");
+    assert_field(s, &body, "treasuryWallet", "error.field.required");
+    let (s, body) = json(
+        api(
+            &t,
+            Method::POST,
+            "/api-key-auth/treasury-wallet/confirm",
+            &a,
+        )
+        .json(&j!({"businessID": a.id}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_field(s, &body, "userID", "error.field.required");
+    let (s, body) = json(
+        api(
+            &t,
+            Method::POST,
+            "/api-key-auth/business-control/sub/business/disabled",
+            &a,
+        )
+        .json(&j!({"businessID": a.id}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_field(s, &body, "disabled", "error.field.required");
+});

@@ -304,3 +304,46 @@ dual!(missing_credentials_get_401_in_the_envelope, async |b| {
     .await;
     assert_error(s, &body, 401, "unauthorized");
 });
+
+dual!(
+    every_pull_payment_route_is_in_the_openapi_document,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let (s, doc) = json(t.get("/openapi.json").send().await.unwrap()).await;
+        assert_eq!(s, 200);
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/api/v2/console-auth/register",
+            "/api/v2/console-auth/login",
+            "/api/v2/console-auth/logout",
+            "/api/v2/console-auth/api-keys/generate/{businessID}",
+            "/api/v2/console-auth/api-keys/{businessID}",
+            "/api/v2/api-key-auth/business/{businessID}",
+            "/api/v2/api-key-auth/business-control/status/{businessID}",
+            "/api/v2/api-key-auth/business/business-details/{businessID}",
+            "/api/v2/api-key-auth/treasury-wallet",
+            "/api/v2/api-key-auth/treasury-wallet/confirm",
+            "/api/v2/api-key-auth/product-categories/{businessID}",
+            "/api/v2/api-key-auth/products/{businessID}",
+            "/api/v2/api-key-auth/products/all/{businessID}/{networkID}",
+            "/api/v2/api-key-auth/products/single/{businessID}/{productID}/{networkID}",
+            "/api/v2/api-key-auth/products/{businessID}/{productID}",
+            "/api/v2/api-key-auth/products/{businessID}/{productID}/hide",
+            "/api/v2/api-key-auth/pull-payment-models",
+            "/api/v2/api-key-auth/pull-payment-models/all/{businessID}/{networkID}/{productID}",
+            "/api/v2/api-key-auth/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}",
+            "/api/v2/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}",
+            "/api/v2/api-key-auth/register/sub/business",
+            "/api/v2/api-key-auth/business/business-details/sub/business",
+            "/api/v2/api-key-auth/business/sub/business/{parentID}",
+            "/api/v2/api-key-auth/business-control/sub/business/disabled",
+        ] {
+            assert!(paths.contains_key(p), "{p} missing from /openapi.json");
+        }
+        assert!(
+            paths["/api/v2/api-key-auth/business/business-details/{businessID}"]
+                .get("put")
+                .is_some()
+        );
+    }
+);

@@ -483,3 +483,45 @@ dual!(
         model(&t, &biz, &model_body(2, &biz.id, &pid)).await;
     }
 );
+
+dual!(
+    an_operator_verifies_products_and_the_verified_filter_follows,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let pid = product(&t, &biz, &biz.id).await;
+        product(&t, &biz, &biz.id).await;
+        let op = t.admin().await;
+        let (s, body) = json(
+            t.post(&format!("/api/v2/admin/products/{pid}/verify"))
+                .header("Authorization", op.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            data(s, &body, "Successfully updated the product.")["verified"],
+            true
+        );
+        let (_, body) = get(
+            &t,
+            &biz,
+            &format!("/api-key-auth/products/all/{}/3?verified=true", biz.id),
+        )
+        .await;
+        let list = body["data"].as_array().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["productID"], pid.as_str());
+        assert_eq!(list[0]["verified"], true);
+        let (s, body) = json(
+            t.post("/api/v2/admin/products/nope/verify")
+                .header("Authorization", op.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_error(s, &body, 404, "error.product.not.found");
+    }
+);
