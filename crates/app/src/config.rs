@@ -322,7 +322,10 @@ impl Default for ChainConfig {
     fn default() -> Self {
         let mut networks = std::collections::BTreeMap::new();
         networks.insert("3".to_string(), NetworkConfig::default());
-        ChainConfig { data_dir: "./data/chain".into(), networks }
+        ChainConfig {
+            data_dir: "./data/chain".into(),
+            networks,
+        }
     }
 }
 
@@ -515,13 +518,16 @@ impl Config {
             ));
         }
         for (id, n) in &self.chain.networks {
-            if !matches!(id.as_str(), "1" | "3") || !matches!(n.backend.as_str(), "devnet" | "rpc") {
+            if !matches!(id.as_str(), "1" | "3") || !matches!(n.backend.as_str(), "devnet" | "rpc")
+            {
                 return Err(ConfigError::Invalid(format!(
                     "chain.networks.{id}: the network id is 1 or 3 and the backend devnet or rpc"
                 )));
             }
             if n.backend == "rpc" && n.url.0.is_empty() {
-                return Err(ConfigError::Invalid(format!("chain.networks.{id}: an rpc network needs a url")));
+                return Err(ConfigError::Invalid(format!(
+                    "chain.networks.{id}: an rpc network needs a url"
+                )));
             }
         }
         for p in &self.trusted_proxies {

@@ -28,7 +28,11 @@ pub struct Networks {
 /// (by default the main network, 1) is a 400 that says how to configure it.
 pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
     if id != 1 && id != 3 {
-        return Err(AppError::field("networkID", "error.network.invalid", "networkID must be 1 (main) or 3 (test)"));
+        return Err(AppError::field(
+            "networkID",
+            "error.network.invalid",
+            "networkID must be 1 (main) or 3 (test)",
+        ));
     }
     let mut built = app.networks.built.lock().await;
     if let Some(n) = built.get(&id) {
@@ -37,7 +41,9 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
     let Some(cfg) = app.config.chain.networks.get(&id.to_string()).cloned() else {
         return Err(AppError::bad_request(
             "error.network.not.configured",
-            format!("Network {id} is not configured on this server (set chain.networks.{id} or PAYPLANE_CHAIN_RPC_URL_{id})"),
+            format!(
+                "Network {id} is not configured on this server (set chain.networks.{id} or PAYPLANE_CHAIN_RPC_URL_{id})"
+            ),
         ));
     };
     let phrase = crate::wallets::mnemonic(app).await?;
@@ -61,26 +67,39 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
             Network {
                 id,
                 rpc: cfg.public.then(|| RpcHandler::new(devnet.clone())),
-                faucet: cfg.public.then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
+                faucet: cfg
+                    .public
+                    .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
                 chain: devnet,
             }
         }
         _ => {
-            let signers = PlatformSigners::from_wallet(&wallet, [], GasPolicy::default()).map_err(AppError::internal)?;
+            let signers = PlatformSigners::from_wallet(&wallet, [], GasPolicy::default())
+                .map_err(AppError::internal)?;
             let rc = RpcConfig {
                 url: cfg.url.0.clone(),
                 expected_chain_id: Some(cfg.chain_id),
                 confirmations: cfg.confirmations.max(1),
                 poll_interval: Duration::from_millis(500),
                 contracts: match (cfg.token.parse(), cfg.pull_payments.parse()) {
-                    (Ok(token), Ok(pull_payments)) => Some(ContractAddresses { token, pull_payments }),
+                    (Ok(token), Ok(pull_payments)) => Some(ContractAddresses {
+                        token,
+                        pull_payments,
+                    }),
                     _ => None,
                 },
             };
             let chain = RpcChain::connect(rc, signers).await.map_err(|e| {
-                AppError::unavailable(format!("Network {id}: the JSON-RPC node could not be reached: {e}"))
+                AppError::unavailable(format!(
+                    "Network {id}: the JSON-RPC node could not be reached: {e}"
+                ))
             })?;
-            Network { id, chain: Arc::new(chain), rpc: None, faucet: None }
+            Network {
+                id,
+                chain: Arc::new(chain),
+                rpc: None,
+                faucet: None,
+            }
         }
     };
     let network = Arc::new(network);

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod business;
 pub mod console;
 pub mod envelope;
+pub mod network;
 pub mod payment_models;
 pub mod products;
 pub mod psp;
@@ -45,4 +46,6 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::business_action))
         .routes(routes!(admin::payment_model_action))
         .routes(routes!(admin::product_action))
+        .routes(routes!(network::rpc))
+        .routes(routes!(network::faucet))
 }

@@ -11,6 +11,7 @@ mod idempotency;
 mod jobs;
 mod ledger;
 mod modes;
+mod network;
 mod pumapay_authz;
 mod pumapay_business;
 mod pumapay_console;

@@ -99,6 +99,8 @@ impl Builder {
         config.database_url = payplane_app::config::Secret(url.clone());
         config.max_connections = 8;
         config.worker.poll_ms = 20;
+        // Embedded networks in memory: each test gets its own chain.
+        config.chain.data_dir = String::new();
         for f in self.tweak {
             f(&mut config);
         }
