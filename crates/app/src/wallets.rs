@@ -3,8 +3,6 @@
 //! for it). Index 0 is the chain crate's executor; gas wallets start at 1.
 use crate::{App, AppError, sealing};
 use alloy_primitives::Address;
-use alloy_signer_local::MnemonicBuilder;
-use alloy_signer_local::coins_bip39::{English, Mnemonic};
 use std::str::FromStr;
 
 /// First HD index handed out as a gas wallet.
@@ -52,9 +50,7 @@ pub async fn mnemonic(app: &App) -> Result<String, AppError> {
     let sealed = match payplane_store::platform::secret_get(&db.read, MNEMONIC_SECRET).await? {
         Some(s) => s,
         None => {
-            let phrase = Mnemonic::<English>::new_with_count(&mut rand::thread_rng(), 24)
-                .map_err(AppError::internal)?
-                .to_phrase();
+            let phrase = payplane_chain::generate_mnemonic().map_err(AppError::internal)?;
             tracing::info!("generated the platform HD wallet mnemonic (stored sealed)");
             let mine = sealing::seal(app, phrase.as_bytes())?;
             payplane_store::platform::secret_get_or_insert(
@@ -72,13 +68,11 @@ pub async fn mnemonic(app: &App) -> Result<String, AppError> {
 /// The EIP-55 address at m/44'/60'/0'/0/`index` of `phrase`.
 pub fn derive_address(phrase: &str, index: i64) -> Result<String, AppError> {
     let index = u32::try_from(index).map_err(AppError::internal)?;
-    let signer = MnemonicBuilder::<English>::default()
-        .phrase(phrase)
-        .index(index)
+    let wallet = payplane_chain::HdWallet::from_phrase(phrase).map_err(AppError::internal)?;
+    Ok(wallet
+        .address(index)
         .map_err(AppError::internal)?
-        .build()
-        .map_err(AppError::internal)?;
-    Ok(signer.address().to_checksum(None))
+        .to_checksum(None))
 }
 
 #[cfg(test)]

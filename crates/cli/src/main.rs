@@ -62,6 +62,11 @@ enum ConfigCmd {
 
 #[derive(Subcommand)]
 enum AdminCmd {
+    /// Platform wallets: addresses only, never keys.
+    Wallet {
+        #[command(subcommand)]
+        command: WalletCmd,
+    },
     User {
         #[command(subcommand)]
         command: UserCmd,
@@ -108,6 +113,12 @@ enum AdminCmd {
         /// The payment model id.
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum WalletCmd {
+    /// Print the executor and the businesses' gas wallet addresses as JSON.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -384,6 +395,26 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             println!(
                 "{}",
                 serde_json::json!({"id": m.id, "statusCode": m.status})
+            );
+        }
+        AdminCmd::Wallet {
+            command: WalletCmd::Show,
+        } => {
+            let phrase = payplane_app::wallets::mnemonic(&app)
+                .await
+                .map_err(describe)?;
+            let address =
+                |i: i64| payplane_app::wallets::derive_address(&phrase, i).map_err(describe);
+            let gas: Vec<serde_json::Value> = payplane_store::businesses::gas_wallets(&app.db.read)
+                .await?
+                .into_iter()
+                .map(|(business, index)| {
+                    Ok(serde_json::json!({"businessID": business, "gasWalletIndex": index, "address": address(index)?}))
+                })
+                .collect::<Result<_>>()?;
+            println!(
+                "{}",
+                serde_json::json!({"derivation": "m/44'/60'/0'/0/i", "executor": {"index": 0, "address": address(0)?}, "gasWallets": gas})
             );
         }
         AdminCmd::Ledger {

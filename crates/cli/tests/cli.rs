@@ -240,3 +240,96 @@ async fn a_worker_process_answers_the_queue_ping_of_an_api_process() {
         assert!(c.wait().unwrap().success());
     }
 }
+
+async fn rpc(base: &str, method: &str, params: Value) -> Value {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let res: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v2/open-auth/rpc/3"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    res["result"].clone()
+}
+
+#[tokio::test]
+async fn the_embedded_network_survives_sigkill_and_the_wallet_is_stable() {
+    let env = Env::new();
+    let chain_dir = env.dir.path().join("chain");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = || {
+        env.cmd(&["serve"])
+            .env("PAYPLANE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PAYPLANE_CHAIN_DATA_DIR", &chain_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = start();
+    wait_ready(&base).await;
+    let address = "0x00000000000000000000000000000000000d00d5";
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v2/open-auth/faucet"))
+        .json(&serde_json::json!({"address": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let balance = rpc(
+        &base,
+        "eth_getBalance",
+        serde_json::json!([address, "latest"]),
+    )
+    .await;
+    let height = rpc(&base, "eth_blockNumber", serde_json::json!([])).await;
+    assert_eq!(balance, "0xde0b6b3a7640000");
+    Command::new("kill")
+        .args(["-KILL", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+
+    let mut server = start();
+    wait_ready(&base).await;
+    assert_eq!(
+        rpc(
+            &base,
+            "eth_getBalance",
+            serde_json::json!([address, "latest"])
+        )
+        .await,
+        balance
+    );
+    assert_eq!(
+        rpc(&base, "eth_blockNumber", serde_json::json!([])).await,
+        height
+    );
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+
+    let first = env.json(&["admin", "wallet", "show"]);
+    let second = env.json(&["admin", "wallet", "show"]);
+    assert_eq!(
+        first["executor"], second["executor"],
+        "the generated seed is stored, not regenerated"
+    );
+    assert!(
+        first["executor"]["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x")
+    );
+    let text = first.to_string();
+    assert!(
+        !text.contains("private") && !text.contains("mnemonic"),
+        "addresses only: {text}"
+    );
+}

@@ -249,3 +249,13 @@ pub async fn lock(
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// (business id, gas wallet index) of every business that has a gas wallet.
+pub async fn gas_wallets(pool: &sqlx::AnyPool) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT id, gas_wallet_index FROM businesses WHERE gas_wallet <> '' ORDER BY gas_wallet_index")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
