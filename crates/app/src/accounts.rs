@@ -116,7 +116,7 @@ pub async fn create(app: &App, p: &Principal, req: NewAccount) -> Result<Account
 fn currency_taken(c: Currency) -> AppError {
     AppError::conflict(
         "error.account.currency.exists",
-        format!("You already have a {c} account in this mode"),
+        format!("You already have an account in {c} in this mode"),
     )
     .with_arguments(vec![c.to_string()])
 }
