@@ -253,6 +253,7 @@ async fn authorize(
     p: &Principal,
     w: &Withdrawal,
     code: Option<&str>,
+    action: Action,
 ) -> Result<(), AppError> {
     let code = code.map(str::trim).unwrap_or("");
     if code.is_empty() {
@@ -277,7 +278,7 @@ async fn authorize(
     let mut tx = app.db.begin().await?;
     let Some(attempts) = withdrawals::count_failed_attempt(&mut tx, &w.id, now).await? else {
         drop(tx);
-        return Err(not_pending(&reload(app, w).await?, Action::Confirm));
+        return Err(not_pending(&reload(app, w).await?, action));
     };
     if attempts >= max {
         settlement::finish_unpaid(
@@ -323,7 +324,7 @@ pub async fn confirm(
     if w.status != PENDING {
         return Err(not_pending(&w, Action::Confirm));
     }
-    authorize(app, p, &w, code).await?;
+    authorize(app, p, &w, code, Action::Confirm).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if network_for(app, p.mode).is_none() {
@@ -378,7 +379,7 @@ pub async fn cancel(
     if w.status != PENDING {
         return Err(not_pending(&w, Action::Cancel));
     }
-    authorize(app, p, &w, code).await?;
+    authorize(app, p, &w, code, Action::Cancel).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if !settlement::finish_unpaid(&mut tx, &w, PENDING, CANCELLED, None, now).await? {
