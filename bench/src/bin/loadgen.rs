@@ -1,38 +1,65 @@
 //! Closed-loop load generator: `concurrency` clients send the same request back to back for
 //! `seconds`, and the successful responses per second are reported as JSON.
-use anyhow::{Context, Result};
-use clap::Parser;
+use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-#[derive(Parser)]
+const USAGE: &str = "loadgen --url URL [--method GET] [--body JSON] [--header 'Name: value']... \
+[--concurrency 8] [--seconds 10] [--expect 200] [--label run]";
+
 struct Args {
-    #[arg(long)]
     url: String,
-    #[arg(long, default_value = "GET")]
     method: String,
     /// JSON body (sent with Content-Type: application/json).
-    #[arg(long)]
     body: Option<String>,
-    /// `Name: value`, repeatable.
-    #[arg(long = "header")]
     headers: Vec<String>,
-    #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    #[arg(long, default_value_t = 10)]
     seconds: u64,
     /// Status that counts as success.
-    #[arg(long, default_value_t = 200)]
     expect: u16,
-    /// Label printed with the result.
-    #[arg(long, default_value = "run")]
     label: String,
+}
+
+impl Args {
+    fn parse() -> Result<Args> {
+        let mut a = Args {
+            url: String::new(),
+            method: "GET".into(),
+            body: None,
+            headers: vec![],
+            concurrency: 8,
+            seconds: 10,
+            expect: 200,
+            label: "run".into(),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let value = it
+                .next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
+            match flag.as_str() {
+                "--url" => a.url = value,
+                "--method" => a.method = value,
+                "--body" => a.body = Some(value),
+                "--header" => a.headers.push(value),
+                "--concurrency" => a.concurrency = value.parse()?,
+                "--seconds" => a.seconds = value.parse()?,
+                "--expect" => a.expect = value.parse()?,
+                "--label" => a.label = value,
+                _ => bail!("unknown flag {flag}\n{USAGE}"),
+            }
+        }
+        if a.url.is_empty() {
+            bail!("--url is required\n{USAGE}");
+        }
+        Ok(a)
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Arc::new(Args::parse());
+    let args = Arc::new(Args::parse()?);
     let method: reqwest::Method = args.method.parse().context("method")?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
