@@ -45,19 +45,39 @@ pub fn code_at(secret_b32: &str, unix_secs: u64) -> Result<String, AppError> {
     Ok(totp(secret_b32, "x")?.generate(unix_secs).to_string())
 }
 
-/// Whether `code` authorises an operation of the caller now. With no authenticator enrolled
-/// only the test-mode code can pass.
-pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<bool, AppError> {
+/// What a submitted code is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Not a current code (or no authenticator enrolled).
+    Invalid,
+    /// A current code that was already used: refused, but not a guess.
+    Replayed,
+}
+
+/// Checks `code` for the caller now. A TOTP code is accepted once: its time step is recorded,
+/// so a second use (a replay, or a double-submitted form) is refused.
+pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<Verdict, AppError> {
     let code = code.trim();
     if p.mode == Mode::Test && code == TEST_MODE_CODE {
-        return Ok(true);
+        return Ok(Verdict::Valid);
     }
     let user = users::get_user(app, &p.user_id).await?;
     let Some(secret) = user.totp_secret else {
-        return Ok(false);
+        return Ok(Verdict::Invalid);
     };
     let now = (app.now().max(0) / 1_000_000) as u64;
-    Ok(totp(&secret, &user.email)?.check(code, now).is_some())
+    let Some(step) = totp(&secret, &user.email)?.check(code, now) else {
+        return Ok(Verdict::Invalid);
+    };
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    Ok(
+        if payplane_store::users::use_totp_step(app.db.writer(), &user.id, step).await? {
+            Verdict::Valid
+        } else {
+            Verdict::Replayed
+        },
+    )
 }
 
 /// Whether the user has an authenticator (live mode needs one to move money).

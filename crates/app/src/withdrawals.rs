@@ -263,8 +263,16 @@ async fn authorize(
             "authorizationCode is required",
         ));
     }
-    if twofa::verify(app, p, code).await? {
-        return Ok(());
+    match twofa::verify(app, p, code).await? {
+        twofa::Verdict::Valid => return Ok(()),
+        twofa::Verdict::Replayed => {
+            return Err(AppError::field(
+                "authorizationCode",
+                "error.authorizationCode.used",
+                "This code was already used; wait for the next one",
+            ));
+        }
+        twofa::Verdict::Invalid => {}
     }
     if !twofa::enrolled(app, &p.user_id).await? {
         return Err(AppError::field(

@@ -201,6 +201,16 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     let code = payplane_app::twofa::code_at(secret, now - 30).unwrap();
     let (s, c) = act(&t, &u, &acct, w["id"].as_str().unwrap(), "confirm", &code).await;
     assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
+    // A code is good once (RFC 6238 §5.2); a replay is refused without counting as a guess.
+    let (_, w2) = withdraw(&t, &u, &acct, "1000").await;
+    let w2 = w2["id"].as_str().unwrap();
+    let (s, e) = act(&t, &u, &acct, w2, "confirm", &code).await;
+    assert_eq!(s, 400);
+    assert_validation(&e, "error.authorizationCode.used");
+    t.clock.advance_secs(30);
+    let next = payplane_app::twofa::code_at(secret, now + 30).unwrap();
+    let (s, c) = act(&t, &u, &acct, w2, "confirm", &next).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
 });
 
 dual!(more_than_the_available_balance_is_a_402, async |b| {
