@@ -214,7 +214,11 @@ pub async fn operator_credit(
         &mut tx,
         actor,
         "account.credit",
-        &format!("{account_id} {} {minor} ref={reference}", account.currency),
+        &format!(
+            "{account_id} {} {} ref={reference}",
+            payplane_core::money::from_minor(minor, 2),
+            account.currency
+        ),
         source,
         app.now(),
     )

@@ -413,3 +413,44 @@ dual!(
         t.assert_ledger_sound().await;
     }
 );
+
+dual!(
+    the_ledger_check_catches_a_hold_that_does_not_match_its_withdrawal,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (_, w) = withdraw(&t, &u, &acct, "1000").await;
+        t.assert_ledger_sound().await;
+        sqlx::query("UPDATE withdrawals SET fee_amount = fee_amount + 1 WHERE id = $1")
+            .bind(w["id"].as_str().unwrap())
+            .execute(t.app.db.writer())
+            .await
+            .unwrap();
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        let checks: Vec<&str> = v.iter().map(|v| v.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            [
+                "every open withdrawal holds exactly its amount plus fee",
+                "an account's hold balance equals its open withdrawals"
+            ],
+            "{v:?}"
+        );
+        sqlx::query("UPDATE withdrawals SET status = 'cancelled', fee_amount = fee_amount - 1 WHERE id = $1")
+        .bind(w["id"].as_str().unwrap())
+        .execute(t.app.db.writer())
+        .await
+        .unwrap();
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        let checks: Vec<&str> = v.iter().map(|v| v.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            [
+                "a finished withdrawal holds nothing",
+                "an account's hold balance equals its open withdrawals"
+            ],
+            "{v:?}"
+        );
+    }
+);
