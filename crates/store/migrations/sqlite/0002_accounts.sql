@@ -77,6 +77,3 @@ CREATE TABLE quotes (
 
 -- A withdrawal's ledger transactions carry its id as reference (the hold invariants join on it).
 CREATE INDEX ledger_transactions_reference ON ledger_transactions(reference);
-
--- The last TOTP time step accepted for a user: a code is accepted once (RFC 6238 §5.2).
-ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
