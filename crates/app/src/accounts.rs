@@ -116,7 +116,7 @@ pub async fn create(app: &App, p: &Principal, req: NewAccount) -> Result<Account
 fn currency_taken(c: Currency) -> AppError {
     AppError::conflict(
         "error.account.currency.exists",
-        format!("You already have a {c} account in this mode"),
+        format!("You already have an account in {c} in this mode"),
     )
     .with_arguments(vec![c.to_string()])
 }
@@ -214,7 +214,11 @@ pub async fn operator_credit(
         &mut tx,
         actor,
         "account.credit",
-        &format!("{account_id} {} {minor} ref={reference}", account.currency),
+        &format!(
+            "{account_id} {} {} ref={reference}",
+            payplane_core::money::from_minor(minor, 2),
+            account.currency
+        ),
         source,
         app.now(),
     )

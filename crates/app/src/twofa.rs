@@ -45,19 +45,58 @@ pub fn code_at(secret_b32: &str, unix_secs: u64) -> Result<String, AppError> {
     Ok(totp(secret_b32, "x")?.generate(unix_secs).to_string())
 }
 
-/// Whether `code` authorises an operation of the caller now. With no authenticator enrolled
-/// only the test-mode code can pass.
-pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<bool, AppError> {
+/// What a submitted code is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Not a current code (or no authenticator enrolled).
+    Invalid,
+    /// A current code that was already used: refused, but not a guess.
+    Replayed,
+}
+
+/// The stored TOTP state is `<base32 secret>` or `<base32 secret>:<last accepted time step>`
+/// (`:` is not in the base32 alphabet), so replay protection needs no extra column.
+fn split_state(state: &str) -> (&str, Option<u64>) {
+    match state.split_once(':') {
+        Some((secret, step)) => (secret, step.parse().ok()),
+        None => (state, None),
+    }
+}
+
+/// Checks `code` for the caller now. A TOTP code is accepted once (RFC 6238 §5.2): its time
+/// step is recorded with a compare-and-swap, so a second use (a replay, or a double-submitted
+/// form) is refused.
+pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<Verdict, AppError> {
     let code = code.trim();
     if p.mode == Mode::Test && code == TEST_MODE_CODE {
-        return Ok(true);
+        return Ok(Verdict::Valid);
     }
     let user = users::get_user(app, &p.user_id).await?;
-    let Some(secret) = user.totp_secret else {
-        return Ok(false);
+    let Some(state) = user.totp_secret else {
+        return Ok(Verdict::Invalid);
     };
+    let (secret, last) = split_state(&state);
     let now = (app.now().max(0) / 1_000_000) as u64;
-    Ok(totp(&secret, &user.email)?.check(code, now).is_some())
+    let Some(step) = totp(secret, &user.email)?.check(code, now) else {
+        return Ok(Verdict::Invalid);
+    };
+    if last.is_some_and(|last| step <= last) {
+        return Ok(Verdict::Replayed);
+    }
+    let swapped = payplane_store::users::swap_totp_state(
+        app.db.writer(),
+        &user.id,
+        &state,
+        &format!("{secret}:{step}"),
+    )
+    .await?;
+    // Losing the swap means a concurrent request consumed a code first.
+    Ok(if swapped {
+        Verdict::Valid
+    } else {
+        Verdict::Replayed
+    })
 }
 
 /// Whether the user has an authenticator (live mode needs one to move money).

@@ -1,6 +1,7 @@
 //! Withdrawals: created `pending` with amount + fee on hold (same transaction), then confirmed
 //! (→ `processing`, handed to the payout network) or cancelled (hold released) with a 2FA code.
 use crate::auth::Principal;
+use crate::config::FeeRule;
 use crate::payouts::{network_for, network_name};
 use crate::settlement::{self, SUBMIT_JOB};
 use crate::{App, AppError, accounts, amounts, banks, twofa, worker};
@@ -37,11 +38,18 @@ fn text(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError>
     Ok(s)
 }
 
-/// The fee for withdrawing `amount` minor units: fixed + percent, rounded half up.
+/// The fee for withdrawing `amount` minor units under the configured schedule.
 pub fn fee_for(app: &App, currency: Currency, amount: i64) -> i64 {
-    let Some(rule) = app.config.payouts.fees.get(currency.code()) else {
-        return 0;
-    };
+    app.config
+        .payouts
+        .fees
+        .get(currency.code())
+        .map(|rule| fee(rule, currency, amount))
+        .unwrap_or(0)
+}
+
+/// `fixed + amount × percent / 100`, in minor units, rounded half up (away from zero).
+pub fn fee(rule: &FeeRule, currency: Currency, amount: i64) -> i64 {
     let scale = Decimal::from(10i64.pow(currency.minor_units()));
     let fee = rule.fixed * scale + Decimal::from(amount) * rule.percent / Decimal::ONE_HUNDRED;
     fee.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
@@ -245,6 +253,7 @@ async fn authorize(
     p: &Principal,
     w: &Withdrawal,
     code: Option<&str>,
+    action: Action,
 ) -> Result<(), AppError> {
     let code = code.map(str::trim).unwrap_or("");
     if code.is_empty() {
@@ -254,8 +263,16 @@ async fn authorize(
             "authorizationCode is required",
         ));
     }
-    if twofa::verify(app, p, code).await? {
-        return Ok(());
+    match twofa::verify(app, p, code).await? {
+        twofa::Verdict::Valid => return Ok(()),
+        twofa::Verdict::Replayed => {
+            return Err(AppError::field(
+                "authorizationCode",
+                "error.authorizationCode.used",
+                "This code was already used; wait for the next one",
+            ));
+        }
+        twofa::Verdict::Invalid => {}
     }
     if !twofa::enrolled(app, &p.user_id).await? {
         return Err(AppError::field(
@@ -269,7 +286,7 @@ async fn authorize(
     let mut tx = app.db.begin().await?;
     let Some(attempts) = withdrawals::count_failed_attempt(&mut tx, &w.id, now).await? else {
         drop(tx);
-        return Err(not_pending(&reload(app, w).await?, Action::Confirm));
+        return Err(not_pending(&reload(app, w).await?, action));
     };
     if attempts >= max {
         settlement::finish_unpaid(
@@ -315,7 +332,7 @@ pub async fn confirm(
     if w.status != PENDING {
         return Err(not_pending(&w, Action::Confirm));
     }
-    authorize(app, p, &w, code).await?;
+    authorize(app, p, &w, code, Action::Confirm).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if network_for(app, p.mode).is_none() {
@@ -370,7 +387,7 @@ pub async fn cancel(
     if w.status != PENDING {
         return Err(not_pending(&w, Action::Cancel));
     }
-    authorize(app, p, &w, code).await?;
+    authorize(app, p, &w, code, Action::Cancel).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if !settlement::finish_unpaid(&mut tx, &w, PENDING, CANCELLED, None, now).await? {
@@ -379,4 +396,28 @@ pub async fn cancel(
     }
     tx.commit().await?;
     reload(app, &w).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_are_fixed_plus_percent_rounded_half_up() {
+        let rule = FeeRule {
+            fixed: "0.50".parse().unwrap(),
+            percent: "0.5".parse().unwrap(),
+        };
+        // 100.00 USD: 0.50 + 0.50.
+        assert_eq!(fee(&rule, Currency::USD, 10_000), 100);
+        // 1.01 USD: 0.50 + 0.00505 → 0.51 (0.505 cents rounds up).
+        assert_eq!(fee(&rule, Currency::USD, 101), 51);
+        // 0.99 USD: 0.50 + 0.00495 → 0.50.
+        assert_eq!(fee(&rule, Currency::USD, 99), 50);
+        let idr = FeeRule {
+            fixed: "2500".parse().unwrap(),
+            percent: "0".parse().unwrap(),
+        };
+        assert_eq!(fee(&idr, Currency::IDR, 15_000_000), 250_000);
+    }
 }

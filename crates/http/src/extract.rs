@@ -190,3 +190,14 @@ pub fn is_mutating(m: &Method) -> bool {
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     )
 }
+
+/// The client address as `client_ip` decides it (for audit records: "from where").
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<App> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(app, parts)))
+    }
+}

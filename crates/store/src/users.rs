@@ -79,3 +79,15 @@ pub async fn set_totp_secret(pool: &AnyPool, id: &str, secret: &str, now: i64) -
         .await?;
     Ok(())
 }
+
+/// Compare-and-swap of a user's TOTP state (see `payplane_app::twofa`): writes `new` only if the
+/// stored value is still `old`, so two requests cannot both consume a code.
+pub async fn swap_totp_state(pool: &AnyPool, id: &str, old: &str, new: &str) -> Result<bool> {
+    let r = sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -2,7 +2,7 @@
 //! operator credits.
 use super::common::{PageQuery, path_user};
 use crate::error::ApiError;
-use crate::extract::{Admin, Auth, Body, PathParams, QueryParams};
+use crate::extract::{Admin, Auth, Body, ClientIp, PathParams, QueryParams};
 use axum::Json;
 use axum::extract::State;
 use payplane_app::accounts::{self, NewAccount};
@@ -198,13 +198,14 @@ pub struct Credit {
 pub async fn admin_credit(
     State(app): State<App>,
     Admin(p): Admin,
+    ClientIp(ip): ClientIp,
     PathParams(id): PathParams<String>,
     Body(req): Body<Credit>,
 ) -> Result<Json<AccountView>, ApiError> {
     let a = accounts::operator_credit(
         &app,
         &p.user_id,
-        &format!("api token {}", p.token_id),
+        &format!("{ip} (api token {})", p.token_id),
         &id,
         req.amount.as_ref(),
         &req.reference,

@@ -201,6 +201,16 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     let code = payplane_app::twofa::code_at(secret, now - 30).unwrap();
     let (s, c) = act(&t, &u, &acct, w["id"].as_str().unwrap(), "confirm", &code).await;
     assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
+    // A code is good once (RFC 6238 §5.2); a replay is refused without counting as a guess.
+    let (_, w2) = withdraw(&t, &u, &acct, "1000").await;
+    let w2 = w2["id"].as_str().unwrap();
+    let (s, e) = act(&t, &u, &acct, w2, "confirm", &code).await;
+    assert_eq!(s, 400);
+    assert_validation(&e, "error.authorizationCode.used");
+    t.clock.advance_secs(30);
+    let next = payplane_app::twofa::code_at(secret, now + 30).unwrap();
+    let (s, c) = act(&t, &u, &acct, w2, "confirm", &next).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
 });
 
 dual!(more_than_the_available_balance_is_a_402, async |b| {
@@ -401,5 +411,46 @@ dual!(
         assert_eq!(w["status"], "failed");
         assert_eq!(balance(&t, &u, &acct).await, ("100000".into(), "0".into()));
         t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    the_ledger_check_catches_a_hold_that_does_not_match_its_withdrawal,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let (_, w) = withdraw(&t, &u, &acct, "1000").await;
+        t.assert_ledger_sound().await;
+        sqlx::query("UPDATE withdrawals SET fee_amount = fee_amount + 1 WHERE id = $1")
+            .bind(w["id"].as_str().unwrap())
+            .execute(t.app.db.writer())
+            .await
+            .unwrap();
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        let checks: Vec<&str> = v.iter().map(|v| v.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            [
+                "every open withdrawal holds exactly its amount plus fee",
+                "an account's hold balance equals its open withdrawals"
+            ],
+            "{v:?}"
+        );
+        sqlx::query("UPDATE withdrawals SET status = 'cancelled', fee_amount = fee_amount - 1 WHERE id = $1")
+        .bind(w["id"].as_str().unwrap())
+        .execute(t.app.db.writer())
+        .await
+        .unwrap();
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        let checks: Vec<&str> = v.iter().map(|v| v.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            [
+                "a finished withdrawal holds nothing",
+                "an account's hold balance equals its open withdrawals"
+            ],
+            "{v:?}"
+        );
     }
 );
