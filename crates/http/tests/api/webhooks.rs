@@ -357,3 +357,86 @@ dual!(a_delivery_can_be_redelivered_by_its_owner_only, async |b| {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
 });
+
+dual!(
+    withdrawal_and_recipient_events_reach_the_users_webhook_signed_and_in_order,
+    async |b| {
+        use crate::fixtures::*;
+        let t = private_ok(b).start().await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        let hook = register(&t, &u, &rx.url).await;
+        let secret = hook["secret"].as_str().unwrap().to_string();
+        let acct = open_account(&t, &u, "IDR").await;
+        deposit(&t, &u, &acct, "1000000").await;
+        active_bca_recipient(&t, &u, &acct).await;
+        let (s, w) = withdraw(&t, &u, &acct, "150000").await;
+        assert_eq!(s, 200, "{w}");
+        let id = w["id"].as_str().unwrap();
+        let (s, _) = act(&t, &u, &acct, id, "confirm", "000000").await;
+        assert_eq!(s, 200);
+        for _ in 0..5 {
+            t.clock.advance_secs(10);
+            t.run_jobs().await;
+        }
+        t.run_deliveries().await;
+        let got = rx.received();
+        let types: Vec<String> = got
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<Value>(&r.body).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        for expected in [
+            "beneficiary.active",
+            "withdrawal.pending",
+            "withdrawal.processing",
+            "withdrawal.succeeded",
+        ] {
+            assert!(
+                types.iter().any(|t| t == expected),
+                "{expected} missing from {types:?}"
+            );
+        }
+        let mut withdrawal_events: Vec<(i64, String)> = got
+            .iter()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .filter(|v| v["type"].as_str().unwrap().starts_with("withdrawal."))
+            .map(|v| {
+                (
+                    v["sequence"].as_i64().unwrap(),
+                    v["type"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        withdrawal_events.sort();
+        assert_eq!(
+            withdrawal_events
+                .iter()
+                .map(|(_, k)| k.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "withdrawal.pending",
+                "withdrawal.processing",
+                "withdrawal.succeeded"
+            ],
+            "the per-object sequence orders one withdrawal's events"
+        );
+        for r in &got {
+            verify_with_official_library(&secret, r);
+        }
+        // Another user's and the other mode's webhooks receive none of it.
+        let (_, theirs) = json(
+            t.get("/users/me/webhooks/deliveries")
+                .header("Authorization", t.user(Mode::Test).await.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(theirs.as_array().unwrap().is_empty());
+    }
+);
