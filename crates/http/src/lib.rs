@@ -30,11 +30,41 @@ struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
 pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(pazemo::routes())
         .merge(pumapay::routes())
         .merge(ops::routes())
-        .split_for_parts()
+        .split_for_parts();
+    unique_operation_ids(&mut doc);
+    (router, doc)
+}
+
+/// utoipa names an operation after its handler, and handlers of different resource files share
+/// names (`create`, `list`): OpenAPI requires unique operation ids, so every id becomes
+/// method + path (`post_api_v2_api_key_auth_products_businessID`).
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        let ops = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
 }
 
 /// The whole application router.

@@ -104,6 +104,7 @@ pub async fn send_test(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryFilter {
     /// `pending`, `delivering`, `succeeded` or `dead`.

@@ -116,6 +116,17 @@ dual!(
         ] {
             assert!(doc["paths"].get(p).is_some(), "missing {p}");
         }
+        let mut ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|op| op["operationId"].as_str())
+            .collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids are unique");
         let ui = t.get("/docs/").send().await.unwrap();
         assert_eq!(ui.status(), 200);
         assert!(ui.text().await.unwrap().contains("swagger"));
