@@ -1,15 +1,19 @@
 //! Closed-loop load generator: `concurrency` clients send the same request back to back for
-//! `seconds`, and the successful responses per second are reported as JSON.
+//! `seconds`; successful responses per second and latency percentiles are reported as JSON.
+//! With `--targets FILE` (lines `URL<TAB>Header: value`), client i uses line i mod n, so load can
+//! be spread over several accounts and tokens.
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "loadgen --url URL [--method GET] [--body JSON] [--header 'Name: value']... \
+const USAGE: &str = "loadgen (--url URL | --targets FILE) [--method GET] [--body JSON] [--header 'Name: value']... \
 [--concurrency 8] [--seconds 10] [--expect 200] [--label run]";
 
 struct Args {
     url: String,
+    /// (url, extra header) per client, from `--targets`.
+    targets: Vec<(String, Option<String>)>,
     method: String,
     /// JSON body (sent with Content-Type: application/json).
     body: Option<String>,
@@ -25,6 +29,7 @@ impl Args {
     fn parse() -> Result<Args> {
         let mut a = Args {
             url: String::new(),
+            targets: vec![],
             method: "GET".into(),
             body: None,
             headers: vec![],
@@ -40,6 +45,17 @@ impl Args {
                 .with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
             match flag.as_str() {
                 "--url" => a.url = value,
+                "--targets" => {
+                    let text = std::fs::read_to_string(&value).with_context(|| format!("reading {value}"))?;
+                    a.targets = text
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| match l.split_once('\t') {
+                            Some((u, h)) => (u.to_string(), Some(h.to_string())),
+                            None => (l.to_string(), None),
+                        })
+                        .collect();
+                }
                 "--method" => a.method = value,
                 "--body" => a.body = Some(value),
                 "--header" => a.headers.push(value),
@@ -50,8 +66,11 @@ impl Args {
                 _ => bail!("unknown flag {flag}\n{USAGE}"),
             }
         }
-        if a.url.is_empty() {
-            bail!("--url is required\n{USAGE}");
+        if a.url.is_empty() && a.targets.is_empty() {
+            bail!("--url or --targets is required\n{USAGE}");
+        }
+        if a.targets.is_empty() {
+            a.targets.push((a.url.clone(), None));
         }
         Ok(a)
     }
@@ -69,7 +88,7 @@ async fn main() -> Result<()> {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
     let mut tasks = vec![];
-    for _ in 0..args.concurrency {
+    for i in 0..args.concurrency {
         let (args, client, method, ok, other) = (
             args.clone(),
             client.clone(),
@@ -78,9 +97,12 @@ async fn main() -> Result<()> {
             other.clone(),
         );
         tasks.push(tokio::spawn(async move {
+            let (url, extra) = &args.targets[i % args.targets.len()];
+            let mut latencies = Vec::with_capacity(1 << 16);
             while Instant::now() < deadline {
-                let mut req = client.request(method.clone(), &args.url);
-                for h in &args.headers {
+                let sent = Instant::now();
+                let mut req = client.request(method.clone(), url);
+                for h in args.headers.iter().chain(extra.iter()) {
                     if let Some((k, v)) = h.split_once(':') {
                         req = req.header(k.trim(), v.trim());
                     }
@@ -94,6 +116,7 @@ async fn main() -> Result<()> {
                     Ok(res) if res.status().as_u16() == args.expect => {
                         let _ = res.bytes().await;
                         ok.fetch_add(1, Ordering::Relaxed);
+                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
                     }
                     Ok(res) => {
                         let _ = res.bytes().await;
@@ -104,11 +127,15 @@ async fn main() -> Result<()> {
                     }
                 }
             }
+            latencies
         }));
     }
+    let mut latencies = vec![];
     for t in tasks {
-        t.await?;
+        latencies.extend(t.await?);
     }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| (payplane_bench::percentile(&latencies, p) * 100.0).round() / 100.0;
     let secs = start.elapsed().as_secs_f64();
     let ok = ok.load(Ordering::Relaxed);
     println!(
@@ -120,6 +147,8 @@ async fn main() -> Result<()> {
             "ok": ok,
             "other": other.load(Ordering::Relaxed),
             "okPerSec": (ok as f64 / secs).round(),
+            "p50ms": pct(50.0),
+            "p99ms": pct(99.0),
         })
     );
     Ok(())
