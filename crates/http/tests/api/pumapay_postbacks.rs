@@ -461,3 +461,123 @@ dual!(
         assert_field(s, &res, "product", "error.field.not.boolean");
     }
 );
+
+dual!(every_postback_route_is_in_the_openapi_document, async |b| {
+    let t = TestApp::start(b).await;
+    let (s, doc) = json(t.get("/openapi.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for (p, m) in [
+        ("/api/v2/api-key-auth/business/postback", "post"),
+        ("/api/v2/api-key-auth/business/postback", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback/{postbackID}/{businessID}",
+            "get",
+        ),
+        (
+            "/api/v2/api-key-auth/business/postback/{postbackID}/{businessID}",
+            "delete",
+        ),
+        ("/api/v2/api-key-auth/business/postback/{businessID}", "get"),
+        ("/api/v2/api-key-auth/business/postback/product", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback/product/remove",
+            "put",
+        ),
+        ("/api/v2/api-key-auth/business/postback/paymentmodel", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback/paymentmodel/remove",
+            "put",
+        ),
+        ("/api/v2/api-key-auth/business/postback/business", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback/business/remove",
+            "put",
+        ),
+        ("/api/v2/api-key-auth/business/postback/parent", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback/parent/remove",
+            "put",
+        ),
+        ("/api/v2/api-key-auth/business/postback-control/", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback-control/{business_id}",
+            "get",
+        ),
+        ("/api/v2/api-key-auth/postback-control/{business_id}", "put"),
+        (
+            "/api/v2/api-key-auth/business/postback-secret/{businessID}/rotate",
+            "post",
+        ),
+        (
+            "/api/v2/api-key-auth/business/postback-deliveries/{businessID}",
+            "get",
+        ),
+        (
+            "/api/v2/api-key-auth/business/postback-deliveries/{businessID}/{deliveryID}/redeliver",
+            "post",
+        ),
+        (
+            "/api/v2/api-key-auth/business/postback/test/{businessID}",
+            "post",
+        ),
+    ] {
+        assert!(
+            paths.get(p).and_then(|x| x.get(m)).is_some(),
+            "{m} {p} missing from /openapi.json"
+        );
+    }
+});
+
+dual!(
+    deleting_a_postback_drops_its_links_and_pending_deliveries,
+    async |b| {
+        let t = private_ok(b).start().await;
+        let biz = business(&t).await;
+        let d = create(&t, &biz, &biz.id, "https://example.com/pb", "Ropsten").await;
+        let id = d["id"].as_str().unwrap();
+        let (s, res) = call(
+            &t,
+            Method::POST,
+            &format!("/business/postback/test/{}", biz.id),
+            &biz,
+            Some(j!({"networkID": 3})),
+        )
+        .await;
+        assert_eq!(
+            data(s, &res, "Successfully sent test postback")["deliveries"][0]["postbackID"],
+            id
+        );
+        let (s, _) = call(
+            &t,
+            Method::DELETE,
+            &format!("/business/postback/{id}/{}", biz.id),
+            &biz,
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(t.run_deliveries().await, 0);
+        let (_, res) = call(
+            &t,
+            Method::GET,
+            &format!("/business/postback-deliveries/{}", biz.id),
+            &biz,
+            None,
+        )
+        .await;
+        assert_eq!(res["data"][0]["status"], "dead");
+        let (s, res) = call(
+            &t,
+            Method::POST,
+            &format!("/business/postback/test/{}", biz.id),
+            &biz,
+            Some(j!({"networkID": 3})),
+        )
+        .await;
+        assert_eq!(
+            data(s, &res, "Successfully sent test postback")["deliveries"],
+            j!([])
+        );
+    }
+);
