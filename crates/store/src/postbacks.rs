@@ -149,15 +149,24 @@ pub async fn delete(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    detach(conn, id, now).await
+}
+
+/// Drops a postback's links and its parent references in both directions (on delete, and when
+/// it moves to another network, where none of them applies any more).
+pub async fn detach(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     sqlx::query("DELETE FROM postback_links WHERE postback_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE postbacks SET parent_postback_id = NULL, updated_at = $1 WHERE parent_postback_id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE postbacks SET parent_postback_id = NULL, updated_at = $1 \
+         WHERE parent_postback_id = $2 OR endpoint_id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -206,14 +215,6 @@ pub async fn set_parent(conn: &mut Conn, id: &str, parent: Option<&str>, now: i6
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-pub async fn drop_links(conn: &mut Conn, postback_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM postback_links WHERE postback_id = $1")
-        .bind(postback_id)
-        .execute(conn)
-        .await?;
     Ok(())
 }
 

@@ -54,6 +54,8 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    // Serialises the business's postback writes, so concurrent first postbacks share one secret.
+    payplane_store::businesses::lock(&mut tx, app.db.dialect, &input.business_id).await?;
     let (secret, previous_secret, previous_secret_until, new_secret) =
         match store::business_secret(&mut tx, &input.business_id).await? {
             Some((s, p, u)) => (s, p, u, None),
@@ -106,8 +108,9 @@ pub async fn owned(
         .ok_or_else(not_found)
 }
 
-/// Edits url, authorization and environment. Links to products and models of another network
-/// than the new one are dropped with it (a link always names the postback's own network).
+/// Edits url, authorization and environment. Moving to another network drops the postback's
+/// links and parent references (a link always names the postback's own network); there, like a
+/// new postback, it becomes the business-level one if the business has none.
 pub async fn update(
     app: &App,
     caller: &Caller,
@@ -118,8 +121,15 @@ pub async fn update(
     check_url(&input.url)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    let b = &input.business_id;
     if current.network_id != input.network_id {
-        store::drop_links(&mut tx, id).await?;
+        store::detach(&mut tx, id, now).await?;
+        if store::link(&mut *tx, Scope::Business, b, input.network_id)
+            .await?
+            .is_none()
+        {
+            store::set_link(&mut tx, Scope::Business, b, input.network_id, b, id, now).await?;
+        }
     }
     store::update(
         &mut tx,
@@ -176,6 +186,7 @@ pub async fn rotate_secret(
     let secret = sign::new_secret();
     let until = app.now() + ROTATION_OVERLAP_MICROS;
     let mut tx = app.db.begin().await?;
+    payplane_store::businesses::lock(&mut tx, app.db.dialect, business_id).await?;
     if store::rotate_business_secret(&mut tx, business_id, &secret, until).await? == 0 {
         return Err(AppError::not_found(
             "error.postback.secret.not.found",

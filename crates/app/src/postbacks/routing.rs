@@ -88,8 +88,10 @@ pub(crate) async fn publish(
         }
         let id = &current.endpoint.id;
         payplane_store::webhooks::enqueue_one(tx, id, &event_id, kind, &payload, now).await?;
-        out.deliveries
-            .push((format!("msg_{event_id}_{id}"), id.clone()));
+        out.deliveries.push((
+            payplane_store::webhooks::delivery_id(&event_id, id),
+            id.clone(),
+        ));
         let Some(parent_id) = current.parent_postback_id.clone().filter(|_| parent_on) else {
             break;
         };

@@ -581,3 +581,69 @@ dual!(
         );
     }
 );
+
+dual!(concurrent_first_postbacks_share_one_secret, async |b| {
+    let t = TestApp::start(b).await;
+    let biz = business(&t).await;
+    let calls = (0..6).map(|i| {
+        let (t, biz) = (&t, &biz);
+        async move {
+            let env = if i % 2 == 0 { "Ropsten" } else { "Mainnet" };
+            create(t, biz, &biz.id, "https://example.com/pb", env).await
+        }
+    });
+    let created = futures::future::join_all(calls).await;
+    let shown = created
+        .iter()
+        .filter(|d| d.get("signingSecret").is_some())
+        .count();
+    assert_eq!(shown, 1, "the secret is created and shown once");
+    let (n,): (i64,) = payplane_store::sqlx::query_as(
+        "SELECT COUNT(DISTINCT secret) FROM webhook_endpoints WHERE owner_id = $1",
+    )
+    .bind(&biz.id)
+    .fetch_one(&t.app.db.read)
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+});
+
+dual!(
+    moving_a_postback_to_another_network_drops_its_old_links,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let d = create(&t, &biz, &biz.id, "https://example.com/pb", "Ropsten").await;
+        let id = d["id"].as_str().unwrap();
+        let (s, res) = call(
+            &t,
+            Method::POST,
+            &format!("/business/postback/test/{}", biz.id),
+            &biz,
+            Some(j!({"networkID": 3})),
+        )
+        .await;
+        assert_eq!(
+            data(s, &res, "Successfully sent test postback")["deliveries"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let (s, res) = call(&t, Method::PUT, "/business/postback", &biz,
+        Some(j!({"id": id, "businessID": biz.id, "url": "https://example.com/pb", "environment": "Mainnet"}))).await;
+        assert_eq!(s, 200, "{res}");
+        let test = |net: i64| {
+            let (t, biz) = (&t, &biz);
+            async move {
+                let path = format!("/business/postback/test/{}", biz.id);
+                let (s, res) =
+                    call(t, Method::POST, &path, biz, Some(j!({"networkID": net}))).await;
+                data(s, &res, "Successfully sent test postback")["deliveries"].clone()
+            }
+        };
+        assert_eq!(test(3).await, j!([]));
+        // On its new network it is the business-level postback, as a new one would be.
+        assert_eq!(test(1).await[0]["postbackID"], id);
+    }
+);
