@@ -553,3 +553,29 @@ dual!(
         assert!(later.get("signingSecret").is_none());
     }
 );
+
+#[test]
+fn a_pending_transaction_has_no_receipt_fields_and_type_1() {
+    let (pp, mut tx) = facts("biz", 3);
+    tx.status = TxStatus::Pending;
+    tx.tx_type = TxType::Register;
+    (
+        tx.block_hash,
+        tx.block_number,
+        tx.gas_used,
+        tx.cumulative_gas_used,
+        tx.logs_bloom,
+    ) = (None, None, None, None, None);
+    let v = serde_json::to_value(body::build(&pp, &tx)).unwrap();
+    assert_eq!(v["transactionData"]["status"], Value::Null);
+    assert_eq!(v["transactionData"]["blockNumber"], Value::Null);
+    assert_eq!(v["transactionData"]["transactionType"], "1");
+    assert_eq!(v["transactionData"]["contractAddress"], pp.executor_address);
+    assert_eq!(v["paymentData"]["type"], 1);
+    let (pp, mut tx) = facts("biz", 1);
+    tx.status = TxStatus::Failed;
+    let v = serde_json::to_value(body::build(&pp, &tx)).unwrap();
+    assert_eq!(v["transactionData"]["status"], "false");
+    assert_eq!(v["paymentData"]["type"], 2);
+    assert_eq!(v["paymentData"]["networkID"], 1);
+}
