@@ -65,7 +65,12 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(postback_links::set_parent))
         .routes(routes!(postback_links::remove_parent))
         .routes(routes!(postback_control::set))
-        .routes(routes!(postback_control::set_no_slash))
+        // The same without the trailing slash; left out of the OpenAPI document, where both
+        // spellings would be one operation.
+        .route(
+            "/api/v2/api-key-auth/business/postback-control",
+            axum::routing::put(postback_control::set),
+        )
         .routes(routes!(postback_control::set_stray))
         .routes(routes!(postback_control::get))
         .routes(routes!(postback_dev::deliveries))

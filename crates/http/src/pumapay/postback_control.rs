@@ -141,18 +141,6 @@ pub async fn set(
     put(app, c, v, None).await
 }
 
-/// The same without the trailing slash.
-#[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback-control", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = ControlBody,
-    responses((status = 200, body = Envelope<ControlView>)))]
-pub async fn set_no_slash(
-    State(app): State<App>,
-    ApiKey(c): ApiKey,
-    Body(v): Body<Value>,
-) -> Reply<ControlView> {
-    put(app, c, v, None).await
-}
-
 /// The stray path printed beside Top Up Payment: postback-control of the business in the path.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/postback-control/{business_id}", tag = "Postbacks",
     security(("pma-api-key" = [])), params(("business_id" = String, Path)), request_body = ControlBody,
@@ -167,6 +155,7 @@ pub async fn set_stray(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct NetworkQuery {
     /// 1 or 3; absent = every network (a switch is on only if on for both).

@@ -48,6 +48,7 @@ fn view(d: DeliveryRow) -> DeliveryView {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LogParams {
     status: Option<String>,

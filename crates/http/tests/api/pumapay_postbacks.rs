@@ -647,3 +647,23 @@ dual!(
         assert_eq!(test(1).await[0]["postbackID"], id);
     }
 );
+
+dual!(
+    postback_control_is_served_without_the_trailing_slash_too,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let (s, res) = call(
+            &t,
+            Method::PUT,
+            "/business/postback-control",
+            &biz,
+            Some(j!({"businessID": biz.id, "product": false, "networkID": 1})),
+        )
+        .await;
+        assert_eq!(
+            data(s, &res, "Successfully updated postback control")["product"],
+            false
+        );
+    }
+);
