@@ -128,7 +128,7 @@ pub async fn redeliver(
 pub struct TestBody {
     /// 1 or 3.
     #[serde(rename = "networkID")]
-    #[schema(value_type = i64)]
+    #[schema(value_type = Option<i64>)]
     network_id: Option<Value>,
     #[serde(rename = "productID")]
     product_id: Option<String>,

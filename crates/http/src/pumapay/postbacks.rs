@@ -56,10 +56,10 @@ pub struct PostbackBody {
     business_id: String,
     url: String,
     /// `{"pma-api-key": "…"}`: header names and values sent to the URL with every delivery.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     authorization: Option<Value>,
     /// `Ropsten` or `Mainnet` (also 3 or 1).
-    #[schema(value_type = String)]
+    #[schema(value_type = Option<String>)]
     environment: Option<Value>,
     /// The PHP sample's flat credential, used when `authorization` is absent.
     #[serde(rename = "pma-api-key")]
