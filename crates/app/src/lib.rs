@@ -30,6 +30,7 @@ pub mod console;
 pub mod paging;
 pub mod payment_model_rules;
 pub mod payment_models;
+pub mod postbacks;
 pub mod products;
 pub mod reference;
 pub mod sealing;

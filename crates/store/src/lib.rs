@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod payment_models;
 pub mod platform;
+pub mod postbacks;
 pub mod products;
 pub mod quotes;
 pub mod schema;

@@ -160,6 +160,11 @@ pub async fn fan_out(
     Ok(done.rows_affected())
 }
 
+/// The id (Standard Webhooks `webhook-id`) of the delivery of an event to an endpoint.
+pub fn delivery_id(event_id: &str, endpoint_id: &str) -> String {
+    format!("msg_{event_id}_{endpoint_id}")
+}
+
 /// Creates a delivery of `body` to one endpoint (postback routing picks endpoints itself).
 pub async fn enqueue_one(
     conn: &mut Conn,
@@ -174,7 +179,7 @@ pub async fn enqueue_one(
          next_attempt_at, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,'pending',0,$6,$6,$6) \
          ON CONFLICT (id) DO NOTHING",
     )
-    .bind(format!("msg_{event_id}_{endpoint_id}"))
+    .bind(delivery_id(event_id, endpoint_id))
     .bind(endpoint_id)
     .bind(event_id)
     .bind(kind)

@@ -6,6 +6,10 @@ pub mod console;
 pub mod envelope;
 pub mod network;
 pub mod payment_models;
+pub mod postback_control;
+pub mod postback_dev;
+pub mod postback_links;
+pub mod postbacks;
 pub mod products;
 pub mod psp;
 pub mod views;
@@ -48,4 +52,28 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::product_action))
         .routes(routes!(network::rpc))
         .routes(routes!(network::faucet))
+        .routes(routes!(postbacks::create, postbacks::update))
+        .routes(routes!(postbacks::get_one, postbacks::delete))
+        .routes(routes!(postbacks::list))
+        .routes(routes!(postbacks::rotate_secret))
+        .routes(routes!(postback_links::set_product))
+        .routes(routes!(postback_links::remove_product))
+        .routes(routes!(postback_links::set_model))
+        .routes(routes!(postback_links::remove_model))
+        .routes(routes!(postback_links::set_business))
+        .routes(routes!(postback_links::remove_business))
+        .routes(routes!(postback_links::set_parent))
+        .routes(routes!(postback_links::remove_parent))
+        .routes(routes!(postback_control::set))
+        // The same without the trailing slash; left out of the OpenAPI document, where both
+        // spellings would be one operation.
+        .route(
+            "/api/v2/api-key-auth/business/postback-control",
+            axum::routing::put(postback_control::set),
+        )
+        .routes(routes!(postback_control::set_stray))
+        .routes(routes!(postback_control::get))
+        .routes(routes!(postback_dev::deliveries))
+        .routes(routes!(postback_dev::redeliver))
+        .routes(routes!(postback_dev::test))
 }

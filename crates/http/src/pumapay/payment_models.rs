@@ -91,7 +91,7 @@ pub struct CreatedView {
     deleted_at: Option<String>,
 }
 
-fn created(m: &PaymentModel) -> CreatedView {
+pub(crate) fn created(m: &PaymentModel) -> CreatedView {
     CreatedView {
         id: m.id.clone(),
         business_id: m.business_id.clone(),

@@ -38,7 +38,7 @@ pub struct ProductView {
     image_url: Option<String>,
 }
 
-fn view(app: &App, p: &Product) -> ProductView {
+pub(crate) fn view(app: &App, p: &Product) -> ProductView {
     ProductView {
         product_id: p.id.clone(),
         verified: p.verified,

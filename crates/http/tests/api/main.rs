@@ -16,6 +16,8 @@ mod pumapay_authz;
 mod pumapay_business;
 mod pumapay_console;
 mod pumapay_models;
+mod pumapay_postback_routing;
+mod pumapay_postbacks;
 mod pumapay_products;
 mod pumapay_psp;
 mod pumapay_support;

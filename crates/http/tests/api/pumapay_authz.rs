@@ -17,6 +17,7 @@ struct Target {
     product: String,
     product2: String,
     model: String,
+    postback: String,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -217,6 +218,145 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
             )
             .json(&body)
         }),
+        ("create postback", Kind::Write, |t, k, x| {
+            api(t, Method::POST, "/api-key-auth/business/postback", k)
+                .json(&j!({"businessID": x.id, "url": "https://example.com/pb", "environment": "Ropsten"}))
+        }),
+        ("list postbacks", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/business/postback/{}", x.id),
+                k,
+            )
+        }),
+        ("get postback", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/business/postback/{}/{}", x.postback, x.id),
+                k,
+            )
+        }),
+        ("edit postback", Kind::Write, |t, k, x| {
+            api(t, Method::PUT, "/api-key-auth/business/postback", k)
+                .json(&j!({"id": x.postback, "businessID": x.id, "url": "https://example.com/edited", "environment": "Ropsten"}))
+        }),
+        ("product postback", Kind::Write, |t, k, x| {
+            api(t, Method::PUT, "/api-key-auth/business/postback/product", k).json(
+                &j!({"businessID": x.id, "productID": x.product, "businessPostbackID": x.postback}),
+            )
+        }),
+        ("remove product postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/postback/product/remove",
+                k,
+            )
+            .json(
+                &j!({"businessID": x.id, "productID": x.product, "businessPostbackID": x.postback}),
+            )
+        }),
+        ("payment model postback", Kind::Write, |t, k, x| {
+            api(t, Method::PUT, "/api-key-auth/business/postback/paymentmodel", k)
+                .json(&j!({"businessID": x.id, "paymentModelID": x.model, "businessPostbackID": x.postback}))
+        }),
+        ("remove payment model postback", Kind::Write, |t, k, x| {
+            api(t, Method::PUT, "/api-key-auth/business/postback/paymentmodel/remove", k)
+                .json(&j!({"businessID": x.id, "paymentModelID": x.model, "businessPostbackID": x.postback}))
+        }),
+        ("business postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/postback/business",
+                k,
+            )
+            .json(&j!({"businessID": x.id, "businessPostbackID": x.postback}))
+        }),
+        ("remove business postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/postback/business/remove",
+                k,
+            )
+            .json(&j!({"businessID": x.id, "businessPostbackID": x.postback}))
+        }),
+        ("remove parent postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/postback/parent/remove",
+                k,
+            )
+            .json(&j!({"businessID": x.id, "businessPostbackID": x.postback}))
+        }),
+        ("postback control", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/business/postback-control/{}", x.id),
+                k,
+            )
+        }),
+        ("set postback control", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::PUT,
+                "/api-key-auth/business/postback-control/",
+                k,
+            )
+            .json(&j!({"businessID": x.id, "product": true}))
+        }),
+        (
+            "set postback control (stray path)",
+            Kind::Write,
+            |t, k, x| {
+                api(
+                    t,
+                    Method::PUT,
+                    &format!("/api-key-auth/postback-control/{}", x.id),
+                    k,
+                )
+                .json(&j!({"product": true}))
+            },
+        ),
+        ("postback deliveries", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/business/postback-deliveries/{}", x.id),
+                k,
+            )
+        }),
+        ("send test postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::POST,
+                &format!("/api-key-auth/business/postback/test/{}", x.id),
+                k,
+            )
+            .json(&j!({"networkID": 3}))
+        }),
+        ("rotate postback secret", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::POST,
+                &format!("/api-key-auth/business/postback-secret/{}/rotate", x.id),
+                k,
+            )
+        }),
+        // Last of the postback routes: the target's postback is gone afterwards.
+        ("delete postback", Kind::Write, |t, k, x| {
+            api(
+                t,
+                Method::DELETE,
+                &format!("/api-key-auth/business/postback/{}/{}", x.postback, x.id),
+                k,
+            )
+        }),
         // Console routes last: generating the caller's own key replaces the key used above.
         ("retrieve api key", Kind::Read, |t, k, x| {
             t.get(&format!("/api/v2/console-auth/api-keys/{}", x.id))
@@ -234,6 +374,16 @@ async fn target(t: &TestApp, case: &'static str, maker: &Biz, b: &Biz, parent: &
     let product = product(t, maker, &b.id).await;
     let product2 = crate::pumapay_support::product(t, maker, &b.id).await;
     let model = model(t, maker, &model_body(2, &b.id, &product)).await;
+    let (s, res) = json(
+        api(t, Method::POST, "/api-key-auth/business/postback", maker)
+            .json(&j!({"businessID": b.id, "url": "https://example.com/pb", "environment": "Ropsten"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{res}");
+    let postback = res["data"]["id"].as_str().unwrap().to_string();
     Target {
         case,
         id: b.id.clone(),
@@ -242,11 +392,12 @@ async fn target(t: &TestApp, case: &'static str, maker: &Biz, b: &Biz, parent: &
         product,
         product2,
         model,
+        postback,
     }
 }
 
 /// Rows a refused call must not have written.
-async fn footprint(t: &TestApp, id: &str) -> (i64, i64, i64, i64) {
+async fn footprint(t: &TestApp, id: &str) -> (i64, i64, i64, i64, i64, i64) {
     let q = |sql: &'static str| {
         let id = id.to_string();
         async move {
@@ -263,6 +414,9 @@ async fn footprint(t: &TestApp, id: &str) -> (i64, i64, i64, i64) {
         q("SELECT COUNT(*) FROM payment_models WHERE business_id = $1").await,
         q("SELECT COUNT(*) FROM businesses WHERE parent_id = $1").await,
         q("SELECT updated_at FROM businesses WHERE id = $1").await,
+        q("SELECT CAST(COALESCE(SUM(updated_at),0) AS BIGINT) FROM postbacks WHERE business_id = $1").await,
+        q("SELECT COUNT(*) FROM postback_controls WHERE business_id = $1").await
+            + q("SELECT COUNT(*) FROM postback_links WHERE business_id = $1").await,
     )
 }
 
@@ -287,6 +441,7 @@ dual!(every_business_scoped_route_obeys_the_matrix, async |b| {
             product: payplane_core::ids::new_id(),
             product2: payplane_core::ids::new_id(),
             model: payplane_core::ids::new_id(),
+            postback: payplane_core::ids::new_id(),
         },
     ];
     let (s, body) = json(

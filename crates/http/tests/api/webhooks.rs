@@ -34,7 +34,7 @@ fn private_ok(b: Backend) -> Builder {
 }
 
 /// Verifies a delivery with the official Standard Webhooks library (PyPI `standardwebhooks`).
-fn verify_with_official_library(secret: &str, r: &Received) {
+pub(crate) fn verify_with_official_library(secret: &str, r: &Received) {
     let script = "import os,sys\nfrom standardwebhooks.webhooks import Webhook\nh={k:os.environ['H_'+k.replace('-','_')] for k in ['webhook-id','webhook-timestamp','webhook-signature']}\nWebhook(os.environ['SECRET']).verify(os.environ['BODY'], h)\nprint('verified')";
     let has_lib = std::process::Command::new("python3")
         .args(["-c", "import standardwebhooks"])
