@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load run for BENCH.md (by hand, never in CI). Needs PostgreSQL (PG_URL, trust auth), pgbench,
-# curl and jq. Builds release binaries, then in one run measures:
-#   1. withdrawal creations/s (POST /accounts/{id}/withdraw)  vs  pgbench -N -c 8 TPS
+# curl and jq. Builds release binaries, then in one run measures, on PostgreSQL and on SQLite:
+#   1. withdrawal creations/s (POST /accounts/{id}/withdraw), all clients on one account and
+#      spread over one account per client                     vs  pgbench -N -c $C TPS
 #   2. GET /users/me/accounts/{id} req/s                      vs  a minimal axum hello-world
+# Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 ./bench/run.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SECS=${SECS:-15}
@@ -11,39 +13,67 @@ TARGET=${CARGO_TARGET_DIR:-target}
 cd "$(dirname "$0")/.."
 cargo build --release -q -p payplane -p payplane-bench
 BIN=$TARGET/release
+WORK=$(mktemp -d)
+B=http://127.0.0.1:18180
+
+$BIN/hello 127.0.0.1:18190 &
+HELLO=$!
+SERVER=
+trap 'kill $HELLO $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+
+# A user with a test token and a funded IDR account; prints "TOKEN ACCOUNT".
+funded_user() {
+  local n=$1 uid token acc
+  uid=$($BIN/payplane admin user create --email "bench$n@example.com" --name "Bench $n" | jq -r .id)
+  token=$($BIN/payplane admin token create --user "$uid" --mode test | jq -r .token)
+  echo "$token"
+}
+
+measure() {
+  local label=$1
+  echo "## $label"
+  $BIN/payplane migrate >/dev/null
+  local tokens=() accounts=()
+  for n in $(seq 1 "$C"); do tokens+=("$(funded_user "$n")"); done
+  PAYPLANE_LOG=warn $BIN/payplane serve >"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -sf $B/ping >/dev/null && break; sleep 0.1; done
+  : >"$WORK/targets"
+  for t in "${tokens[@]}"; do
+    local acc
+    acc=$(curl -sf -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d '{"currencyId":"IDR"}' $B/users/me/accounts | jq -r .id)
+    curl -sf -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d '{"amount": 10000000000}' \
+      $B/sandbox/accounts/$acc/deposit >/dev/null
+    accounts+=("$acc")
+    printf '%s\tAuthorization: Bearer %s\n' "$B/accounts/$acc/withdraw" "$t" >>"$WORK/targets"
+  done
+  local body='{"prefix":"bca","address":"1234567890","addressName":"Bench","amount":1}'
+  echo "# withdrawal creations, $C clients on ONE account (${SECS}s)"
+  $BIN/loadgen --label withdraw_one_account --method POST --url "$B/accounts/${accounts[0]}/withdraw" \
+    --header "Authorization: Bearer ${tokens[0]}" --body "$body" --concurrency "$C" --seconds "$SECS"
+  echo "# withdrawal creations, $C clients on $C accounts (${SECS}s)"
+  $BIN/loadgen --label withdraw_many_accounts --method POST --targets "$WORK/targets" --body "$body" \
+    --concurrency "$C" --seconds "$SECS"
+  echo "# GET account (concurrency 32, ${SECS}s)"
+  $BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
+    --header "Authorization: Bearer ${tokens[0]}" --concurrency 32 --seconds "$SECS"
+  echo "# axum hello-world (concurrency 32, ${SECS}s)"
+  $BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
+  kill $SERVER; wait $SERVER 2>/dev/null || true
+  SERVER=
+  echo "# ledger check after the run"
+  $BIN/payplane admin ledger check
+}
+
 for db in payplane_bench pgbench_bench; do
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 done
-
-export PAYPLANE_DATABASE_URL="$PG/payplane_bench" PAYPLANE_LISTEN=127.0.0.1:18180 PAYPLANE_MAX_CONNECTIONS=16
-$BIN/payplane migrate >/dev/null
-USER_ID=$($BIN/payplane admin user create --email bench@example.com --name Bench | jq -r .id)
-TOKEN=$($BIN/payplane admin token create --user "$USER_ID" --mode test | jq -r .token)
-RUST_LOG=warn $BIN/payplane serve >/tmp/payplane-bench-server.log 2>&1 &
-SERVER=$!
-$BIN/hello 127.0.0.1:18190 &
-HELLO=$!
-trap 'kill $SERVER $HELLO 2>/dev/null' EXIT
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18180/ping >/dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:18180
-AUTH="Authorization: Bearer $TOKEN"
-ACC=$(curl -sf -H "$AUTH" -H 'Content-Type: application/json' -d '{"currencyId":"IDR"}' $B/users/me/accounts | jq -r .id)
-curl -sf -H "$AUTH" -H 'Content-Type: application/json' -d '{"amount": 10000000000}' $B/sandbox/accounts/$ACC/deposit >/dev/null
-
-echo "# withdrawal creations (PostgreSQL, concurrency $C, ${SECS}s)"
-$BIN/loadgen --label withdraw_create --method POST --url "$B/accounts/$ACC/withdraw" --header "$AUTH" \
-  --body '{"prefix":"bca","address":"1234567890","addressName":"Bench","amount":1}' \
-  --concurrency "$C" --seconds "$SECS"
-echo "# pgbench -N -c $C (same PostgreSQL)"
-pgbench -q -i -s 10 "$PG/pgbench_bench" >/dev/null 2>&1
+echo "# pgbench -N -c $C (same PostgreSQL, over TCP)"
+pgbench -q -i -s 10 -h 127.0.0.1 "$PG/pgbench_bench" >/dev/null 2>&1 || pgbench -q -i -s 10 "$PG/pgbench_bench" >/dev/null 2>&1
 pgbench -N -c "$C" -j 2 -T "$SECS" "$PG/pgbench_bench" 2>/dev/null | grep -E '^(tps|latency average|number of transactions actually)'
 
-echo "# GET account (concurrency 32, ${SECS}s)"
-$BIN/loadgen --label get_account --url "$B/users/me/accounts/$ACC" --header "$AUTH" --concurrency 32 --seconds "$SECS"
-echo "# axum hello-world (concurrency 32, ${SECS}s)"
-$BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
+export PAYPLANE_LISTEN=127.0.0.1:18180 PAYPLANE_MAX_CONNECTIONS=16
+PAYPLANE_DATABASE_URL="$PG/payplane_bench" measure "PostgreSQL"
+PAYPLANE_DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" measure "SQLite"
 
-echo "# ledger check after the run"
-$BIN/payplane admin ledger check
-kill $SERVER $HELLO; wait $SERVER $HELLO 2>/dev/null || true
 for db in payplane_bench pgbench_bench; do psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db"; done

@@ -46,7 +46,8 @@ impl Args {
             match flag.as_str() {
                 "--url" => a.url = value,
                 "--targets" => {
-                    let text = std::fs::read_to_string(&value).with_context(|| format!("reading {value}"))?;
+                    let text = std::fs::read_to_string(&value)
+                        .with_context(|| format!("reading {value}"))?;
                     a.targets = text
                         .lines()
                         .filter(|l| !l.trim().is_empty())
