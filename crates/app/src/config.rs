@@ -299,6 +299,8 @@ pub struct ChainConfig {
     pub data_dir: String,
     /// `networkID` → backend. By default 3 is the embedded network and 1 is not configured.
     pub networks: std::collections::BTreeMap<String, NetworkConfig>,
+    /// Price of 1 ETH per fiat currency, for gas estimates in fiat (`estimatedGasResultFial`).
+    pub eth_prices: std::collections::BTreeMap<String, Decimal>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -322,9 +324,19 @@ impl Default for ChainConfig {
     fn default() -> Self {
         let mut networks = std::collections::BTreeMap::new();
         networks.insert("3".to_string(), NetworkConfig::default());
+        let eth_prices = [
+            ("USD", 3000),
+            ("EUR", 2800),
+            ("GBP", 2400),
+            ("JPY", 450_000),
+        ]
+        .into_iter()
+        .map(|(c, p)| (c.to_string(), Decimal::from(p)))
+        .collect();
         ChainConfig {
             data_dir: "./data/chain".into(),
             networks,
+            eth_prices,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod beneficiaries;
 pub mod config;
 pub mod error;
 pub mod fx;
+pub mod gas;
 pub mod health;
 pub mod ledger;
 pub mod networks;

@@ -15,6 +15,7 @@ pub mod consent;
 pub mod contracts;
 pub mod devnet;
 pub mod error;
+pub mod estimate;
 pub mod faucet;
 pub mod jsonrpc;
 pub mod rpc;

@@ -2,6 +2,7 @@
 //! without the `api-key-auth` segment).
 use super::auth::ApiKey;
 use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use crate::error::ApiError;
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
 use payplane_app::App;
@@ -121,8 +122,8 @@ pub(crate) fn created(m: &PaymentModel) -> CreatedView {
     }
 }
 
-/// A listed model. Gas estimates (`estimatedGasResultETH`, `estimatedGasResultFial`) are left out
-/// until the chain layer can compute real ones.
+/// A listed model. With `estimateGas=true` it carries `estimatedGasResultETH` and
+/// `estimatedGasResultFial`: the gas of registering one customer, estimated by the network.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListedView {
@@ -149,6 +150,42 @@ pub struct ListedView {
     top_up_threshold: Option<i64>,
     top_up_threshold_currency: Option<String>,
     top_up_suggested_total_limit: Option<i64>,
+    #[serde(
+        rename = "estimatedGasResultETH",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<f64>)]
+    estimated_gas_result_eth: Option<Value>,
+    /// In `currencyEstimateGas` (default: the model's currency) at the configured ETH price.
+    #[serde(
+        rename = "estimatedGasResultFial",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<f64>)]
+    estimated_gas_result_fial: Option<Value>,
+}
+
+/// The exact JSON number of a decimal.
+fn number(d: impl ToString) -> Value {
+    d.to_string()
+        .parse::<serde_json::Number>()
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// A listed model, with its gas estimate when asked for.
+async fn listed_with_gas(
+    app: &App,
+    m: &PaymentModel,
+    gas: Option<&Option<String>>,
+) -> Result<ListedView, ApiError> {
+    let mut v = listed(m);
+    if let Some(currency) = gas {
+        let e = payplane_app::gas::for_model(app, m, currency.as_deref()).await?;
+        v.estimated_gas_result_eth = Some(number(e.eth));
+        v.estimated_gas_result_fial = e.fiat.map(number);
+    }
+    Ok(v)
 }
 
 fn listed(m: &PaymentModel) -> ListedView {
@@ -173,6 +210,8 @@ fn listed(m: &PaymentModel) -> ListedView {
         top_up_threshold: m.top_up_threshold,
         top_up_threshold_currency: m.top_up_threshold_currency.clone(),
         top_up_suggested_total_limit: m.top_up_suggested_total_limit,
+        estimated_gas_result_eth: None,
+        estimated_gas_result_fial: None,
     }
 }
 
@@ -231,14 +270,23 @@ pub struct ListParams {
     order_by: Option<String>,
     #[serde(rename = "orderType")]
     order_type: Option<String>,
-    /// Accepted; gas estimates come with the chain layer.
+    /// `true` adds the gas estimate of each model (the document also spells it `estimageGas`).
     #[serde(rename = "estimateGas", alias = "estimageGas")]
-    _estimate_gas: Option<String>,
+    estimate_gas: Option<String>,
+    /// Fiat currency of `estimatedGasResultFial` (default: the model's currency).
     #[serde(rename = "currencyEstimateGas")]
-    _currency_estimate_gas: Option<String>,
+    currency_estimate_gas: Option<String>,
 }
 
 impl ListParams {
+    /// `Some(currencyEstimateGas)` when gas estimates are asked for.
+    fn gas(&self) -> Option<Option<String>> {
+        self.estimate_gas
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            .then(|| self.currency_estimate_gas.clone())
+    }
+
     fn query(self) -> ListQuery {
         ListQuery {
             type_id: self.type_id,
@@ -269,11 +317,13 @@ pub async fn list(
     PathParams((id, network, product)): PathParams<(String, i64, String)>,
     QueryParams(q): QueryParams<ListParams>,
 ) -> Reply<Vec<ListedView>> {
+    let gas = q.gas();
     let items = uc::list(&app, &c, &id, network, &product, q.query()).await?;
-    ok(
-        "Successfully retrieved Payment Models",
-        items.iter().map(listed).collect(),
-    )
+    let mut out = Vec::with_capacity(items.len());
+    for m in &items {
+        out.push(listed_with_gas(&app, m, gas.as_ref()).await?);
+    }
+    ok("Successfully retrieved Payment Models", out)
 }
 
 /// Retrieve Single Payment Model; the list filters act as conditions (404 when unmet).
@@ -288,8 +338,12 @@ pub async fn single(
     PathParams((id, network, model)): PathParams<(String, i64, String)>,
     QueryParams(q): QueryParams<ListParams>,
 ) -> Reply<ListedView> {
+    let gas = q.gas();
     let m = uc::single(&app, &c, &id, network, &model, q.query()).await?;
-    ok("Successfully retrieved Payment Model", listed(&m))
+    ok(
+        "Successfully retrieved Payment Model",
+        listed_with_gas(&app, &m, gas.as_ref()).await?,
+    )
 }
 
 /// The document's spelling of "Retrieve Single Payment Model", without `api-key-auth`.

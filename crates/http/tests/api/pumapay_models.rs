@@ -675,3 +675,52 @@ dual!(a_psp_creates_models_for_its_sub_business, async |b| {
     .await;
     assert_eq!(s, 404);
 });
+
+dual!(
+    gas_estimates_come_from_the_network_when_asked_for,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let product = product(&t, &biz, &biz.id).await;
+        let id = model(&t, &biz, &model_body(3, &biz.id, &product)).await;
+        let base = format!("/api-key-auth/pull-payment-models/single/{}/3/{id}", biz.id);
+        let (s, plain) = get(&t, &biz, &base).await;
+        assert_eq!(s, 200, "{plain}");
+        assert!(
+            plain["data"].get("estimatedGasResultETH").is_none(),
+            "only when asked for"
+        );
+        let (s, est) = get(&t, &biz, &format!("{base}?estimateGas=true")).await;
+        assert_eq!(s, 200, "{est}");
+        let eth = est["data"]["estimatedGasResultETH"].as_f64().unwrap();
+        let usd = est["data"]["estimatedGasResultFial"].as_f64().unwrap();
+        // registerWithPermit costs a couple of hundred thousand gas at the devnet's ~1 gwei.
+        assert!(eth > 0.00005 && eth < 0.01, "{est}");
+        assert!(
+            (usd - eth * 3000.0).abs() < 1e-6,
+            "USD at the configured ETH price: {est}"
+        );
+        let (_, eur) = get(
+            &t,
+            &biz,
+            &format!("{base}?estimateGas=true&currencyEstimateGas=EUR"),
+        )
+        .await;
+        let eur = eur["data"]["estimatedGasResultFial"].as_f64().unwrap();
+        assert!((eur - eth * 2800.0).abs() < 1e-4);
+        let (s, list) = get(
+            &t,
+            &biz,
+            &format!(
+                "/api-key-auth/pull-payment-models/all/{}/3/{product}?estimageGas=true",
+                biz.id
+            ),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            list["data"][0]["estimatedGasResultETH"].as_f64().unwrap() > 0.0,
+            "the document's spelling works too"
+        );
+    }
+);
