@@ -18,18 +18,15 @@ pub async fn set_product(
 ) -> Result<Product, AppError> {
     let p = owned(app, caller, business_id, postback_id, Intent::Write).await?;
     let product = product_of(app, business_id, product_id).await?;
-    let mut tx = app.db.begin().await?;
-    store::set_link(
-        &mut tx,
+    link(
+        app,
         Scope::Product,
         product_id,
         p.network_id,
         business_id,
         postback_id,
-        app.now(),
     )
     .await?;
-    tx.commit().await?;
     Ok(product)
 }
 
@@ -63,18 +60,15 @@ pub async fn set_model(
             "businessPostbackID is for another environment than the payment model's network",
         ));
     }
-    let mut tx = app.db.begin().await?;
-    store::set_link(
-        &mut tx,
+    link(
+        app,
         Scope::PaymentModel,
         model_id,
         p.network_id,
         business_id,
         postback_id,
-        app.now(),
     )
     .await?;
-    tx.commit().await?;
     Ok(model)
 }
 
@@ -100,18 +94,15 @@ pub async fn set_business(
 ) -> Result<Business, AppError> {
     let p = owned(app, caller, business_id, postback_id, Intent::Write).await?;
     let business = access::authorize(app, caller, business_id, Intent::Write).await?;
-    let mut tx = app.db.begin().await?;
-    store::set_link(
-        &mut tx,
+    link(
+        app,
         Scope::Business,
         business_id,
         p.network_id,
         business_id,
         postback_id,
-        app.now(),
     )
     .await?;
-    tx.commit().await?;
     Ok(business)
 }
 
@@ -226,4 +217,28 @@ pub async fn model_of(
         .ok_or_else(|| {
             AppError::not_found("error.payment.model.not.found", "Payment model not found")
         })
+}
+
+/// Writes one link in its own transaction.
+async fn link(
+    app: &App,
+    scope: Scope,
+    target: &str,
+    network_id: i64,
+    business_id: &str,
+    postback_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    store::set_link(
+        &mut tx,
+        scope,
+        target,
+        network_id,
+        business_id,
+        postback_id,
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
