@@ -33,7 +33,9 @@ pub async fn enroll(app: &App, p: &Principal) -> Result<Enrollment, AppError> {
     let uri = totp(&secret, &user.email)?
         .to_url()
         .map_err(AppError::internal)?;
-    payplane_store::users::set_totp_secret(app.db.writer(), &user.id, &secret, app.now()).await?;
+    // The secret is sealed at rest under `master_key`: a database dump alone cannot mint codes.
+    let sealed = crate::sealing::seal(app, secret.as_bytes())?;
+    payplane_store::users::set_totp_secret(app.db.writer(), &user.id, &sealed, app.now()).await?;
     Ok(Enrollment {
         secret,
         otpauth_uri: uri,
@@ -73,9 +75,11 @@ pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<Verdict, App
         return Ok(Verdict::Valid);
     }
     let user = users::get_user(app, &p.user_id).await?;
-    let Some(state) = user.totp_secret else {
+    let Some(sealed) = user.totp_secret else {
         return Ok(Verdict::Invalid);
     };
+    let state =
+        String::from_utf8(crate::sealing::open(app, &sealed)?).map_err(AppError::internal)?;
     let (secret, last) = split_state(&state);
     let now = (app.now().max(0) / 1_000_000) as u64;
     let Some(step) = totp(secret, &user.email)?.check(code, now) else {
@@ -84,13 +88,9 @@ pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<Verdict, App
     if last.is_some_and(|last| step <= last) {
         return Ok(Verdict::Replayed);
     }
-    let swapped = payplane_store::users::swap_totp_state(
-        app.db.writer(),
-        &user.id,
-        &state,
-        &format!("{secret}:{step}"),
-    )
-    .await?;
+    let next = crate::sealing::seal(app, format!("{secret}:{step}").as_bytes())?;
+    let swapped =
+        payplane_store::users::swap_totp_state(app.db.writer(), &user.id, &sealed, &next).await?;
     // Losing the swap means a concurrent request consumed a code first.
     Ok(if swapped {
         Verdict::Valid

@@ -195,6 +195,15 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
     let secret = e["secret"].as_str().unwrap();
     assert!(uri.contains(secret));
+    let stored: String = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
+        .bind(&u.id)
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
+    assert!(
+        stored.starts_with("v1:") && !stored.contains(secret),
+        "sealed at rest: {stored}"
+    );
     let (_, w) = withdraw(&t, &u, &acct, "1000").await;
     let now = (t.app.now() / 1_000_000) as u64;
     // One step old is still accepted (clock skew), as RFC 6238 recommends.
