@@ -141,14 +141,7 @@ pub async fn delete(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'postback deleted', updated_at = $1 \
-         WHERE endpoint_id = $2 AND status = 'pending'",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    crate::webhooks::kill_pending(conn, id, "postback deleted", now).await?;
     detach(conn, id, now).await
 }
 

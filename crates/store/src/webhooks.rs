@@ -99,16 +99,28 @@ pub async fn delete_endpoint(
     .bind(mode)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', updated_at = $1 \
-         WHERE endpoint_id = $2 AND status = 'pending'",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    kill_pending(&mut tx, id, "endpoint deleted", now).await?;
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Marks every pending delivery to an endpoint `dead` with `reason` (the endpoint is going away).
+pub async fn kill_pending(
+    conn: &mut Conn,
+    endpoint_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'dead', last_error = $1, updated_at = $2 \
+         WHERE endpoint_id = $3 AND status = 'pending'",
+    )
+    .bind(reason)
+    .bind(now)
+    .bind(endpoint_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Replaces the signing secret; the old one stays valid (signed alongside) until `until`.
