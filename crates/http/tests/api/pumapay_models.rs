@@ -706,8 +706,11 @@ dual!(
             &format!("{base}?estimateGas=true&currencyEstimateGas=EUR"),
         )
         .await;
+        // Each request estimates afresh (a random payment id changes the calldata's gas slightly),
+        // so the fiat figure is compared with the ETH figure of the same answer.
+        let eur_eth = eur["data"]["estimatedGasResultETH"].as_f64().unwrap();
         let eur = eur["data"]["estimatedGasResultFial"].as_f64().unwrap();
-        assert!((eur - eth * 2800.0).abs() < 1e-4);
+        assert!((eur - eur_eth * 2800.0).abs() < 1e-6);
         let (s, list) = get(
             &t,
             &biz,
