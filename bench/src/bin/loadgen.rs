@@ -1,14 +1,18 @@
 //! Closed-loop load generator: `concurrency` clients send the same request back to back for
 //! `seconds`; successful responses per second and latency percentiles are reported as JSON.
 //! With `--targets FILE` (lines `URL<TAB>Header: value`), client i uses line i mod n, so load can
-//! be spread over several accounts and tokens.
+//! be spread over several accounts and tokens; with `--once`, the clients instead take the lines
+//! in turn and each line is sent once (confirming each withdrawal once), ending early when all
+//! are used. With `--rate R` the load is open-loop: requests are due every 1/R s whatever the
+//! answers, and latency is counted from when a request was due, so a slow server cannot hide its
+//! queueing (no coordinated omission).
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "loadgen (--url URL | --targets FILE) [--method GET] [--body JSON] [--header 'Name: value']... \
-[--concurrency 8] [--seconds 10] [--expect 200] [--label run]";
+[--concurrency 8] [--seconds 10] [--expect 200] [--label run] [--once true] [--rate REQ_PER_SEC]";
 
 struct Args {
     url: String,
@@ -23,6 +27,10 @@ struct Args {
     /// Status that counts as success.
     expect: u16,
     label: String,
+    /// Each target is sent once, clients taking them in turn.
+    once: bool,
+    /// Open-loop rate (requests/s over all clients); 0 = closed loop.
+    rate: f64,
 }
 
 impl Args {
@@ -37,6 +45,8 @@ impl Args {
             seconds: 10,
             expect: 200,
             label: "run".into(),
+            once: false,
+            rate: 0.0,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -64,11 +74,16 @@ impl Args {
                 "--seconds" => a.seconds = value.parse()?,
                 "--expect" => a.expect = value.parse()?,
                 "--label" => a.label = value,
+                "--once" => a.once = value.parse()?,
+                "--rate" => a.rate = value.parse()?,
                 _ => bail!("unknown flag {flag}\n{USAGE}"),
             }
         }
         if a.url.is_empty() && a.targets.is_empty() {
             bail!("--url or --targets is required\n{USAGE}");
+        }
+        if a.once && a.rate > 0.0 {
+            bail!("--once and --rate do not go together\n{USAGE}");
         }
         if a.targets.is_empty() {
             a.targets.push((a.url.clone(), None));
@@ -88,20 +103,43 @@ async fn main() -> Result<()> {
     let other = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
+    // Shared cursor: the next target (with --once) or the next due slot (with --rate).
+    let cursor = Arc::new(AtomicU64::new(0));
     let mut tasks = vec![];
     for i in 0..args.concurrency {
-        let (args, client, method, ok, other) = (
+        let (args, client, method, ok, other, cursor) = (
             args.clone(),
             client.clone(),
             method.clone(),
             ok.clone(),
             other.clone(),
+            cursor.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let (url, extra) = &args.targets[i % args.targets.len()];
             let mut latencies = Vec::with_capacity(1 << 16);
             while Instant::now() < deadline {
-                let sent = Instant::now();
+                let (url, extra) = if args.once {
+                    match args
+                        .targets
+                        .get(cursor.fetch_add(1, Ordering::Relaxed) as usize)
+                    {
+                        Some(t) => t,
+                        None => break,
+                    }
+                } else {
+                    &args.targets[i % args.targets.len()]
+                };
+                let sent = if args.rate > 0.0 {
+                    let slot = cursor.fetch_add(1, Ordering::Relaxed) as f64;
+                    let due = start + Duration::from_secs_f64(slot / args.rate);
+                    if due >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                    due
+                } else {
+                    Instant::now()
+                };
                 let mut req = client.request(method.clone(), url);
                 for h in args.headers.iter().chain(extra.iter()) {
                     if let Some((k, v)) = h.split_once(':') {

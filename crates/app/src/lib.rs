@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod fx;
 pub mod gas;
+pub mod group_commit;
 pub mod health;
 pub mod ledger;
 pub mod networks;

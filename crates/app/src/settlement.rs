@@ -17,16 +17,21 @@ use serde_json::json;
 pub const SUBMIT_JOB: &str = "withdrawal.submit";
 pub const SETTLE_JOB: &str = "withdrawal.settle";
 
-/// Moves amount + fee from the account's main ledger to its hold ledger; returns the ledger
-/// transaction id. Fails with insufficient funds when the available balance is short.
-pub async fn hold(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<i64, AppError> {
-    let postings = transfer(
-        &main_ledger(&w.account_id),
-        &hold_ledger(&w.account_id),
-        &w.currency,
-        w.amount + w.fee_amount,
-    );
-    Ok(ledger::post(conn, "hold", &w.mode, &w.id, &postings, now).await?)
+/// The hold of a new withdrawal: amount + fee from the account's main ledger to its hold ledger
+/// (written by `group_commit`).
+pub fn hold_txn(w: &Withdrawal) -> ledger::NewTxn<'_> {
+    ledger::NewTxn {
+        kind: "hold",
+        mode: &w.mode,
+        reference: &w.id,
+        postings: transfer(
+            &main_ledger(&w.account_id),
+            &hold_ledger(&w.account_id),
+            &w.currency,
+            w.amount + w.fee_amount,
+        ),
+        created_at: w.created_at,
+    }
 }
 
 pub async fn release(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<(), AppError> {
@@ -76,20 +81,25 @@ pub fn view(w: &Withdrawal) -> serde_json::Value {
     })
 }
 
+/// The outbox event `kind` (`withdrawal.<status>`) of `w` with its `view` as payload.
+pub fn event_of<'a>(
+    w: &'a Withdrawal,
+    kind: &'a str,
+    payload: &'a serde_json::Value,
+) -> NewEvent<'a> {
+    NewEvent {
+        kind,
+        owner_id: &w.user_id,
+        mode: &w.mode,
+        subject_id: &w.id,
+        payload,
+    }
+}
+
 /// Writes the `withdrawal.<status>` outbox event for `w` as it now is.
 pub async fn event(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<(), AppError> {
-    events::append(
-        conn,
-        NewEvent {
-            kind: &format!("withdrawal.{}", w.status),
-            owner_id: &w.user_id,
-            mode: &w.mode,
-            subject_id: &w.id,
-            payload: &view(w),
-        },
-        now,
-    )
-    .await?;
+    let (kind, payload) = (format!("withdrawal.{}", w.status), view(w));
+    events::append(conn, event_of(w, &kind, &payload), now).await?;
     Ok(())
 }
 

@@ -18,10 +18,14 @@ pub struct Inner {
     pub config: Config,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub(crate) token_cache: Mutex<HashMap<String, CachedToken>>,
+    /// Account id → what never changes about it (see `accounts::owned`).
+    pub(crate) account_facts: Mutex<HashMap<String, crate::accounts::Facts>>,
     /// Wakes this process's workers when a job is enqueued here, so they need not wait a poll.
     pub job_wake: Notify,
     /// Chain backends by network id, built on first use.
     pub networks: crate::networks::Networks,
+    /// Batches concurrent withdrawal creations into shared transactions.
+    pub group_commit: crate::group_commit::GroupCommit,
 }
 
 impl Deref for App {
@@ -50,8 +54,10 @@ impl App {
             trusted_proxies: config.trusted_proxy_nets(),
             config,
             token_cache: Mutex::new(HashMap::new()),
+            account_facts: Mutex::new(HashMap::new()),
             job_wake: Notify::new(),
             networks: Default::default(),
+            group_commit: Default::default(),
         }))
     }
 

@@ -63,8 +63,7 @@ pub async fn create(
     account_id: &str,
     req: NewWithdrawal,
 ) -> Result<Withdrawal, AppError> {
-    let account = accounts::get(app, p, &p.user_id, account_id).await?;
-    let currency = accounts::currency_of(&account)?;
+    let currency = accounts::owned(app, p, account_id).await?;
     let amount = amounts::parse("amount", req.amount.as_ref(), currency)?;
     let notes = text("notes", &req.notes, 500)?;
     let reference = text("reference", &req.reference, 100)?;
@@ -89,7 +88,7 @@ pub async fn create(
             .ok_or_else(|| {
                 crate::beneficiaries::not_found().with_arguments(vec![bid.to_string()])
             })?;
-            if b.account_id != account.id {
+            if b.account_id != account_id {
                 return Err(AppError::field(
                     "beneficiaryId",
                     "error.beneficiary.account.mismatch",
@@ -127,7 +126,7 @@ pub async fn create(
     let now = app.now();
     let mut w = Withdrawal {
         id: new_id(),
-        account_id: account.id.clone(),
+        account_id: account_id.to_string(),
         user_id: p.user_id.clone(),
         mode: p.mode.as_str().into(),
         currency: currency.code().into(),
@@ -149,23 +148,23 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = app.db.begin().await?;
-    w.transaction_id = settlement::hold(&mut tx, &w, now).await.map_err(|e| {
-        if e.code() == "error.balance.insufficient" {
-            AppError::payment_required(
-                "error.balance.insufficient",
-                "The available balance does not cover the amount plus the fee",
-            )
-            .with_arguments(vec![
-                amounts::json(amount + fee, currency.minor_units()).to_string(),
-            ])
-        } else {
-            e
-        }
-    })?;
-    withdrawals::insert(&mut tx, &w).await?;
-    settlement::event(&mut tx, &w, now).await?;
-    tx.commit().await?;
+    w.transaction_id = app
+        .group_commit
+        .create(&app.db, w.clone())
+        .await
+        .map_err(|e| {
+            if e.code() == "error.balance.insufficient" {
+                AppError::payment_required(
+                    "error.balance.insufficient",
+                    "The available balance does not cover the amount plus the fee",
+                )
+                .with_arguments(vec![
+                    amounts::json(amount + fee, currency.minor_units()).to_string(),
+                ])
+            } else {
+                e
+            }
+        })?;
     Ok(w)
 }
 

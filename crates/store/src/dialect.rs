@@ -17,6 +17,15 @@ impl Dialect {
         }
     }
 
+    /// The dialect of an open connection.
+    pub fn of(conn: &crate::Conn) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        }
+    }
+
     /// Row locking for a claim sub-select. SQLite has a single writer, so the write transaction
     /// itself is the lock; PostgreSQL workers skip rows another worker holds.
     pub fn skip_locked(self) -> &'static str {

@@ -1,6 +1,7 @@
 //! The outbox: events written in the same transaction as the change that causes them.
-use crate::{Conn, Result};
+use crate::{Conn, Result, sql};
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Event {
@@ -25,46 +26,85 @@ pub struct NewEvent<'a> {
 /// Appends an event and, in the same transaction, a webhook delivery for every endpoint its owner
 /// has in that mode — so an event can never be committed without its deliveries.
 pub async fn append(conn: &mut Conn, e: NewEvent<'_>, now: i64) -> Result<String> {
-    let id = payplane_core::ids::new_id();
-    // Per-object sequence number, so receivers can order deliveries that arrive out of order.
-    let sequence: i64 =
-        sqlx::query("SELECT COALESCE(MAX(sequence), 0) + 1 FROM events WHERE subject_id = $1")
+    let mut ids = append_many(conn, &[(e, now)]).await?;
+    Ok(ids.pop().unwrap_or_default())
+}
+
+/// Appends events (each with its time) and their webhook deliveries with a fixed number of
+/// statements, in order; returns their ids.
+pub async fn append_many(conn: &mut Conn, events: &[(NewEvent<'_>, i64)]) -> Result<Vec<String>> {
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
+    // Per-object sequence numbers, so receivers can order deliveries that arrive out of order.
+    let mut subjects: Vec<&str> = events.iter().map(|(e, _)| e.subject_id).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    let sql = format!(
+        "SELECT subject_id, MAX(sequence) FROM events WHERE subject_id IN ({}) GROUP BY subject_id",
+        sql::marks(1, subjects.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for s in &subjects {
+        q = q.bind(*s);
+    }
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        last.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    let rows: Vec<(String, i64, String)> = events
+        .iter()
+        .map(|(e, now)| {
+            let sequence = last.entry(e.subject_id.to_string()).or_insert(0);
+            *sequence += 1;
+            let id = payplane_core::ids::new_id();
+            let body = envelope(e, &id, *sequence, *now);
+            (id, *sequence, body)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence) VALUES {}",
+        sql::rows(1, events.len(), 8)
+    );
+    let mut q = sqlx::query(&sql);
+    for ((e, now), (id, sequence, _)) in events.iter().zip(&rows) {
+        q = q
+            .bind(id)
+            .bind(e.kind)
+            .bind(e.owner_id)
+            .bind(e.mode)
             .bind(e.subject_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-    sqlx::query(
-        "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-    )
-    .bind(&id)
-    .bind(e.kind)
-    .bind(e.owner_id)
-    .bind(e.mode)
-    .bind(e.subject_id)
-    .bind(e.payload.to_string())
-    .bind(now)
-    .bind(sequence)
-    .execute(&mut *conn)
-    .await?;
-    let body = serde_json::json!({
+            .bind(e.payload.to_string())
+            .bind(*now)
+            .bind(*sequence);
+    }
+    q.execute(&mut *conn).await?;
+    let deliveries: Vec<crate::webhooks::NewDelivery> = events
+        .iter()
+        .zip(&rows)
+        .map(|((e, now), (id, _, body))| crate::webhooks::NewDelivery {
+            event_id: id,
+            kind: e.kind,
+            owner_id: e.owner_id,
+            mode: e.mode,
+            body,
+            created_at: *now,
+        })
+        .collect();
+    crate::webhooks::fan_out(conn, &deliveries).await?;
+    Ok(rows.into_iter().map(|(id, _, _)| id).collect())
+}
+
+/// The webhook body of an event: its id, type, time, per-object sequence and data.
+pub fn envelope(e: &NewEvent<'_>, id: &str, sequence: i64, now: i64) -> String {
+    serde_json::json!({
         "id": id,
         "type": e.kind,
         "createdTime": payplane_core::timefmt::iso_millis(now),
         "sequence": sequence,
         "data": e.payload,
-    });
-    crate::webhooks::fan_out(
-        conn,
-        &id,
-        e.kind,
-        e.owner_id,
-        e.mode,
-        &body.to_string(),
-        now,
-    )
-    .await?;
-    Ok(id)
+    })
+    .to_string()
 }
 
 /// Events of one owner in one mode, newest first.

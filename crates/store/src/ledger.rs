@@ -1,8 +1,9 @@
 //! Ledger postings. Balances are cached per ledger account and updated by the same statement
 //! sequence, in the same transaction, as the postings; `check` proves the cache equals the sums.
-use crate::{Conn, Result, StoreError};
+use crate::{Conn, Dialect, Result, StoreError, sql};
 use payplane_core::ledger::{Posting, check_balanced};
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
 /// Kinds of ledger account. Only platform accounts may go below zero (funding is the mirror of
 /// all money that entered); user and hold accounts never can.
@@ -32,6 +33,16 @@ pub async fn ensure_account(
     Ok(())
 }
 
+/// One ledger transaction to write.
+#[derive(Debug, Clone)]
+pub struct NewTxn<'a> {
+    pub kind: &'a str,
+    pub mode: &'a str,
+    pub reference: &'a str,
+    pub postings: Vec<Posting>,
+    pub created_at: i64,
+}
+
 /// Writes one balanced ledger transaction and returns its id. Fails with `InsufficientFunds` if
 /// any non-platform account would go below zero; the caller's transaction then rolls back.
 pub async fn post(
@@ -42,58 +53,165 @@ pub async fn post(
     postings: &[Posting],
     now: i64,
 ) -> Result<i64> {
-    check_balanced(postings)?;
-    let txn_id: i64 = sqlx::query(
-        "INSERT INTO ledger_transactions (kind, mode, reference, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
-    )
-    .bind(kind)
-    .bind(mode)
-    .bind(reference)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
-    // Update balances in account-id order so concurrent transactions lock rows in one order and
-    // cannot deadlock on PostgreSQL.
-    let mut ordered: Vec<&Posting> = postings.iter().collect();
-    ordered.sort_by(|a, b| a.account.cmp(&b.account));
-    for p in ordered {
-        sqlx::query(
-            "INSERT INTO ledger_postings (txn_id, account_id, currency, amount, created_at) VALUES ($1,$2,$3,$4,$5)",
-        )
-        .bind(txn_id)
-        .bind(&p.account)
-        .bind(&p.currency)
-        .bind(p.amount)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        let updated = sqlx::query(
-            "UPDATE ledger_accounts SET balance = balance + $1 \
-             WHERE id = $2 AND currency = $3 AND (kind = 'platform' OR balance + $1 >= 0)",
-        )
-        .bind(p.amount)
-        .bind(&p.account)
-        .bind(&p.currency)
-        .execute(&mut *conn)
-        .await?;
-        if updated.rows_affected() != 1 {
-            let exists =
-                sqlx::query("SELECT 1 FROM ledger_accounts WHERE id = $1 AND currency = $2")
-                    .bind(&p.account)
-                    .bind(&p.currency)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return Err(match exists {
-                Some(_) => StoreError::InsufficientFunds,
-                None => StoreError::Corrupt(format!(
+    let txn = NewTxn {
+        kind,
+        mode,
+        reference,
+        postings: postings.to_vec(),
+        created_at: now,
+    };
+    post_batch(conn, std::slice::from_ref(&txn))
+        .await?
+        .pop()
+        .unwrap_or(Err(StoreError::InsufficientFunds))
+}
+
+/// Writes ledger transactions in order with a fixed number of statements whatever their number
+/// (group commit). Each is checked against the balances the ones before it leave: one that would
+/// take a user or hold account below zero gets `Err(InsufficientFunds)` in its slot and writes
+/// nothing, the others are written. The touched accounts are locked first, in id order, so
+/// concurrent batches cannot deadlock or overdraw.
+pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Result<i64>>> {
+    if txns.is_empty() {
+        return Ok(vec![]);
+    }
+    for t in txns {
+        check_balanced(&t.postings)?;
+    }
+    let mut ids: Vec<&str> = txns
+        .iter()
+        .flat_map(|t| t.postings.iter().map(|p| p.account.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!(
+        "SELECT id, currency, kind, balance FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+        sql::marks(1, ids.len()),
+        Dialect::of(conn).for_update()
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    // id → (currency, may go negative, balance)
+    let mut accounts: HashMap<String, (String, bool, i64)> = HashMap::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        let kind: String = r.try_get(2)?;
+        accounts.insert(
+            r.try_get(0)?,
+            (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?),
+        );
+    }
+    let before: HashMap<String, i64> = accounts.iter().map(|(k, v)| (k.clone(), v.2)).collect();
+
+    let mut outcome: Vec<Option<Result<i64>>> = Vec::with_capacity(txns.len());
+    let mut accepted: Vec<usize> = vec![];
+    for (i, t) in txns.iter().enumerate() {
+        let mut after = HashMap::new();
+        for p in &t.postings {
+            let (currency, _, balance) = accounts.get(&p.account).ok_or_else(|| {
+                StoreError::Corrupt(format!(
                     "ledger account {} ({}) does not exist",
                     p.account, p.currency
-                )),
-            });
+                ))
+            })?;
+            if *currency != p.currency {
+                return Err(StoreError::Corrupt(format!(
+                    "ledger account {} is in {currency}, not {}",
+                    p.account, p.currency
+                )));
+            }
+            let b = after.entry(p.account.as_str()).or_insert(*balance);
+            *b = b
+                .checked_add(p.amount)
+                .ok_or_else(|| StoreError::Corrupt(format!("{} overflows", p.account)))?;
+        }
+        if after.iter().any(|(id, b)| *b < 0 && !accounts[*id].1) {
+            outcome.push(Some(Err(StoreError::InsufficientFunds)));
+            continue;
+        }
+        for (id, b) in after {
+            if let Some(a) = accounts.get_mut(id) {
+                a.2 = b;
+            }
+        }
+        outcome.push(None);
+        accepted.push(i);
+    }
+    if accepted.is_empty() {
+        return Ok(outcome.into_iter().flatten().collect());
+    }
+
+    let sql = format!(
+        "INSERT INTO ledger_transactions (kind, mode, reference, created_at) VALUES {} RETURNING id",
+        sql::rows(1, accepted.len(), 4)
+    );
+    let mut q = sqlx::query(&sql);
+    for &i in &accepted {
+        let t = &txns[i];
+        q = q
+            .bind(t.kind)
+            .bind(t.mode)
+            .bind(t.reference)
+            .bind(t.created_at);
+    }
+    // Ids come from one sequence in VALUES order, so ascending ids are the rows in order.
+    let mut txn_ids: Vec<i64> = q
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+    txn_ids.sort_unstable();
+
+    let postings: Vec<(i64, &NewTxn, &Posting)> = accepted
+        .iter()
+        .zip(&txn_ids)
+        .flat_map(|(&i, &id)| txns[i].postings.iter().map(move |p| (id, &txns[i], p)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO ledger_postings (txn_id, account_id, currency, amount, created_at) VALUES {}",
+        sql::rows(1, postings.len(), 5)
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, t, p) in &postings {
+        q = q
+            .bind(*id)
+            .bind(&p.account)
+            .bind(&p.currency)
+            .bind(p.amount)
+            .bind(t.created_at);
+    }
+    q.execute(&mut *conn).await?;
+
+    let changed: Vec<(&str, i64)> = accounts
+        .iter()
+        .filter(|(id, a)| before[*id] != a.2)
+        .map(|(id, a)| (id.as_str(), a.2 - before[id]))
+        .collect();
+    if !changed.is_empty() {
+        let sql = format!(
+            "UPDATE ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
+             WHERE ledger_accounts.id = v.column1",
+            sql::rows(1, changed.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, delta) in &changed {
+            q = q.bind(*id).bind(*delta);
+        }
+        let updated = q.execute(&mut *conn).await?.rows_affected();
+        if updated != changed.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{updated} of {} ledger balances updated",
+                changed.len()
+            )));
         }
     }
-    Ok(txn_id)
+    let mut ids = txn_ids.into_iter();
+    Ok(outcome
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Ok(ids.next().unwrap_or_default())))
+        .collect())
 }
 
 pub async fn balance(pool: &AnyPool, account: &str) -> Result<i64> {

@@ -1,5 +1,6 @@
 //! Withdrawals. Every status change is a conditional UPDATE on the expected current status, so
 //! two concurrent requests can never both move the same withdrawal.
+use crate::sql::{Arg, Builder};
 use crate::{Conn, Result};
 use sqlx::{AnyPool, Row};
 
@@ -35,7 +36,7 @@ pub struct Withdrawal {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, account_id, user_id, mode, currency, transaction_id, status, network, address, \
+pub const COLUMNS: &str = "id, account_id, user_id, mode, currency, transaction_id, status, network, address, \
      address_name, amount, fee_amount, notes, prefix, beneficiary_id, reference, reference_data, \
      failed_attempts, network_ref, failure_reason, created_at, updated_at";
 
@@ -68,35 +69,46 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Withdrawal> {
     })
 }
 
-pub async fn insert(conn: &mut Conn, w: &Withdrawal) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO withdrawals ({COLUMNS}) VALUES \
-         ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
-    ))
-    .bind(&w.id)
-    .bind(&w.account_id)
-    .bind(&w.user_id)
-    .bind(&w.mode)
-    .bind(&w.currency)
-    .bind(w.transaction_id)
-    .bind(&w.status)
-    .bind(&w.network)
-    .bind(&w.address)
-    .bind(&w.address_name)
-    .bind(w.amount)
-    .bind(w.fee_amount)
-    .bind(&w.notes)
-    .bind(&w.prefix)
-    .bind(w.beneficiary_id)
-    .bind(&w.reference)
-    .bind(w.reference_data.to_string())
-    .bind(w.failed_attempts)
-    .bind(&w.network_ref)
-    .bind(&w.failure_reason)
-    .bind(w.created_at)
-    .bind(w.updated_at)
-    .execute(conn)
-    .await?;
+/// The bind values of a withdrawal row, in `COLUMNS` order.
+pub fn args(w: &Withdrawal) -> [Arg<'_>; 22] {
+    [
+        Arg::Text(&w.id),
+        Arg::Text(&w.account_id),
+        Arg::Text(&w.user_id),
+        Arg::Text(&w.mode),
+        Arg::Text(&w.currency),
+        Arg::Int(w.transaction_id),
+        Arg::Text(&w.status),
+        Arg::Text(&w.network),
+        Arg::Text(&w.address),
+        Arg::Text(&w.address_name),
+        Arg::Int(w.amount),
+        Arg::Int(w.fee_amount),
+        Arg::Text(&w.notes),
+        Arg::Text(&w.prefix),
+        Arg::MaybeInt(w.beneficiary_id),
+        Arg::Text(&w.reference),
+        Arg::Owned(w.reference_data.to_string()),
+        Arg::Int(w.failed_attempts),
+        Arg::MaybeText(w.network_ref.as_deref()),
+        Arg::MaybeText(w.failure_reason.as_deref()),
+        Arg::Int(w.created_at),
+        Arg::Int(w.updated_at),
+    ]
+}
+
+/// Inserts withdrawals with one statement.
+pub async fn insert_many(conn: &mut Conn, ws: &[Withdrawal]) -> Result<()> {
+    if ws.is_empty() {
+        return Ok(());
+    }
+    let mut b = Builder::default();
+    let rows: Vec<String> = ws.iter().map(|w| b.row(args(w))).collect();
+    b.sql = format!(
+        "INSERT INTO withdrawals ({COLUMNS}) VALUES {}",
+        rows.join(",")
+    );
+    b.query().execute(conn).await?;
     Ok(())
 }
 

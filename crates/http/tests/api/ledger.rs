@@ -116,3 +116,55 @@ dual!(the_check_reports_a_tampered_balance, async |b| {
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].detail.contains("alice"));
 });
+
+dual!(
+    a_batch_checks_each_transaction_against_the_balances_before_it,
+    async |b| {
+        let t = TestApp::start(b).await;
+        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+        open(&t.app, "alice", ledger::KIND_USER).await;
+        open(&t.app, "bob", ledger::KIND_USER).await;
+        post(&t.app, &transfer("funding", "alice", "USD", 500))
+            .await
+            .unwrap();
+        let txn = |postings| ledger::NewTxn {
+            kind: "test",
+            mode: "test",
+            reference: "batch",
+            postings,
+            created_at: 1,
+        };
+        let batch = [
+            txn(transfer("alice", "bob", "USD", 300)),
+            // 200 left: refused, and leaves nothing behind.
+            txn(transfer("alice", "bob", "USD", 300)),
+            // Bob pays 100 back, so the next 300 fits.
+            txn(transfer("bob", "alice", "USD", 100)),
+            txn(transfer("alice", "bob", "USD", 300)),
+        ];
+        let mut tx = t.app.db.begin().await.unwrap();
+        let out = ledger::post_batch(&mut tx, &batch).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(matches!(out[1], Err(StoreError::InsufficientFunds)));
+        let ids: Vec<i64> = [&out[0], &out[2], &out[3]]
+            .iter()
+            .map(|r| *r.as_ref().unwrap())
+            .collect();
+        assert!(
+            ids[0] < ids[1] && ids[1] < ids[2],
+            "ids in batch order: {ids:?}"
+        );
+        assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 0);
+        assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 500);
+        // Each written transaction has exactly its own postings.
+        let amounts: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT amount FROM ledger_postings WHERE txn_id = {} ORDER BY amount",
+            ids[1]
+        ))
+        .fetch_all(&t.app.db.read)
+        .await
+        .unwrap();
+        assert_eq!(amounts, vec![-100, 100]);
+        t.assert_ledger_sound().await;
+    }
+);

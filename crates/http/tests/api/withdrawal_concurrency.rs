@@ -87,3 +87,100 @@ dual!(
         t.assert_ledger_sound().await;
     }
 );
+
+dual!(
+    concurrent_creations_over_several_accounts_are_batched_without_mixing_their_money,
+    async |b| {
+        // Withdrawals of three users arrive together, so the group commit writes them in shared
+        // transactions: each account keeps to its own balance, every withdrawal gets its own
+        // hold, row, event (sequence 1) and webhook delivery.
+        let t = TestApp::builder(b)
+            .config(|c| c.webhooks.allow_private = true)
+            .start()
+            .await;
+        let hook = Receiver::start().await;
+        let mut users = vec![];
+        for funded in [10, 3, 0] {
+            let u = t.user(Mode::Test).await;
+            let acct = open_account(&t, &u, "IDR").await;
+            if funded > 0 {
+                // `funded` × (10,000 + 2,500 fee).
+                deposit(&t, &u, &acct, &(funded * 12_500).to_string()).await;
+            }
+            users.push((u, acct, funded));
+        }
+        let (s, body) = json(
+            t.post("/users/me/webhooks")
+                .header("Authorization", users[0].0.bearer())
+                .json(&serde_json::json!({"url": hook.url}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+        let t = &t;
+        let futs = users.iter().flat_map(|(u, acct, _)| {
+            (0..20).map(move |_| async move { (acct.clone(), withdraw(t, u, acct, "10000").await) })
+        });
+        let results = futures::future::join_all(futs).await;
+        let mut txn_ids = std::collections::HashSet::new();
+        for (u, acct, funded) in &users {
+            let mine: Vec<_> = results
+                .iter()
+                .filter(|(a, _)| a == acct)
+                .map(|(_, r)| r)
+                .collect();
+            let created: Vec<_> = mine.iter().filter(|(s, _)| *s == 200).collect();
+            assert_eq!(created.len(), *funded as usize, "{acct}: {mine:?}");
+            assert!(
+                mine.iter()
+                    .filter(|(s, _)| *s != 200)
+                    .all(|(s, b)| *s == 402
+                        && b["errors"][0]["code"] == "error.balance.insufficient"),
+                "{mine:?}"
+            );
+            for (_, w) in &created {
+                assert_eq!(w["status"], "pending");
+                assert_eq!(w["accountId"], acct.as_str());
+                assert!(txn_ids.insert(w["transactionId"].as_i64().unwrap()), "{w}");
+            }
+            // Everything the account had is now locked (shown negative) in its withdrawals.
+            let held = funded * 12_500;
+            assert_eq!(
+                balance(t, u, acct).await,
+                (held.to_string(), (-held).to_string())
+            );
+            let (s, events) = get(t, u, "/users/me/events?size=100").await;
+            assert_eq!(s, 200);
+            let pending: Vec<_> = events
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "withdrawal.pending")
+                .collect();
+            assert_eq!(pending.len(), *funded as usize);
+        }
+        t.run_deliveries().await;
+        let delivered: Vec<serde_json::Value> = hook
+            .received()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .filter(|e: &serde_json::Value| e["type"] == "withdrawal.pending")
+            .collect();
+        let withdrawals: std::collections::HashSet<_> = delivered
+            .iter()
+            .map(|e| e["data"]["id"].to_string())
+            .collect();
+        assert_eq!(
+            (delivered.len(), withdrawals.len()),
+            (10, 10),
+            "one delivery per created withdrawal of the user with an endpoint"
+        );
+        assert!(
+            delivered.iter().all(|e| e["sequence"] == 1),
+            "{delivered:?}"
+        );
+        t.assert_ledger_sound().await;
+    }
+);

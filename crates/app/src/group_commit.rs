@@ -1,0 +1,191 @@
+//! Group commit of withdrawal creations. Concurrent requests hand their withdrawal to a
+//! dispatcher, which gathers whatever has arrived into one batch and writes it in one database
+//! transaction of a fixed number of statements (ledger holds, withdrawal rows, events and their
+//! webhook deliveries), so the commit and the round trips are shared instead of paid per request.
+//! Each withdrawal is still checked against the balance the ones before it leave, so a batch
+//! cannot overdraw; one that does not fit fails alone with insufficient funds.
+use crate::{AppError, settlement};
+use payplane_store::withdrawals::{self, Withdrawal};
+use payplane_store::{Db, Dialect, StoreError, events, ledger, pg_batch};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Most withdrawals per transaction: keeps statements far below both engines' parameter limits
+/// (22 per withdrawal row) and a batch's latency bounded.
+const MAX_BATCH: usize = 256;
+/// Batches in flight at once. SQLite has one writer connection, so one; PostgreSQL overlaps a
+/// batch's commit with the gathering and writing of the next ones.
+fn writers(dialect: Dialect) -> usize {
+    if let Some(n) = std::env::var("PAYPLANE_GROUP_WRITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    match dialect {
+        Dialect::Sqlite => 1,
+        Dialect::Postgres => 4,
+    }
+}
+
+struct Request {
+    withdrawal: Withdrawal,
+    reply: oneshot::Sender<Result<i64, AppError>>,
+}
+
+/// The handle requests submit through; the dispatcher starts on first use (inside the runtime).
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: OnceLock<mpsc::Sender<Request>>,
+}
+
+impl GroupCommit {
+    /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
+    /// `InsufficientFunds` when the available balance does not cover amount + fee.
+    pub async fn create(&self, db: &Db, withdrawal: Withdrawal) -> Result<i64, AppError> {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(dispatch(db.clone(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Request { withdrawal, reply })
+            .await
+            .map_err(|_| AppError::unavailable("The server is shutting down; retry the request"))?;
+        answer.await.map_err(|_| {
+            AppError::internal(StoreError::Corrupt("the withdrawal batch was lost".into()))
+        })?
+    }
+}
+
+async fn dispatch(db: Db, mut queue: mpsc::Receiver<Request>) {
+    let slots = Arc::new(Semaphore::new(writers(db.dialect)));
+    while let Some(first) = queue.recv().await {
+        // Wait for a free writer before gathering: what arrives meanwhile joins this batch.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            commit(&db, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Writes a batch and answers each request. If the batch's transaction fails as a whole, each
+/// withdrawal is retried alone so one bad row cannot fail the others.
+async fn commit(db: &Db, batch: Vec<Request>) {
+    let ws: Vec<&Withdrawal> = batch.iter().map(|r| &r.withdrawal).collect();
+    let started = std::time::Instant::now();
+    let written = write(db, &ws).await;
+    tracing::debug!(
+        size = ws.len(),
+        micros = started.elapsed().as_micros() as u64,
+        "withdrawal batch"
+    );
+    match written {
+        Ok(outcome) => {
+            for (r, o) in batch.into_iter().zip(outcome) {
+                let _ = r.reply.send(o.map_err(AppError::from));
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(r) = batch.into_iter().next() {
+                let _ = r.reply.send(Err(e.into()));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, size = batch.len(), "withdrawal batch failed; writing one by one");
+            for r in batch {
+                let o = write(db, &[&r.withdrawal])
+                    .await
+                    .and_then(|mut o| o.pop().unwrap_or(Err(StoreError::InsufficientFunds)));
+                let _ = r.reply.send(o.map_err(AppError::from));
+            }
+        }
+    }
+}
+
+/// Writes a batch; each slot is the hold's ledger transaction id or `InsufficientFunds`.
+async fn write(db: &Db, ws: &[&Withdrawal]) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    if db.dialect == Dialect::Postgres
+        && let Some(ids) = write_if_funded(db, ws).await?
+    {
+        return Ok(ids.into_iter().map(Ok).collect());
+    }
+    write_each_checked(db, ws).await
+}
+
+/// PostgreSQL, when every withdrawal of the batch is funded: one statement (see `pg_batch`).
+async fn write_if_funded(db: &Db, ws: &[&Withdrawal]) -> Result<Option<Vec<i64>>, StoreError> {
+    let mut conn = db.writer().acquire().await?;
+    let ids = pg_batch::reserve_txn_ids(&mut conn, ws.len()).await?;
+    let created: Vec<Withdrawal> = ws
+        .iter()
+        .zip(&ids)
+        .map(|(w, &id)| Withdrawal {
+            transaction_id: id,
+            ..(*w).clone()
+        })
+        .collect();
+    let holds: Vec<(i64, ledger::NewTxn)> = created
+        .iter()
+        .map(|w| (w.transaction_id, settlement::hold_txn(w)))
+        .collect();
+    let payloads: Vec<serde_json::Value> = created.iter().map(settlement::view).collect();
+    let events = pending_events(&created, &payloads);
+    let written = pg_batch::write_if_funded(&mut conn, &holds, &created, &events).await?;
+    Ok(written.then_some(ids))
+}
+
+/// One transaction: the holds, each checked against the balances the ones before it leave, then
+/// the rows and `withdrawal.pending` events of the withdrawals whose hold was written.
+async fn write_each_checked(
+    db: &Db,
+    ws: &[&Withdrawal],
+) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    let mut tx = db.begin().await?;
+    let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| settlement::hold_txn(w)).collect();
+    let outcome = ledger::post_batch(&mut tx, &holds).await?;
+    let created: Vec<Withdrawal> = ws
+        .iter()
+        .zip(&outcome)
+        .filter_map(|(w, o)| {
+            o.as_ref().ok().map(|&txn| Withdrawal {
+                transaction_id: txn,
+                ..(*w).clone()
+            })
+        })
+        .collect();
+    withdrawals::insert_many(&mut tx, &created).await?;
+    let payloads: Vec<serde_json::Value> = created.iter().map(settlement::view).collect();
+    events::append_many(&mut tx, &pending_events(&created, &payloads)).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The `withdrawal.pending` event of each new withdrawal, with its view as payload.
+fn pending_events<'a>(
+    created: &'a [Withdrawal],
+    payloads: &'a [serde_json::Value],
+) -> Vec<(events::NewEvent<'a>, i64)> {
+    created
+        .iter()
+        .zip(payloads)
+        .map(|(w, payload)| {
+            (
+                settlement::event_of(w, "withdrawal.pending", payload),
+                w.created_at,
+            )
+        })
+        .collect()
+}
