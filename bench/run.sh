@@ -3,7 +3,9 @@
 # curl and jq. Builds release binaries, then in one run measures, on PostgreSQL and on SQLite:
 #   1. withdrawal creations/s (POST /accounts/{id}/withdraw), all clients on one account and
 #      spread over one account per client                     vs  pgbench -N -c $C TPS
-#   2. GET /users/me/accounts/{id} req/s                      vs  a minimal axum hello-world
+#      and confirmations/s of the withdrawals just created (each confirmed once)
+#   2. GET /users/me/accounts/{id} req/s                      vs  a minimal axum hello-world,
+#      then latency at half the measured peak rate (open loop)
 # Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 ./bench/run.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -54,9 +56,27 @@ measure() {
   echo "# withdrawal creations, $C clients on $C accounts (${SECS}s)"
   $BIN/loadgen --label withdraw_many_accounts --method POST --targets "$WORK/targets" --body "$body" \
     --concurrency "$C" --seconds "$SECS"
+  echo "# withdrawal confirmations, $C clients, each pending withdrawal confirmed once (${SECS}s)"
+  : >"$WORK/confirms"
+  for i in "${!accounts[@]}"; do
+    for page in $(seq 1 20); do
+      curl -sf -H "Authorization: Bearer ${tokens[$i]}" \
+        "$B/accounts/${accounts[$i]}/withdraw?status=pending&size=100&page=$page" |
+        jq -r --arg b "$B/accounts/${accounts[$i]}/withdraw" --arg t "${tokens[$i]}" \
+          '.[] | "\($b)/\(.id)/confirm\tAuthorization: Bearer \($t)"' >>"$WORK/confirms"
+    done
+  done
+  shuf "$WORK/confirms" -o "$WORK/confirms"
+  $BIN/loadgen --label confirm --method POST --targets "$WORK/confirms" --once true \
+    --body '{"authorizationCode":"000000"}' --concurrency "$C" --seconds "$SECS"
   echo "# GET account (concurrency 32, ${SECS}s)"
-  $BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
-    --header "Authorization: Bearer ${tokens[0]}" --concurrency 32 --seconds "$SECS"
+  local peak
+  peak=$($BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
+    --header "Authorization: Bearer ${tokens[0]}" --concurrency 32 --seconds "$SECS" | tee /dev/stderr | jq .okPerSec)
+  echo "# GET account at half the peak rate, open loop (${SECS}s)"
+  $BIN/loadgen --label get_account_half_peak --url "$B/users/me/accounts/${accounts[0]}" \
+    --header "Authorization: Bearer ${tokens[0]}" --concurrency 64 --seconds "$SECS" \
+    --rate "$((${peak%.*} / 2))"
   echo "# axum hello-world (concurrency 32, ${SECS}s)"
   $BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
   kill $SERVER; wait $SERVER 2>/dev/null || true

@@ -43,6 +43,7 @@ impl Db {
                 let pool = |n: u32| {
                     AnyPoolOptions::new()
                         .max_connections(n)
+                        .test_before_acquire(false)
                         .acquire_timeout(Duration::from_secs(30))
                         .after_connect(|conn, _| {
                             Box::pin(async move {
@@ -64,6 +65,9 @@ impl Db {
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
+                    // No ping before each use: it costs a round trip per query; a connection
+                    // that died (a database restart) fails its next query once and is dropped.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(opts)
                     .await?;

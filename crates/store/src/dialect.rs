@@ -43,6 +43,15 @@ impl Dialect {
         }
     }
 
+    /// A column for the balance read of a ledger batch: SQLite's last ledger transaction id (its
+    /// single writer assigns the next ones itself); PostgreSQL draws from its sequence instead.
+    pub fn last_txn_id(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "(SELECT COALESCE(MAX(id), 0) FROM ledger_transactions)",
+            Dialect::Postgres => "CAST(0 AS BIGINT)",
+        }
+    }
+
     /// Tables and columns of the live schema, for the schema-equality test.
     pub fn columns_query(self) -> &'static str {
         match self {

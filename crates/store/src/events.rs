@@ -1,5 +1,6 @@
 //! The outbox: events written in the same transaction as the change that causes them.
-use crate::{Conn, Result, sql};
+use crate::sql::{self, Arg, Script};
+use crate::{Conn, Dialect, Result};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
@@ -26,13 +27,20 @@ pub struct NewEvent<'a> {
 /// Appends an event and, in the same transaction, a webhook delivery for every endpoint its owner
 /// has in that mode — so an event can never be committed without its deliveries.
 pub async fn append(conn: &mut Conn, e: NewEvent<'_>, now: i64) -> Result<String> {
-    let mut ids = append_many(conn, &[(e, now)]).await?;
+    let events = [(e, now)];
+    let mut script = Script::new(Dialect::of(conn));
+    let mut ids = append_many(conn, &events, &mut script).await?;
+    script.run(conn).await?;
     Ok(ids.pop().unwrap_or_default())
 }
 
-/// Appends events (each with its time) and their webhook deliveries with a fixed number of
-/// statements, in order; returns their ids.
-pub async fn append_many(conn: &mut Conn, events: &[(NewEvent<'_>, i64)]) -> Result<Vec<String>> {
+/// Reads the subjects' last sequence numbers, then adds the events (each with its time) and
+/// their webhook deliveries to `script`, in order; returns their ids.
+pub async fn append_many<'a>(
+    conn: &mut Conn,
+    events: &'a [(NewEvent<'a>, i64)],
+    script: &mut Script<'a>,
+) -> Result<Vec<String>> {
     if events.is_empty() {
         return Ok(vec![]);
     }
@@ -52,47 +60,69 @@ pub async fn append_many(conn: &mut Conn, events: &[(NewEvent<'_>, i64)]) -> Res
     for r in q.fetch_all(&mut *conn).await? {
         last.insert(r.try_get(0)?, r.try_get(1)?);
     }
-    let rows: Vec<(String, i64, String)> = events
+    let sequences = events.iter().map(|(e, _)| {
+        let sequence = last.entry(e.subject_id.to_string()).or_insert(0);
+        *sequence += 1;
+        *sequence
+    });
+    Ok(add(script, events, sequences.collect()))
+}
+
+/// Adds the first events of new subjects (sequence 1, nothing to read) and their webhook
+/// deliveries to `script`; returns their ids.
+pub fn append_first<'a>(script: &mut Script<'a>, events: &'a [(NewEvent<'a>, i64)]) -> Vec<String> {
+    add(script, events, vec![1; events.len()])
+}
+
+fn add<'a>(
+    script: &mut Script<'a>,
+    events: &'a [(NewEvent<'a>, i64)],
+    sequences: Vec<i64>,
+) -> Vec<String> {
+    if events.is_empty() {
+        return vec![];
+    }
+    let ids: Vec<String> = events
         .iter()
-        .map(|(e, now)| {
-            let sequence = last.entry(e.subject_id.to_string()).or_insert(0);
-            *sequence += 1;
-            let id = payplane_core::ids::new_id();
-            let body = envelope(e, &id, *sequence, *now);
-            (id, *sequence, body)
+        .map(|_| payplane_core::ids::new_id())
+        .collect();
+    let b = script.statement();
+    let rows: Vec<String> = events
+        .iter()
+        .zip(&ids)
+        .zip(&sequences)
+        .map(|(((e, now), id), seq)| {
+            b.row([
+                Arg::Owned(id.clone()),
+                Arg::Text(e.kind),
+                Arg::Text(e.owner_id),
+                Arg::Text(e.mode),
+                Arg::Text(e.subject_id),
+                Arg::Owned(e.payload.to_string()),
+                Arg::Int(*now),
+                Arg::Int(*seq),
+            ])
         })
         .collect();
-    let sql = format!(
+    b.sql = format!(
         "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence) VALUES {}",
-        sql::rows(1, events.len(), 8)
+        rows.join(",")
     );
-    let mut q = sqlx::query(&sql);
-    for ((e, now), (id, sequence, _)) in events.iter().zip(&rows) {
-        q = q
-            .bind(id)
-            .bind(e.kind)
-            .bind(e.owner_id)
-            .bind(e.mode)
-            .bind(e.subject_id)
-            .bind(e.payload.to_string())
-            .bind(*now)
-            .bind(*sequence);
-    }
-    q.execute(&mut *conn).await?;
     let deliveries: Vec<crate::webhooks::NewDelivery> = events
         .iter()
-        .zip(&rows)
-        .map(|((e, now), (id, _, body))| crate::webhooks::NewDelivery {
-            event_id: id,
+        .zip(&ids)
+        .zip(sequences)
+        .map(|(((e, now), id), seq)| crate::webhooks::NewDelivery {
+            event_id: id.clone(),
             kind: e.kind,
             owner_id: e.owner_id,
             mode: e.mode,
-            body,
+            body: envelope(e, id, seq, *now),
             created_at: *now,
         })
         .collect();
-    crate::webhooks::fan_out(conn, &deliveries).await?;
-    Ok(rows.into_iter().map(|(id, _, _)| id).collect())
+    crate::webhooks::fan_out(script, deliveries);
+    ids
 }
 
 /// The webhook body of an event: its id, type, time, per-object sequence and data.

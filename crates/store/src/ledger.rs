@@ -1,6 +1,7 @@
 //! Ledger postings. Balances are cached per ledger account and updated by the same statement
 //! sequence, in the same transaction, as the postings; `check` proves the cache equals the sums.
-use crate::{Conn, Dialect, Result, StoreError, sql};
+use crate::sql::{self, Arg, Script};
+use crate::{Conn, Dialect, Result, StoreError};
 use payplane_core::ledger::{Posting, check_balanced};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
@@ -69,9 +70,23 @@ pub async fn post(
 /// Writes ledger transactions in order with a fixed number of statements whatever their number
 /// (group commit). Each is checked against the balances the ones before it leave: one that would
 /// take a user or hold account below zero gets `Err(InsufficientFunds)` in its slot and writes
-/// nothing, the others are written. The touched accounts are locked first, in id order, so
-/// concurrent batches cannot deadlock or overdraw.
+/// nothing, the others are written.
 pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Result<i64>>> {
+    let mut script = Script::new(Dialect::of(conn));
+    let outcome = prepare_batch(conn, txns, &mut script).await?;
+    script.run(conn).await?;
+    Ok(outcome)
+}
+
+/// The deciding half of `post_batch`: locks and reads the touched balances (in id order, so
+/// concurrent batches cannot deadlock or overdraw), decides each transaction, reserves ids for
+/// the ones that fit and adds their writes to `script`, for the caller to run in the same
+/// database transaction with its own writes.
+pub async fn prepare_batch<'a>(
+    conn: &mut Conn,
+    txns: &'a [NewTxn<'a>],
+    script: &mut Script<'a>,
+) -> Result<Vec<Result<i64>>> {
     if txns.is_empty() {
         return Ok(vec![]);
     }
@@ -84,10 +99,12 @@ pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Resu
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    let dialect = Dialect::of(conn);
     let sql = format!(
-        "SELECT id, currency, kind, balance FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+        "SELECT id, currency, kind, balance, {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+        dialect.last_txn_id(),
         sql::marks(1, ids.len()),
-        Dialect::of(conn).for_update()
+        dialect.for_update()
     );
     let mut q = sqlx::query(&sql);
     for id in &ids {
@@ -95,18 +112,19 @@ pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Resu
     }
     // id → (currency, may go negative, balance)
     let mut accounts: HashMap<String, (String, bool, i64)> = HashMap::new();
+    let mut last_id = 0i64;
     for r in q.fetch_all(&mut *conn).await? {
         let kind: String = r.try_get(2)?;
         accounts.insert(
             r.try_get(0)?,
             (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?),
         );
+        last_id = r.try_get(4)?;
     }
     let before: HashMap<String, i64> = accounts.iter().map(|(k, v)| (k.clone(), v.2)).collect();
 
-    let mut outcome: Vec<Option<Result<i64>>> = Vec::with_capacity(txns.len());
-    let mut accepted: Vec<usize> = vec![];
-    for (i, t) in txns.iter().enumerate() {
+    let mut fits = Vec::with_capacity(txns.len());
+    for t in txns {
         let mut after = HashMap::new();
         for p in &t.postings {
             let (currency, _, balance) = accounts.get(&p.account).ok_or_else(|| {
@@ -126,92 +144,113 @@ pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Resu
                 .checked_add(p.amount)
                 .ok_or_else(|| StoreError::Corrupt(format!("{} overflows", p.account)))?;
         }
-        if after.iter().any(|(id, b)| *b < 0 && !accounts[*id].1) {
-            outcome.push(Some(Err(StoreError::InsufficientFunds)));
-            continue;
-        }
-        for (id, b) in after {
-            if let Some(a) = accounts.get_mut(id) {
-                a.2 = b;
+        let fit = !after.iter().any(|(id, b)| *b < 0 && !accounts[*id].1);
+        if fit {
+            for (id, b) in after {
+                if let Some(a) = accounts.get_mut(id) {
+                    a.2 = b;
+                }
             }
         }
-        outcome.push(None);
-        accepted.push(i);
+        fits.push(fit);
     }
-    if accepted.is_empty() {
-        return Ok(outcome.into_iter().flatten().collect());
+    let accepted = fits.iter().filter(|f| **f).count();
+    if accepted == 0 {
+        return Ok(fits
+            .iter()
+            .map(|_| Err(StoreError::InsufficientFunds))
+            .collect());
     }
-
-    let sql = format!(
-        "INSERT INTO ledger_transactions (kind, mode, reference, created_at) VALUES {} RETURNING id",
-        sql::rows(1, accepted.len(), 4)
-    );
-    let mut q = sqlx::query(&sql);
-    for &i in &accepted {
-        let t = &txns[i];
-        q = q
-            .bind(t.kind)
-            .bind(t.mode)
-            .bind(t.reference)
-            .bind(t.created_at);
+    let mut new_ids = match dialect {
+        // The single writer holds the write transaction: the next ids are free.
+        Dialect::Sqlite => (last_id + 1..=last_id + accepted as i64).collect(),
+        Dialect::Postgres => reserve_ids(conn, accepted).await?,
     }
-    // Ids come from one sequence in VALUES order, so ascending ids are the rows in order.
-    let mut txn_ids: Vec<i64> = q
-        .fetch_all(&mut *conn)
-        .await?
+    .into_iter();
+    let outcome: Vec<Result<i64>> = fits
         .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
-    txn_ids.sort_unstable();
-
-    let postings: Vec<(i64, &NewTxn, &Posting)> = accepted
-        .iter()
-        .zip(&txn_ids)
-        .flat_map(|(&i, &id)| txns[i].postings.iter().map(move |p| (id, &txns[i], p)))
+        .map(|&fit| match fit {
+            true => Ok(new_ids.next().unwrap_or_default()),
+            false => Err(StoreError::InsufficientFunds),
+        })
         .collect();
-    let sql = format!(
-        "INSERT INTO ledger_postings (txn_id, account_id, currency, amount, created_at) VALUES {}",
-        sql::rows(1, postings.len(), 5)
-    );
-    let mut q = sqlx::query(&sql);
-    for (id, t, p) in &postings {
-        q = q
-            .bind(*id)
-            .bind(&p.account)
-            .bind(&p.currency)
-            .bind(p.amount)
-            .bind(t.created_at);
-    }
-    q.execute(&mut *conn).await?;
 
-    let changed: Vec<(&str, i64)> = accounts
+    let written: Vec<(i64, &NewTxn)> = outcome
         .iter()
-        .filter(|(id, a)| before[*id] != a.2)
-        .map(|(id, a)| (id.as_str(), a.2 - before[id]))
+        .zip(txns)
+        .filter_map(|(o, t)| o.as_ref().ok().map(|id| (*id, t)))
+        .collect();
+    let b = script.statement();
+    let rows: Vec<String> = written
+        .iter()
+        .map(|(id, t)| {
+            b.row([
+                Arg::Int(*id),
+                Arg::Text(t.kind),
+                Arg::Text(t.mode),
+                Arg::Text(t.reference),
+                Arg::Int(t.created_at),
+            ])
+        })
+        .collect();
+    b.sql = format!(
+        "INSERT INTO ledger_transactions (id, kind, mode, reference, created_at) VALUES {}",
+        rows.join(",")
+    );
+    let b = script.statement();
+    let rows: Vec<String> = written
+        .iter()
+        .flat_map(|(id, t)| t.postings.iter().map(move |p| (*id, t, p)))
+        .map(|(id, t, p)| {
+            b.row([
+                Arg::Int(id),
+                Arg::Text(&p.account),
+                Arg::Text(&p.currency),
+                Arg::Int(p.amount),
+                Arg::Int(t.created_at),
+            ])
+        })
+        .collect();
+    b.sql = format!(
+        "INSERT INTO ledger_postings (txn_id, account_id, currency, amount, created_at) VALUES {}",
+        rows.join(",")
+    );
+    // The balances were read under lock (PostgreSQL) or in the single writer's transaction
+    // (SQLite), so the decision above stands when this runs.
+    let changed: Vec<(String, i64)> = accounts
+        .into_iter()
+        .filter(|(id, a)| before[id] != a.2)
+        .map(|(id, a)| {
+            let delta = a.2 - before[&id];
+            (id, delta)
+        })
         .collect();
     if !changed.is_empty() {
-        let sql = format!(
+        let b = script.statement();
+        let rows: Vec<String> = changed
+            .into_iter()
+            .map(|(id, delta)| b.row([Arg::Owned(id), Arg::Int(delta)]))
+            .collect();
+        b.sql = format!(
             "UPDATE ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
              WHERE ledger_accounts.id = v.column1",
-            sql::rows(1, changed.len(), 2)
+            rows.join(",")
         );
-        let mut q = sqlx::query(&sql);
-        for (id, delta) in &changed {
-            q = q.bind(*id).bind(*delta);
-        }
-        let updated = q.execute(&mut *conn).await?.rows_affected();
-        if updated != changed.len() as u64 {
-            return Err(StoreError::Corrupt(format!(
-                "{updated} of {} ledger balances updated",
-                changed.len()
-            )));
-        }
     }
-    let mut ids = txn_ids.into_iter();
-    Ok(outcome
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Ok(ids.next().unwrap_or_default())))
-        .collect())
+    Ok(outcome)
+}
+
+/// `n` ledger transaction ids from PostgreSQL's sequence, so they can be written into rows and
+/// payloads before the statement that uses them (ids drawn and not used are gaps, as with any
+/// sequence).
+pub async fn reserve_ids(conn: &mut Conn, n: usize) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT nextval('ledger_transactions_id_seq') FROM generate_series(1, CAST($1 AS BIGINT))",
+    )
+    .bind(n as i64)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
 pub async fn balance(pool: &AnyPool, account: &str) -> Result<i64> {

@@ -18,19 +18,6 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// `n` ledger transaction ids from the table's own sequence, so they can be written into rows
-/// and event payloads before the statement that uses them (ids drawn and not used are gaps,
-/// as with any sequence).
-pub async fn reserve_txn_ids(conn: &mut Conn, n: usize) -> Result<Vec<i64>> {
-    let rows = sqlx::query(
-        "SELECT nextval('ledger_transactions_id_seq') FROM generate_series(1, CAST($1 AS BIGINT))",
-    )
-    .bind(n as i64)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-}
-
 /// `locked` takes the balance rows in id order (the lock order of every ledger write), `chk`
 /// decides once, and every write after it is conditional on it. Sibling CTEs run in one
 /// statement, so the foreign keys between them are checked when it ends. Delivery ids are made

@@ -1,5 +1,7 @@
 //! Placeholder lists for statements whose size depends on the data (`IN (…)` lists and
-//! multi-row `VALUES`), so batches cost one statement instead of one per row.
+//! multi-row `VALUES`), so batches cost one statement instead of one per row; and scripts of
+//! such statements.
+use crate::{Conn, Dialect, Result};
 
 /// `$start,$start+1,…` — `n` placeholders.
 pub fn marks(start: usize, n: usize) -> String {
@@ -43,12 +45,14 @@ pub enum Arg<'a> {
 pub struct Builder<'a> {
     pub sql: String,
     args: Vec<Arg<'a>>,
+    /// Values of the statements before this one in a SQLite script (they share one numbering).
+    offset: usize,
 }
 
 impl<'a> Builder<'a> {
     pub fn push(&mut self, arg: Arg<'a>) -> String {
         self.args.push(arg);
-        format!("${}", self.args.len())
+        format!("${}", self.offset + self.args.len())
     }
 
     /// `(p1,p2,…)` for one row of values.
@@ -57,17 +61,76 @@ impl<'a> Builder<'a> {
         format!("({})", marks.join(","))
     }
 
-    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.sql);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(*s),
-                Arg::Owned(s) => q.bind(s.as_str()),
-                Arg::Int(i) => q.bind(*i),
-                Arg::MaybeText(s) => q.bind(*s),
-                Arg::MaybeInt(i) => q.bind(*i),
-            };
+    pub fn query(&self) -> AnyQuery<'_> {
+        bind(sqlx::query(&self.sql), &self.args)
+    }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind<'q>(mut q: AnyQuery<'q>, args: &'q [Arg<'_>]) -> AnyQuery<'q> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(*s),
+            Arg::Owned(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+            Arg::MaybeText(s) => q.bind(*s),
+            Arg::MaybeInt(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// Write statements to run in order in the caller's transaction, once whatever they depend on
+/// has been read. SQLite runs them as one script — one hand-off to its connection's worker
+/// thread instead of one per statement; PostgreSQL's extended protocol takes one statement per
+/// message, so there they run one by one.
+pub struct Script<'a> {
+    dialect: Dialect,
+    parts: Vec<Builder<'a>>,
+}
+
+impl<'a> Script<'a> {
+    pub fn new(dialect: Dialect) -> Self {
+        Script {
+            dialect,
+            parts: vec![],
         }
-        q
+    }
+
+    /// A new statement at the end of the script, to fill in.
+    pub fn statement(&mut self) -> &mut Builder<'a> {
+        let offset = match self.dialect {
+            Dialect::Sqlite => self.parts.iter().map(|p| p.args.len()).sum(),
+            Dialect::Postgres => 0,
+        };
+        self.parts.push(Builder {
+            offset,
+            ..Builder::default()
+        });
+        let last = self.parts.len() - 1;
+        &mut self.parts[last]
+    }
+
+    pub async fn run(self, conn: &mut Conn) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite if !self.parts.is_empty() => {
+                let sql: Vec<&str> = self.parts.iter().map(|p| p.sql.as_str()).collect();
+                let sql = sql.join(";\n");
+                let args: Vec<&Arg> = self.parts.iter().flat_map(|p| &p.args).collect();
+                let mut q = sqlx::query(&sql);
+                for a in args {
+                    q = bind(q, std::slice::from_ref(a));
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Dialect::Sqlite => {}
+            Dialect::Postgres => {
+                for p in &self.parts {
+                    p.query().execute(&mut *conn).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Webhook endpoints, deliveries and their attempts: the durable half of the delivery engine.
-use crate::{Conn, Db, Result, sql};
+use crate::sql::{Arg, Script};
+use crate::{Conn, Db, Result};
 use sqlx::{AnyPool, Row};
 
 #[derive(Debug, Clone)]
@@ -146,52 +147,44 @@ pub async fn rotate_secret(
 
 /// An event to deliver to every live endpoint its owner has in its mode.
 pub struct NewDelivery<'a> {
-    pub event_id: &'a str,
+    pub event_id: String,
     pub kind: &'a str,
     pub owner_id: &'a str,
     pub mode: &'a str,
-    pub body: &'a str,
+    pub body: String,
     pub created_at: i64,
 }
 
-/// Creates one delivery per live endpoint of each event's owner in its mode, with two statements
-/// whatever the number of events. The delivery id is the Standard Webhooks `webhook-id`: stable
-/// across retries, so receivers can dedupe.
-pub async fn fan_out(conn: &mut Conn, events: &[NewDelivery<'_>]) -> Result<u64> {
-    let mut owners: Vec<&str> = events.iter().map(|e| e.owner_id).collect();
-    owners.sort_unstable();
-    owners.dedup();
-    if owners.is_empty() {
-        return Ok(0);
+/// Adds to `script` one delivery per live endpoint of each event's owner in its mode (one
+/// statement whatever the number of events). The delivery id is the Standard Webhooks
+/// `webhook-id` (as `delivery_id` makes it): stable across retries, so receivers can dedupe.
+pub fn fan_out<'a>(script: &mut Script<'a>, events: Vec<NewDelivery<'a>>) {
+    if events.is_empty() {
+        return;
     }
-    let sql = format!(
-        "SELECT id, owner_id, mode FROM webhook_endpoints WHERE owner_id IN ({}) AND deleted_at IS NULL",
-        sql::marks(1, owners.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for o in &owners {
-        q = q.bind(*o);
-    }
-    let mut endpoints: Vec<(String, String, String)> = vec![];
-    for r in q.fetch_all(&mut *conn).await? {
-        endpoints.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
-    }
-    let rows: Vec<PendingRow<'_>> = events
-        .iter()
-        .flat_map(|e| {
-            endpoints
-                .iter()
-                .filter(|(_, owner, mode)| owner == e.owner_id && mode == e.mode)
-                .map(move |(endpoint, _, _)| PendingRow {
-                    endpoint_id: endpoint,
-                    event_id: e.event_id,
-                    kind: e.kind,
-                    body: e.body,
-                    created_at: e.created_at,
-                })
+    let b = script.statement();
+    let rows: Vec<String> = events
+        .into_iter()
+        .map(|e| {
+            b.row([
+                Arg::Owned(e.event_id),
+                Arg::Text(e.kind),
+                Arg::Text(e.owner_id),
+                Arg::Text(e.mode),
+                Arg::Owned(e.body),
+                Arg::Int(e.created_at),
+            ])
         })
         .collect();
-    insert_deliveries(conn, &rows).await
+    b.sql = format!(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, payload, status, attempts, \
+         next_attempt_at, created_at, updated_at) \
+         SELECT 'msg_' || v.column1 || '_' || ep.id, ep.id, v.column1, v.column2, v.column5, 'pending', 0, \
+         CAST(v.column6 AS BIGINT), CAST(v.column6 AS BIGINT), CAST(v.column6 AS BIGINT) \
+         FROM (VALUES {}) AS v JOIN webhook_endpoints ep \
+         ON ep.owner_id = v.column3 AND ep.mode = v.column4 AND ep.deleted_at IS NULL",
+        rows.join(",")
+    );
 }
 
 /// The id (Standard Webhooks `webhook-id`) of the delivery of an event to an endpoint.
@@ -208,50 +201,20 @@ pub async fn enqueue_one(
     body: &str,
     now: i64,
 ) -> Result<()> {
-    let row = PendingRow {
-        endpoint_id,
-        event_id,
-        kind,
-        body,
-        created_at: now,
-    };
-    insert_deliveries(conn, &[row]).await?;
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, payload, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,'pending',0,$6,$6,$6) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(delivery_id(event_id, endpoint_id))
+    .bind(endpoint_id)
+    .bind(event_id)
+    .bind(kind)
+    .bind(body)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
-}
-
-struct PendingRow<'a> {
-    endpoint_id: &'a str,
-    event_id: &'a str,
-    kind: &'a str,
-    body: &'a str,
-    created_at: i64,
-}
-
-/// Pending deliveries, due at once; an existing delivery id is left as it is.
-async fn insert_deliveries(conn: &mut Conn, rows: &[PendingRow<'_>]) -> Result<u64> {
-    let mut created = 0;
-    for chunk in rows.chunks(1000) {
-        let sql = format!(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, payload, status, attempts, \
-             next_attempt_at, created_at, updated_at) \
-             SELECT column1, column2, column3, column4, column5, 'pending', 0, CAST(column6 AS BIGINT), \
-             CAST(column6 AS BIGINT), CAST(column6 AS BIGINT) FROM (VALUES {}) AS v \
-             WHERE true ON CONFLICT (id) DO NOTHING",
-            sql::rows(1, chunk.len(), 6)
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(delivery_id(r.event_id, r.endpoint_id))
-                .bind(r.endpoint_id)
-                .bind(r.event_id)
-                .bind(r.kind)
-                .bind(r.body)
-                .bind(r.created_at);
-        }
-        created += q.execute(&mut *conn).await?.rows_affected();
-    }
-    Ok(created)
 }
 
 #[derive(Debug, Clone)]

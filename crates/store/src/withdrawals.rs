@@ -1,6 +1,6 @@
 //! Withdrawals. Every status change is a conditional UPDATE on the expected current status, so
 //! two concurrent requests can never both move the same withdrawal.
-use crate::sql::{Arg, Builder};
+use crate::sql::{Arg, Script};
 use crate::{Conn, Result};
 use sqlx::{AnyPool, Row};
 
@@ -97,19 +97,17 @@ pub fn args(w: &Withdrawal) -> [Arg<'_>; 22] {
     ]
 }
 
-/// Inserts withdrawals with one statement.
-pub async fn insert_many(conn: &mut Conn, ws: &[Withdrawal]) -> Result<()> {
+/// Adds the insert of `ws` (one statement) to `script`.
+pub fn insert_many<'a>(script: &mut Script<'a>, ws: &'a [Withdrawal]) {
     if ws.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut b = Builder::default();
+    let b = script.statement();
     let rows: Vec<String> = ws.iter().map(|w| b.row(args(w))).collect();
     b.sql = format!(
         "INSERT INTO withdrawals ({COLUMNS}) VALUES {}",
         rows.join(",")
     );
-    b.query().execute(conn).await?;
-    Ok(())
 }
 
 /// One withdrawal of one account of one owner in one mode.
