@@ -56,7 +56,19 @@ measure() {
   echo "# withdrawal creations, $C clients on $C accounts (${SECS}s)"
   $BIN/loadgen --label withdraw_many_accounts --method POST --targets "$WORK/targets" --body "$body" \
     --concurrency "$C" --seconds "$SECS"
-  echo "# withdrawal confirmations, $C clients, each pending withdrawal confirmed once (${SECS}s)"
+  echo "# GET account (concurrency 32, ${SECS}s)"
+  local peak
+  peak=$($BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
+    --header "Authorization: Bearer ${tokens[0]}" --concurrency 32 --seconds "$SECS")
+  echo "$peak"
+  peak=$(jq .okPerSec <<<"$peak")
+  echo "# GET account at half the peak rate, open loop (${SECS}s)"
+  $BIN/loadgen --label get_account_half_peak --url "$B/users/me/accounts/${accounts[0]}" \
+    --header "Authorization: Bearer ${tokens[0]}" --concurrency 64 --seconds "$SECS" \
+    --rate "$((${peak%.*} / 2))"
+  echo "# axum hello-world (concurrency 32, ${SECS}s)"
+  $BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
+  echo "# withdrawal confirmations (last: the payouts they start keep the worker busy afterwards), $C clients, each pending withdrawal confirmed once (${SECS}s)"
   : >"$WORK/confirms"
   for i in "${!accounts[@]}"; do
     for page in $(seq 1 20); do
@@ -69,16 +81,6 @@ measure() {
   shuf "$WORK/confirms" -o "$WORK/confirms"
   $BIN/loadgen --label confirm --method POST --targets "$WORK/confirms" --once true \
     --body '{"authorizationCode":"000000"}' --concurrency "$C" --seconds "$SECS"
-  echo "# GET account (concurrency 32, ${SECS}s)"
-  local peak
-  peak=$($BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
-    --header "Authorization: Bearer ${tokens[0]}" --concurrency 32 --seconds "$SECS" | tee /dev/stderr | jq .okPerSec)
-  echo "# GET account at half the peak rate, open loop (${SECS}s)"
-  $BIN/loadgen --label get_account_half_peak --url "$B/users/me/accounts/${accounts[0]}" \
-    --header "Authorization: Bearer ${tokens[0]}" --concurrency 64 --seconds "$SECS" \
-    --rate "$((${peak%.*} / 2))"
-  echo "# axum hello-world (concurrency 32, ${SECS}s)"
-  $BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
   kill $SERVER; wait $SERVER 2>/dev/null || true
   SERVER=
   echo "# ledger check after the run"

@@ -139,53 +139,55 @@ pub async fn list(app: &App, p: &Principal, user_id: &str) -> Result<Vec<Account
     Ok(accounts::list(&app.db.read, user_id, p.mode.as_str()).await?)
 }
 
-/// An account of `user_id` in the caller's mode; anything else is 404.
+/// An account of `user_id` in the caller's mode with its balances; anything else is 404.
+/// What never changes comes from the in-process cache after the first read, so a read costs
+/// one two-row lookup of the account's ledger balances.
 pub async fn get(app: &App, p: &Principal, user_id: &str, id: &str) -> Result<Account, AppError> {
-    accounts::get(&app.db.read, id, user_id, p.mode.as_str())
+    if let Some(a) = cached(app, id) {
+        if a.user_id != user_id || a.mode != p.mode.as_str() {
+            return Err(not_found());
+        }
+        let (available, held) = accounts::balances(&app.db.read, id).await?;
+        return Ok(Account {
+            available,
+            held,
+            ..a
+        });
+    }
+    let a = accounts::get(&app.db.read, id, user_id, p.mode.as_str())
         .await?
-        .ok_or_else(not_found)
-}
-
-/// What never changes about an account: accounts are never deleted and never change owner, mode
-/// or currency, so these facts can be cached in process for good.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    user_id: String,
-    mode: String,
-    currency: Currency,
+        .ok_or_else(not_found)?;
+    remember(app, &a);
+    Ok(a)
 }
 
 /// The currency of an account of the caller (own user, caller's mode); anything else is 404.
-/// Answered from the in-process cache after the first read, which spares withdrawal creation a
-/// database round trip.
+/// Needs no database read once the account is cached, which spares withdrawal creation a round
+/// trip.
 pub async fn owned(app: &App, p: &Principal, id: &str) -> Result<Currency, AppError> {
-    let cached = app
-        .account_facts
-        .lock()
-        .ok()
-        .and_then(|c| c.get(id).cloned());
-    let facts = match cached {
-        Some(f) => f,
-        None => {
-            let a = get(app, p, &p.user_id, id).await?;
-            let f = Facts {
-                currency: currency_of(&a)?,
-                user_id: a.user_id,
-                mode: a.mode,
-            };
-            if let Ok(mut c) = app.account_facts.lock() {
-                if c.len() > 100_000 {
-                    c.clear();
-                }
-                c.insert(a.id, f.clone());
-            }
-            f
-        }
+    let a = match cached(app, id) {
+        Some(a) => a,
+        None => get(app, p, &p.user_id, id).await?,
     };
-    if facts.user_id != p.user_id || facts.mode != p.mode.as_str() {
+    if a.user_id != p.user_id || a.mode != p.mode.as_str() {
         return Err(not_found());
     }
-    Ok(facts.currency)
+    currency_of(&a)
+}
+
+/// Accounts are never deleted and never change owner, mode, currency, number or times, so
+/// those can be cached in process for good; balances never are.
+fn cached(app: &App, id: &str) -> Option<Account> {
+    app.account_facts.lock().ok()?.get(id).cloned()
+}
+
+fn remember(app: &App, a: &Account) {
+    if let Ok(mut c) = app.account_facts.lock() {
+        if c.len() > 100_000 {
+            c.clear();
+        }
+        c.insert(a.id.clone(), a.clone());
+    }
 }
 
 pub fn not_found() -> AppError {

@@ -18,8 +18,9 @@ pub struct Inner {
     pub config: Config,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub(crate) token_cache: Mutex<HashMap<String, CachedToken>>,
-    /// Account id → what never changes about it (see `accounts::owned`).
-    pub(crate) account_facts: Mutex<HashMap<String, crate::accounts::Facts>>,
+    /// Account id → the account as first read; only its never-changing fields are used
+    /// (see `accounts::get`).
+    pub(crate) account_facts: Mutex<HashMap<String, payplane_store::accounts::Account>>,
     /// Wakes this process's workers when a job is enqueued here, so they need not wait a poll.
     pub job_wake: Notify,
     /// Chain backends by network id, built on first use.

@@ -112,6 +112,26 @@ pub async fn get(pool: &AnyPool, id: &str, user_id: &str, mode: &str) -> Result<
     row.as_ref().map(from_row).transpose()
 }
 
+/// `(available, held)`: the balances of an account's main and hold ledger accounts.
+pub async fn balances(pool: &AnyPool, id: &str) -> Result<(i64, i64)> {
+    let (main, hold) = (main_ledger(id), hold_ledger(id));
+    let rows = sqlx::query("SELECT id, balance FROM ledger_accounts WHERE id IN ($1, $2)")
+        .bind(&main)
+        .bind(&hold)
+        .fetch_all(pool)
+        .await?;
+    let mut out = (0, 0);
+    for r in rows {
+        let (id, balance): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
+        if id == main {
+            out.0 = balance;
+        } else {
+            out.1 = balance;
+        }
+    }
+    Ok(out)
+}
+
 /// Any account by id, for operators.
 pub async fn get_any(conn: &mut Conn, id: &str) -> Result<Option<Account>> {
     let row = sqlx::query(&format!("{SELECT} WHERE a.id = $1"))

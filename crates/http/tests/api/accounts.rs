@@ -118,6 +118,14 @@ dual!(
         assert_validation(&body, "error.account.not.found");
         let (s, _) = get(&t, &alice, &format!("/users/{}/accounts/{acct}", alice.id)).await;
         assert_eq!(s, 200);
+        // Now the account is in the in-process cache: still nobody else's, in no other mode.
+        let (s, body) = get(&t, &bob, &format!("/users/me/accounts/{acct}")).await;
+        assert_eq!(s, 404, "{body}");
+        let (s, body) = withdraw(&t, &bob, &acct, "1000").await;
+        assert_eq!(s, 404, "{body}");
+        assert_validation(&body, "error.account.not.found");
+        let (s, _) = get(&t, &bob, &format!("/accounts/{acct}/withdraw")).await;
+        assert_eq!(s, 404);
         let (s, _) = post_raw(
             &t,
             &bob,
