@@ -3,7 +3,8 @@
 # curl and jq. Builds release binaries, then in one run measures, on PostgreSQL and on SQLite:
 #   1. withdrawal creations/s (POST /accounts/{id}/withdraw), all clients on one account and
 #      spread over one account per client                     vs  pgbench -N -c $C TPS
-#      and confirmations/s of the withdrawals just created (each confirmed once)
+#      and with $C2 clients (vs pgbench -N -c $C2), and confirmations/s of the withdrawals just
+#      created (each confirmed once)
 #   2. GET /users/me/accounts/{id} req/s                      vs  a minimal axum hello-world,
 #      then latency at half the measured peak rate (open loop)
 # Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 ./bench/run.sh
@@ -11,6 +12,7 @@ set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SECS=${SECS:-15}
 C=${C:-8}
+C2=${C2:-32}
 TARGET=${CARGO_TARGET_DIR:-target}
 cd "$(dirname "$0")/.."
 cargo build --release -q -p payplane -p payplane-bench
@@ -56,6 +58,9 @@ measure() {
   echo "# withdrawal creations, $C clients on $C accounts (${SECS}s)"
   $BIN/loadgen --label withdraw_many_accounts --method POST --targets "$WORK/targets" --body "$body" \
     --concurrency "$C" --seconds "$SECS"
+  echo "# withdrawal creations, $C2 clients on $C accounts (${SECS}s): batches grow with concurrency"
+  $BIN/loadgen --label withdraw_many_clients --method POST --targets "$WORK/targets" --body "$body" \
+    --concurrency "$C2" --seconds "$SECS"
   echo "# GET account (concurrency 32, ${SECS}s)"
   local peak
   peak=$($BIN/loadgen --label get_account --url "$B/users/me/accounts/${accounts[0]}" \
@@ -93,6 +98,8 @@ done
 echo "# pgbench -N -c $C (same PostgreSQL, over TCP)"
 pgbench -q -i -s 10 -h 127.0.0.1 "$PG/pgbench_bench" >/dev/null 2>&1 || pgbench -q -i -s 10 "$PG/pgbench_bench" >/dev/null 2>&1
 pgbench -N -c "$C" -j 2 -T "$SECS" "$PG/pgbench_bench" 2>/dev/null | grep -E '^(tps|latency average|number of transactions actually)'
+echo "# pgbench -N -c $C2"
+pgbench -N -c "$C2" -j 2 -T "$SECS" "$PG/pgbench_bench" 2>/dev/null | grep -E '^(tps|latency average|number of transactions actually)'
 
 export PAYPLANE_LISTEN=127.0.0.1:18180 PAYPLANE_MAX_CONNECTIONS=16
 PAYPLANE_DATABASE_URL="$PG/payplane_bench" measure "PostgreSQL"
