@@ -86,27 +86,24 @@ fn add<'a>(
         .iter()
         .map(|_| payplane_core::ids::new_id())
         .collect();
-    let b = script.statement();
-    let rows: Vec<String> = events
-        .iter()
-        .zip(&ids)
-        .zip(&sequences)
-        .map(|(((e, now), id), seq)| {
-            b.row([
-                Arg::Owned(id.clone()),
-                Arg::Text(e.kind),
-                Arg::Text(e.owner_id),
-                Arg::Text(e.mode),
-                Arg::Text(e.subject_id),
-                Arg::Owned(e.payload.to_string()),
-                Arg::Int(*now),
-                Arg::Int(*seq),
-            ])
-        })
-        .collect();
-    b.sql = format!(
-        "INSERT INTO events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence) VALUES {}",
-        rows.join(",")
+    script.insert(
+        "events (id, kind, owner_id, mode, subject_id, payload, created_at, sequence)",
+        events
+            .iter()
+            .zip(&ids)
+            .zip(&sequences)
+            .map(|(((e, now), id), seq)| {
+                [
+                    Arg::Owned(id.clone()),
+                    Arg::Text(e.kind),
+                    Arg::Text(e.owner_id),
+                    Arg::Text(e.mode),
+                    Arg::Text(e.subject_id),
+                    Arg::Owned(e.payload.to_string()),
+                    Arg::Int(*now),
+                    Arg::Int(*seq),
+                ]
+            }),
     );
     let deliveries: Vec<crate::webhooks::NewDelivery> = events
         .iter()

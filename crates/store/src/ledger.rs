@@ -180,40 +180,31 @@ pub async fn prepare_batch<'a>(
         .zip(txns)
         .filter_map(|(o, t)| o.as_ref().ok().map(|id| (*id, t)))
         .collect();
-    let b = script.statement();
-    let rows: Vec<String> = written
-        .iter()
-        .map(|(id, t)| {
-            b.row([
+    script.insert(
+        "ledger_transactions (id, kind, mode, reference, created_at)",
+        written.iter().map(|(id, t)| {
+            [
                 Arg::Int(*id),
                 Arg::Text(t.kind),
                 Arg::Text(t.mode),
                 Arg::Text(t.reference),
                 Arg::Int(t.created_at),
-            ])
-        })
-        .collect();
-    b.sql = format!(
-        "INSERT INTO ledger_transactions (id, kind, mode, reference, created_at) VALUES {}",
-        rows.join(",")
+            ]
+        }),
     );
-    let b = script.statement();
-    let rows: Vec<String> = written
-        .iter()
-        .flat_map(|(id, t)| t.postings.iter().map(move |p| (*id, t, p)))
-        .map(|(id, t, p)| {
-            b.row([
-                Arg::Int(id),
-                Arg::Text(&p.account),
-                Arg::Text(&p.currency),
-                Arg::Int(p.amount),
-                Arg::Int(t.created_at),
-            ])
-        })
-        .collect();
-    b.sql = format!(
-        "INSERT INTO ledger_postings (txn_id, account_id, currency, amount, created_at) VALUES {}",
-        rows.join(",")
+    script.insert(
+        "ledger_postings (txn_id, account_id, currency, amount, created_at)",
+        written.iter().flat_map(|(id, t)| {
+            t.postings.iter().map(move |p| {
+                [
+                    Arg::Int(*id),
+                    Arg::Text(&p.account),
+                    Arg::Text(&p.currency),
+                    Arg::Int(p.amount),
+                    Arg::Int(t.created_at),
+                ]
+            })
+        }),
     );
     // The balances were read under lock (PostgreSQL) or in the single writer's transaction
     // (SQLite), so the decision above stands when this runs.

@@ -11,21 +11,11 @@ pub fn marks(start: usize, n: usize) -> String {
         .join(",")
 }
 
-/// `($s,…),($s+cols,…),…` — `rows` tuples of `cols` placeholders numbered from `start`.
-pub fn rows(start: usize, rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", marks(start + r * cols, cols)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn numbers_placeholders_in_order() {
         assert_eq!(super::marks(3, 2), "$3,$4");
-        assert_eq!(super::rows(2, 2, 3), "($2,$3,$4),($5,$6,$7)");
-        assert_eq!(super::rows(1, 0, 3), "");
     }
 }
 
@@ -100,16 +90,34 @@ impl<'a> Script<'a> {
 
     /// A new statement at the end of the script, to fill in.
     pub fn statement(&mut self) -> &mut Builder<'a> {
+        let next = self.next();
+        self.parts.push(next);
+        let last = self.parts.len() - 1;
+        &mut self.parts[last]
+    }
+
+    /// Adds `INSERT INTO {into} VALUES (…),(…)`, one row per item of `rows` (nothing if none).
+    pub fn insert<R>(&mut self, into: &str, rows: impl IntoIterator<Item = R>)
+    where
+        R: IntoIterator<Item = Arg<'a>>,
+    {
+        let mut b = self.next();
+        let rows: Vec<String> = rows.into_iter().map(|r| b.row(r)).collect();
+        if !rows.is_empty() {
+            b.sql = format!("INSERT INTO {into} VALUES {}", rows.join(","));
+            self.parts.push(b);
+        }
+    }
+
+    fn next(&self) -> Builder<'a> {
         let offset = match self.dialect {
             Dialect::Sqlite => self.parts.iter().map(|p| p.args.len()).sum(),
             Dialect::Postgres => 0,
         };
-        self.parts.push(Builder {
+        Builder {
             offset,
             ..Builder::default()
-        });
-        let last = self.parts.len() - 1;
-        &mut self.parts[last]
+        }
     }
 
     pub async fn run(self, conn: &mut Conn) -> Result<()> {

@@ -99,15 +99,7 @@ pub fn args(w: &Withdrawal) -> [Arg<'_>; 22] {
 
 /// Adds the insert of `ws` (one statement) to `script`.
 pub fn insert_many<'a>(script: &mut Script<'a>, ws: &'a [Withdrawal]) {
-    if ws.is_empty() {
-        return;
-    }
-    let b = script.statement();
-    let rows: Vec<String> = ws.iter().map(|w| b.row(args(w))).collect();
-    b.sql = format!(
-        "INSERT INTO withdrawals ({COLUMNS}) VALUES {}",
-        rows.join(",")
-    );
+    script.insert(&format!("withdrawals ({COLUMNS})"), ws.iter().map(args));
 }
 
 /// One withdrawal of one account of one owner in one mode.

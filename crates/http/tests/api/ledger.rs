@@ -45,16 +45,22 @@ dual!(
     }
 );
 
+/// A funding account, Alice with 500 USD from it and Bob with nothing.
+async fn alice_with_500_and_bob(b: Backend) -> TestApp {
+    let t = TestApp::start(b).await;
+    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+    open(&t.app, "alice", ledger::KIND_USER).await;
+    open(&t.app, "bob", ledger::KIND_USER).await;
+    post(&t.app, &transfer("funding", "alice", "USD", 500))
+        .await
+        .unwrap();
+    t
+}
+
 dual!(
     unbalanced_or_overdrawing_postings_write_nothing,
     async |b| {
-        let t = TestApp::start(b).await;
-        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-        open(&t.app, "alice", ledger::KIND_USER).await;
-        open(&t.app, "bob", ledger::KIND_USER).await;
-        post(&t.app, &transfer("funding", "alice", "USD", 500))
-            .await
-            .unwrap();
+        let t = alice_with_500_and_bob(b).await;
         let unbalanced = vec![
             Posting::new("funding", "USD", -5),
             Posting::new("alice", "USD", 6),
@@ -120,13 +126,7 @@ dual!(the_check_reports_a_tampered_balance, async |b| {
 dual!(
     a_batch_checks_each_transaction_against_the_balances_before_it,
     async |b| {
-        let t = TestApp::start(b).await;
-        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-        open(&t.app, "alice", ledger::KIND_USER).await;
-        open(&t.app, "bob", ledger::KIND_USER).await;
-        post(&t.app, &transfer("funding", "alice", "USD", 500))
-            .await
-            .unwrap();
+        let t = alice_with_500_and_bob(b).await;
         let txn = |postings| ledger::NewTxn {
             kind: "test",
             mode: "test",
