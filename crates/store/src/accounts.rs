@@ -112,24 +112,18 @@ pub async fn get(pool: &AnyPool, id: &str, user_id: &str, mode: &str) -> Result<
     row.as_ref().map(from_row).transpose()
 }
 
-/// `(available, held)`: the balances of an account's main and hold ledger accounts.
+/// `(available, held)`: the balances of an account's main and hold ledger accounts, as one row
+/// (a row is one message from SQLite's worker thread, so one row is cheaper than two).
 pub async fn balances(pool: &AnyPool, id: &str) -> Result<(i64, i64)> {
-    let (main, hold) = (main_ledger(id), hold_ledger(id));
-    let rows = sqlx::query("SELECT id, balance FROM ledger_accounts WHERE id IN ($1, $2)")
-        .bind(&main)
-        .bind(&hold)
-        .fetch_all(pool)
-        .await?;
-    let mut out = (0, 0);
-    for r in rows {
-        let (id, balance): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
-        if id == main {
-            out.0 = balance;
-        } else {
-            out.1 = balance;
-        }
-    }
-    Ok(out)
+    let row = sqlx::query(
+        "SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE id = $1), 0), \
+         COALESCE((SELECT balance FROM ledger_accounts WHERE id = $2), 0)",
+    )
+    .bind(main_ledger(id))
+    .bind(hold_ledger(id))
+    .fetch_one(pool)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 /// Any account by id, for operators.

@@ -55,7 +55,13 @@ impl Db {
                         })
                 };
                 let write = pool(1).connect_with(opts.clone()).await?;
-                let read = pool(max_connections.max(2)).connect_with(opts).await?;
+                // Each SQLite connection is a worker thread; reads are CPU work, so readers beyond
+                // a few per core only add context switches (measured on 2 vCPUs: 8 readers
+                // 15.6k GET/s, 16 readers 13.8k, 32 readers 11.2k).
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+                let read = pool(max_connections.clamp(2, 4 * cores))
+                    .connect_with(opts)
+                    .await?;
                 Ok(Db {
                     read,
                     write,
