@@ -141,12 +141,10 @@ pub async fn list(app: &App, p: &Principal, user_id: &str) -> Result<Vec<Account
 
 /// An account of `user_id` in the caller's mode with its balances; anything else is 404.
 /// What never changes comes from the in-process cache after the first read, so a read costs
-/// one two-row lookup of the account's ledger balances.
+/// one one-row lookup of the account's ledger balances.
 pub async fn get(app: &App, p: &Principal, user_id: &str, id: &str) -> Result<Account, AppError> {
-    if let Some(a) = cached(app, id) {
-        if a.user_id != user_id || a.mode != p.mode.as_str() {
-            return Err(not_found());
-        }
+    if let Some(a) = cached(app, p, user_id, id) {
+        let a = a?;
         let (available, held) = accounts::balances(&app.db.read, id).await?;
         return Ok(Account {
             available,
@@ -165,20 +163,23 @@ pub async fn get(app: &App, p: &Principal, user_id: &str, id: &str) -> Result<Ac
 /// Needs no database read once the account is cached, which spares withdrawal creation a round
 /// trip.
 pub async fn owned(app: &App, p: &Principal, id: &str) -> Result<Currency, AppError> {
-    let a = match cached(app, id) {
-        Some(a) => a,
+    let a = match cached(app, p, &p.user_id, id) {
+        Some(a) => a?,
         None => get(app, p, &p.user_id, id).await?,
     };
-    if a.user_id != p.user_id || a.mode != p.mode.as_str() {
-        return Err(not_found());
-    }
     currency_of(&a)
 }
 
-/// Accounts are never deleted and never change owner, mode, currency, number or times, so
-/// those can be cached in process for good; balances never are.
-fn cached(app: &App, id: &str) -> Option<Account> {
-    app.account_facts.lock().ok()?.get(id).cloned()
+/// The cached account `id` if it is `user_id`'s in the caller's mode, 404 if it is someone
+/// else's, `None` if it is not cached. Accounts are never deleted and never change owner, mode,
+/// currency, number or times, so those can be cached in process for good; balances never are.
+fn cached(app: &App, p: &Principal, user_id: &str, id: &str) -> Option<Result<Account, AppError>> {
+    let a = app.account_facts.lock().ok()?.get(id).cloned()?;
+    Some(if a.user_id == user_id && a.mode == p.mode.as_str() {
+        Ok(a)
+    } else {
+        Err(not_found())
+    })
 }
 
 fn remember(app: &App, a: &Account) {

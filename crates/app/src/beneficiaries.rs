@@ -3,9 +3,9 @@
 use crate::auth::Principal;
 use crate::payouts::{Inquiry, network_for};
 use crate::{App, AppError, accounts, banks, worker};
+use payplane_store::Conn;
 use payplane_store::beneficiaries::{self, ACTIVE, Beneficiary, PENDING, REJECTED};
 use payplane_store::events::{self, NewEvent};
-use payplane_store::{Conn, accounts as store_accounts};
 use serde_json::json;
 
 pub const INQUIRY_JOB: &str = "beneficiary.inquiry";
@@ -74,13 +74,14 @@ pub async fn create(
             .with_arguments(vec![other.to_string()]));
         }
     };
-    let account = store_accounts::get(&app.db.read, &account_id, &p.user_id, p.mode.as_str())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found("error.account.not.found", "Account not found")
-                .with_arguments(vec![account_id.clone()])
-        })?;
-    let bank = banks::find("bankId", &bank_id, accounts::currency_of(&account)?)?;
+    let currency = accounts::owned(app, p, &account_id).await.map_err(|e| {
+        if e.code() == "error.account.not.found" {
+            e.with_arguments(vec![account_id.clone()])
+        } else {
+            e
+        }
+    })?;
+    let bank = banks::find("bankId", &bank_id, currency)?;
     let address = banks::check_account_number("address", bank, &address)?;
     let now = app.now();
     let mut b = Beneficiary {

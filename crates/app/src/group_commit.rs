@@ -126,14 +126,7 @@ async fn write(db: &Db, ws: &[&Withdrawal]) -> Result<Vec<Result<i64, StoreError
 async fn write_if_funded(db: &Db, ws: &[&Withdrawal]) -> Result<Option<Vec<i64>>, StoreError> {
     let mut conn = db.writer().acquire().await?;
     let ids = ledger::reserve_ids(&mut conn, ws.len()).await?;
-    let created: Vec<Withdrawal> = ws
-        .iter()
-        .zip(&ids)
-        .map(|(w, &id)| Withdrawal {
-            transaction_id: id,
-            ..(*w).clone()
-        })
-        .collect();
+    let created: Vec<Withdrawal> = ws.iter().zip(&ids).map(|(w, &id)| stamped(w, id)).collect();
     let holds: Vec<(i64, ledger::NewTxn)> = created
         .iter()
         .map(|w| (w.transaction_id, settlement::hold_txn(w)))
@@ -158,12 +151,7 @@ async fn write_each_checked(
     let created: Vec<Withdrawal> = ws
         .iter()
         .zip(&outcome)
-        .filter_map(|(w, o)| {
-            o.as_ref().ok().map(|&txn| Withdrawal {
-                transaction_id: txn,
-                ..(*w).clone()
-            })
-        })
+        .filter_map(|(w, o)| o.as_ref().ok().map(|&txn| stamped(w, txn)))
         .collect();
     let payloads: Vec<serde_json::Value> = created.iter().map(settlement::view).collect();
     let events = pending_events(&created, &payloads);
@@ -172,6 +160,14 @@ async fn write_each_checked(
     script.run(&mut tx).await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// The withdrawal as written: with its hold's ledger transaction id.
+fn stamped(w: &Withdrawal, transaction_id: i64) -> Withdrawal {
+    Withdrawal {
+        transaction_id,
+        ..w.clone()
+    }
 }
 
 /// The `withdrawal.pending` event of each new withdrawal, with its view as payload.

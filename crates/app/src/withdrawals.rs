@@ -202,7 +202,7 @@ pub async fn list(
     status: Option<&str>,
     page: amounts::Page,
 ) -> Result<Vec<Withdrawal>, AppError> {
-    accounts::get(app, p, &p.user_id, account_id).await?;
+    accounts::owned(app, p, account_id).await?;
     let status = status.map(str::trim).filter(|s| !s.is_empty());
     if let Some(s) = status
         && ![PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELLED].contains(&s)

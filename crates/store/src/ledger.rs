@@ -110,24 +110,23 @@ pub async fn prepare_batch<'a>(
     for id in &ids {
         q = q.bind(*id);
     }
-    // id → (currency, may go negative, balance)
-    let mut accounts: HashMap<String, (String, bool, i64)> = HashMap::new();
+    // id → (currency, may go negative, balance, change by this batch)
+    let mut accounts: HashMap<String, (String, bool, i64, i64)> = HashMap::new();
     let mut last_id = 0i64;
     for r in q.fetch_all(&mut *conn).await? {
         let kind: String = r.try_get(2)?;
         accounts.insert(
             r.try_get(0)?,
-            (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?),
+            (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?, 0),
         );
         last_id = r.try_get(4)?;
     }
-    let before: HashMap<String, i64> = accounts.iter().map(|(k, v)| (k.clone(), v.2)).collect();
 
     let mut fits = Vec::with_capacity(txns.len());
     for t in txns {
         let mut after = HashMap::new();
         for p in &t.postings {
-            let (currency, _, balance) = accounts.get(&p.account).ok_or_else(|| {
+            let (currency, _, balance, _) = accounts.get(&p.account).ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "ledger account {} ({}) does not exist",
                     p.account, p.currency
@@ -148,6 +147,7 @@ pub async fn prepare_batch<'a>(
         if fit {
             for (id, b) in after {
                 if let Some(a) = accounts.get_mut(id) {
+                    a.3 += b - a.2;
                     a.2 = b;
                 }
             }
@@ -210,11 +210,8 @@ pub async fn prepare_batch<'a>(
     // (SQLite), so the decision above stands when this runs.
     let changed: Vec<(String, i64)> = accounts
         .into_iter()
-        .filter(|(id, a)| before[id] != a.2)
-        .map(|(id, a)| {
-            let delta = a.2 - before[&id];
-            (id, delta)
-        })
+        .filter(|(_, a)| a.3 != 0)
+        .map(|(id, a)| (id, a.3))
         .collect();
     if !changed.is_empty() {
         let b = script.statement();

@@ -17,6 +17,7 @@ use crate::{Conn, Result};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// `locked` takes the balance rows in id order (the lock order of every ledger write), `chk`
 /// decides once, and every write after it is conditional on it. Sibling CTEs run in one
@@ -49,6 +50,8 @@ h AS (INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_kind, pay
       JOIN webhook_endpoints ep ON ep.owner_id = v.owner_id AND ep.mode = v.mode AND ep.deleted_at IS NULL \
       WHERE (SELECT ok FROM chk) RETURNING 1) \
 SELECT ok FROM chk";
+
+static SQL: LazyLock<String> = LazyLock::new(|| STATEMENT.replace("{COLUMNS}", COLUMNS));
 
 /// Writes everything and returns true, or writes nothing and returns false when a hold does not
 /// fit. `holds[i]` (with its reserved id) is the hold of `withdrawals[i]`, whose event is
@@ -111,8 +114,7 @@ pub async fn write_if_funded(
                                "created_at": now, "sequence": 1}),
         );
     }
-    let sql = STATEMENT.replace("{COLUMNS}", COLUMNS);
-    let row = sqlx::query(&sql)
+    let row = sqlx::query(&SQL)
         .bind(Value::from(deltas).to_string())
         .bind(Value::from(txns).to_string())
         .bind(Value::from(postings).to_string())
