@@ -4,12 +4,12 @@
 //! webhook deliveries), so the commit and the round trips are shared instead of paid per request.
 //! Each withdrawal is still checked against the balance the ones before it leave, so a batch
 //! cannot overdraw; one that does not fit fails alone with insufficient funds.
+use crate::batcher::Batcher;
 use crate::{AppError, settlement};
+use futures::FutureExt;
 use payplane_store::sql::Script;
 use payplane_store::withdrawals::{self, Withdrawal};
 use payplane_store::{Db, Dialect, StoreError, events, ledger, pg_batch};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Most withdrawals per transaction: keeps SQLite's statements far below its parameter limit
 /// (22 per withdrawal row) and a batch's latency bounded.
@@ -25,63 +25,32 @@ fn writers(dialect: Dialect) -> usize {
     }
 }
 
-struct Request {
-    withdrawal: Withdrawal,
-    reply: oneshot::Sender<Result<i64, AppError>>,
-}
-
-/// The handle requests submit through; the dispatcher starts on first use (inside the runtime).
-#[derive(Default)]
-pub struct GroupCommit {
-    queue: OnceLock<mpsc::Sender<Request>>,
-}
+/// Withdrawal creations, batched.
+pub struct GroupCommit(Batcher<Withdrawal, Result<i64, AppError>>);
 
 impl GroupCommit {
+    pub fn new(db: Db) -> Self {
+        GroupCommit(Batcher::new(writers(db.dialect), MAX_BATCH, move |batch| {
+            let db = db.clone();
+            async move { commit(&db, batch).await }.boxed()
+        }))
+    }
+
     /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
     /// `InsufficientFunds` when the available balance does not cover amount + fee.
-    pub async fn create(&self, db: &Db, withdrawal: Withdrawal) -> Result<i64, AppError> {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(dispatch(db.clone(), rx));
-            tx
-        });
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send(Request { withdrawal, reply })
-            .await
-            .map_err(|_| AppError::unavailable("The server is shutting down; retry the request"))?;
-        answer.await.map_err(|_| {
-            AppError::internal(StoreError::Corrupt("the withdrawal batch was lost".into()))
-        })?
+    pub async fn create(&self, withdrawal: Withdrawal) -> Result<i64, AppError> {
+        self.0.submit(withdrawal).await.unwrap_or_else(|| {
+            Err(AppError::unavailable(
+                "The server is shutting down; retry the request",
+            ))
+        })
     }
 }
 
-async fn dispatch(db: Db, mut queue: mpsc::Receiver<Request>) {
-    let slots = Arc::new(Semaphore::new(writers(db.dialect)));
-    while let Some(first) = queue.recv().await {
-        // Wait for a free writer before gathering: what arrives meanwhile joins this batch.
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
-        let db = db.clone();
-        tokio::spawn(async move {
-            commit(&db, batch).await;
-            drop(slot);
-        });
-    }
-}
-
-/// Writes a batch and answers each request. If the batch's transaction fails as a whole, each
+/// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(db: &Db, batch: Vec<Request>) {
-    let ws: Vec<&Withdrawal> = batch.iter().map(|r| &r.withdrawal).collect();
+async fn commit(db: &Db, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
+    let ws: Vec<&Withdrawal> = batch.iter().collect();
     let started = std::time::Instant::now();
     let written = write(db, &ws).await;
     tracing::debug!(
@@ -90,24 +59,21 @@ async fn commit(db: &Db, batch: Vec<Request>) {
         "withdrawal batch"
     );
     match written {
-        Ok(outcome) => {
-            for (r, o) in batch.into_iter().zip(outcome) {
-                let _ = r.reply.send(o.map_err(AppError::from));
-            }
-        }
-        Err(e) if batch.len() == 1 => {
-            if let Some(r) = batch.into_iter().next() {
-                let _ = r.reply.send(Err(e.into()));
-            }
-        }
+        Ok(outcome) => outcome
+            .into_iter()
+            .map(|o| o.map_err(AppError::from))
+            .collect(),
+        Err(e) if ws.len() == 1 => vec![Err(e.into())],
         Err(e) => {
-            tracing::warn!(error = %e, size = batch.len(), "withdrawal batch failed; writing one by one");
-            for r in batch {
-                let o = write(db, &[&r.withdrawal])
+            tracing::warn!(error = %e, size = ws.len(), "withdrawal batch failed; writing one by one");
+            let mut answers = Vec::with_capacity(ws.len());
+            for w in ws {
+                let o = write(db, &[w])
                     .await
                     .and_then(|mut o| o.pop().unwrap_or(Err(StoreError::InsufficientFunds)));
-                let _ = r.reply.send(o.map_err(AppError::from));
+                answers.push(o.map_err(AppError::from));
             }
+            answers
         }
     }
 }

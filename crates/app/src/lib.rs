@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod amounts;
 pub mod auth;
 pub mod banks;
+pub mod batcher;
 pub mod beneficiaries;
 pub mod config;
 pub mod error;

@@ -27,6 +27,8 @@ pub struct Inner {
     pub networks: crate::networks::Networks,
     /// Batches concurrent withdrawal creations into shared transactions.
     pub group_commit: crate::group_commit::GroupCommit,
+    /// Batches concurrent account balance reads into shared statements.
+    pub balance_reads: crate::accounts::BalanceReads,
 }
 
 impl Deref for App {
@@ -50,6 +52,8 @@ impl App {
 
     pub fn with_db(config: Config, clock: Arc<dyn Clock>, db: Db) -> App {
         App(Arc::new(Inner {
+            group_commit: crate::group_commit::GroupCommit::new(db.clone()),
+            balance_reads: crate::accounts::BalanceReads::new(db.clone()),
             db,
             clock,
             trusted_proxies: config.trusted_proxy_nets(),
@@ -58,7 +62,6 @@ impl App {
             account_facts: Mutex::new(HashMap::new()),
             job_wake: Notify::new(),
             networks: Default::default(),
-            group_commit: Default::default(),
         }))
     }
 

@@ -150,7 +150,7 @@ pub async fn create(
     };
     w.transaction_id = app
         .group_commit
-        .create(&app.db, w.clone())
+        .create(w.clone())
         .await
         .map_err(|e| {
             if e.code() == "error.balance.insufficient" {

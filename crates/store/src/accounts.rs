@@ -112,18 +112,28 @@ pub async fn get(pool: &AnyPool, id: &str, user_id: &str, mode: &str) -> Result<
     row.as_ref().map(from_row).transpose()
 }
 
-/// `(available, held)`: the balances of an account's main and hold ledger accounts, as one row
-/// (a row is one message from SQLite's worker thread, so one row is cheaper than two).
-pub async fn balances(pool: &AnyPool, id: &str) -> Result<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE id = $1), 0), \
-         COALESCE((SELECT balance FROM ledger_accounts WHERE id = $2), 0)",
-    )
-    .bind(main_ledger(id))
-    .bind(hold_ledger(id))
-    .fetch_one(pool)
-    .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+/// `(available, held)` of each account in `ids` (missing accounts read as zero), one row per
+/// account, in one statement: concurrent reads are batched into it (see `app::accounts`).
+/// The ledger account ids are built in SQL as `main_ledger` and `hold_ledger` build them.
+pub async fn balances_many(
+    pool: &AnyPool,
+    dialect: crate::Dialect,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, (i64, i64)>> {
+    let sql = format!(
+        "SELECT j.value, \
+         COALESCE((SELECT balance FROM ledger_accounts WHERE id = 'acct:' || j.value), 0), \
+         COALESCE((SELECT balance FROM ledger_accounts WHERE id = 'hold:' || j.value), 0) \
+         FROM {}",
+        dialect.json_values("$1")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(serde_json::to_string(ids).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+        .collect()
 }
 
 /// Any account by id, for operators.

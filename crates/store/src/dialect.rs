@@ -52,6 +52,15 @@ impl Dialect {
         }
     }
 
+    /// A table `j(value)` of the strings of the JSON array bound at `param`: one statement for
+    /// any number of values, so it is prepared once.
+    pub fn json_values(self, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({param}) j"),
+            Dialect::Postgres => format!("jsonb_array_elements_text({param}::jsonb) AS j(value)"),
+        }
+    }
+
     /// Tables and columns of the live schema, for the schema-equality test.
     pub fn columns_query(self) -> &'static str {
         match self {
