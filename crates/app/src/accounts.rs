@@ -4,14 +4,14 @@ use crate::auth::{Mode, Principal};
 use crate::batcher::Batcher;
 use crate::{App, AppError, amounts};
 use futures::FutureExt;
-use payplane_store::Db;
-use std::sync::Arc;
 use payplane_core::ledger::transfer;
 use payplane_core::{Currency, ids::new_id};
+use payplane_store::Db;
 use payplane_store::accounts::{self, Account, AccountTxn, hold_ledger, main_ledger};
 use payplane_store::ledger::{self, KIND_HOLD, KIND_PLATFORM, KIND_USER};
 use payplane_store::{Conn, StoreError};
 use rand::Rng;
+use std::sync::Arc;
 
 /// Platform ledger accounts, one per mode, purpose and currency: `funding` (mirror of money that
 /// entered), `payout` (clearing for money sent out), `fees` (fee revenue), `fx` (conversions).
@@ -177,25 +177,29 @@ const READ_LANES: usize = 1;
 
 impl BalanceReads {
     pub fn new(db: Db) -> Self {
-        BalanceReads(Batcher::new(READ_LANES, READ_BATCH, move |ids: Vec<String>| {
-            let db = db.clone();
-            async move {
-                let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
-                distinct.sort_unstable();
-                distinct.dedup();
-                match accounts::balances_many(&db.read, db.dialect, &distinct).await {
-                    Ok(found) => ids
-                        .iter()
-                        .map(|id| Ok(found.get(id).copied().unwrap_or((0, 0))))
-                        .collect(),
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        ids.iter().map(|_| Err(e.clone())).collect()
+        BalanceReads(Batcher::new(
+            READ_LANES,
+            READ_BATCH,
+            move |ids: Vec<String>| {
+                let db = db.clone();
+                async move {
+                    let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    match accounts::balances_many(&db.read, db.dialect, &distinct).await {
+                        Ok(found) => ids
+                            .iter()
+                            .map(|id| Ok(found.get(id).copied().unwrap_or((0, 0))))
+                            .collect(),
+                        Err(e) => {
+                            let e = Arc::new(e);
+                            ids.iter().map(|_| Err(e.clone())).collect()
+                        }
                     }
                 }
-            }
-            .boxed()
-        }))
+                .boxed()
+            },
+        ))
     }
 
     /// `(available, held)` of account `id`.

@@ -107,7 +107,10 @@ mod tests {
         let sizes = sizes.lock().unwrap().clone();
         assert_eq!(sizes.iter().sum::<usize>(), 20);
         assert!(sizes.iter().all(|&s| s <= 8), "{sizes:?}");
-        assert!(sizes.len() < 20, "one lane, 20 waiting: some were batched ({sizes:?})");
+        assert!(
+            sizes.len() < 20,
+            "one lane, 20 waiting: some were batched ({sizes:?})"
+        );
     }
 
     #[tokio::test]

@@ -148,23 +148,19 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    w.transaction_id = app
-        .group_commit
-        .create(w.clone())
-        .await
-        .map_err(|e| {
-            if e.code() == "error.balance.insufficient" {
-                AppError::payment_required(
-                    "error.balance.insufficient",
-                    "The available balance does not cover the amount plus the fee",
-                )
-                .with_arguments(vec![
-                    amounts::json(amount + fee, currency.minor_units()).to_string(),
-                ])
-            } else {
-                e
-            }
-        })?;
+    w.transaction_id = app.group_commit.create(w.clone()).await.map_err(|e| {
+        if e.code() == "error.balance.insufficient" {
+            AppError::payment_required(
+                "error.balance.insufficient",
+                "The available balance does not cover the amount plus the fee",
+            )
+            .with_arguments(vec![
+                amounts::json(amount + fee, currency.minor_units()).to_string(),
+            ])
+        } else {
+            e
+        }
+    })?;
     Ok(w)
 }
 

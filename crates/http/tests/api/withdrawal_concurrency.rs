@@ -125,6 +125,7 @@ dual!(
         });
         let results = futures::future::join_all(futs).await;
         let mut txn_ids = std::collections::HashSet::new();
+        let mut views = std::collections::HashMap::new();
         for (u, acct, funded) in &users {
             let mine: Vec<_> = results
                 .iter()
@@ -144,6 +145,7 @@ dual!(
                 assert_eq!(w["status"], "pending");
                 assert_eq!(w["accountId"], acct.as_str());
                 assert!(txn_ids.insert(w["transactionId"].as_i64().unwrap()), "{w}");
+                views.insert(w["id"].to_string(), w.clone());
             }
             // Everything the account had is now locked (shown negative) in its withdrawals.
             let held = funded * 12_500;
@@ -160,6 +162,15 @@ dual!(
                 .filter(|e| e["type"] == "withdrawal.pending")
                 .collect();
             assert_eq!(pending.len(), *funded as usize);
+            // Each event carries the withdrawal exactly as its creation answered (the
+            // transaction id included, which PostgreSQL's batch statement draws itself).
+            for e in pending {
+                assert_eq!(
+                    Some(&e["data"]),
+                    views.get(&e["data"]["id"].to_string()),
+                    "{e}"
+                );
+            }
         }
         t.run_deliveries().await;
         let delivered: Vec<serde_json::Value> = hook
@@ -181,6 +192,99 @@ dual!(
             delivered.iter().all(|e| e["sequence"] == 1),
             "{delivered:?}"
         );
+        for e in &delivered {
+            assert_eq!(
+                Some(&e["data"]),
+                views.get(&e["data"]["id"].to_string()),
+                "{e}"
+            );
+        }
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    funded_concurrent_creations_carry_their_own_transaction_ids_into_ledger_events_and_webhooks,
+    async |b| {
+        // Every withdrawal of these batches fits, so PostgreSQL writes each batch with its one
+        // statement, which draws the ledger ids itself and splices them into the rows, the
+        // event payloads and the webhook bodies.
+        let t = TestApp::builder(b)
+            .config(|c| c.webhooks.allow_private = true)
+            .start()
+            .await;
+        let hook = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        let acct = open_account(&t, &u, "IDR").await;
+        deposit(&t, &u, &acct, "1000000").await;
+        let (s, body) = json(
+            t.post("/users/me/webhooks")
+                .header("Authorization", u.bearer())
+                .json(&serde_json::json!({"url": hook.url}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+        let futs = (0..12).map(|_| withdraw(&t, &u, &acct, "10000"));
+        let mut views = std::collections::HashMap::new();
+        for (s, w) in futures::future::join_all(futs).await {
+            assert_eq!(s, 200, "{w}");
+            views.insert(w["id"].to_string(), w);
+        }
+        let txn_ids: std::collections::HashSet<_> = views
+            .values()
+            .map(|w| w["transactionId"].as_i64().unwrap())
+            .collect();
+        assert_eq!(txn_ids.len(), 12);
+        // Each hold is in the account's history under the withdrawal's transaction id.
+        let (s, history) = get(
+            &t,
+            &u,
+            &format!("/users/me/accounts/{acct}/transactions?size=100"),
+        )
+        .await;
+        assert_eq!(s, 200, "{history}");
+        let holds: std::collections::HashSet<_> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["type"] == "hold")
+            .map(|h| h["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(holds, txn_ids, "{history}");
+        let (s, events) = get(&t, &u, "/users/me/events?size=100").await;
+        assert_eq!(s, 200);
+        let pending: Vec<_> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "withdrawal.pending")
+            .collect();
+        assert_eq!(pending.len(), 12);
+        for e in pending {
+            assert_eq!(
+                Some(&e["data"]),
+                views.get(&e["data"]["id"].to_string()),
+                "{e}"
+            );
+        }
+        t.run_deliveries().await;
+        let delivered: Vec<serde_json::Value> = hook
+            .received()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .filter(|e: &serde_json::Value| e["type"] == "withdrawal.pending")
+            .collect();
+        assert_eq!(delivered.len(), 12);
+        for e in &delivered {
+            assert_eq!(
+                Some(&e["data"]),
+                views.get(&e["data"]["id"].to_string()),
+                "{e}"
+            );
+        }
         t.assert_ledger_sound().await;
     }
 );
