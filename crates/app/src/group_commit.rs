@@ -9,27 +9,31 @@ use crate::{AppError, settlement};
 use futures::FutureExt;
 use payplane_store::sql::Script;
 use payplane_store::withdrawals::{self, Withdrawal};
-use payplane_store::{Db, Dialect, StoreError, events, ledger, pg_batch};
+use payplane_store::{
+    Conn, Db, Dialect, KeptWriter, StoreError, WriteTx, WriterConn, events, ledger, pg_batch,
+};
+use std::sync::Arc;
 
 /// Most withdrawals per transaction: keeps SQLite's statements far below its parameter limit
 /// (22 per withdrawal row) and a batch's latency bounded.
 const MAX_BATCH: usize = 256;
-/// Batches in flight at once: one. While it is written the next one gathers, so batches are as
-/// large as the load makes them, and a batch costs about the same whatever its size. SQLite has
-/// one writer connection anyway; on PostgreSQL, with 8 clients, one writer measured 3 000–3 900
-/// creations/s where two did 2 500–2 700 and three 2 500 (smaller batches, more statements), and
-/// with 32 clients 6 000/s against 4 900/s.
-const WRITERS: usize = 1;
-
-/// Withdrawal creations, batched.
+/// Withdrawal creations, batched. One batch is written at a time (see `batcher`): with 8
+/// clients on PostgreSQL that measured 3 000–3 900 creations/s where two at a time did
+/// 2 500–2 700 and three 2 500, and with 32 clients 6 000/s against 4 900/s. Consecutive batches
+/// share one write connection (`KeptWriter`).
 pub struct GroupCommit(Batcher<Withdrawal, Result<i64, AppError>>);
 
 impl GroupCommit {
     pub fn new(db: Db) -> Self {
-        GroupCommit(Batcher::new(WRITERS, MAX_BATCH, move |batch| {
-            let db = db.clone();
-            async move { commit(&db, batch).await }.boxed()
-        }))
+        let writer = Arc::new(KeptWriter::default());
+        let idle = writer.clone();
+        GroupCommit(
+            Batcher::new(MAX_BATCH, move |batch| {
+                let (db, writer) = (db.clone(), writer.clone());
+                async move { commit(&db, &writer, batch).await }.boxed()
+            })
+            .on_idle(move || idle.release()),
+        )
     }
 
     /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
@@ -45,10 +49,14 @@ impl GroupCommit {
 
 /// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(db: &Db, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
+async fn commit(
+    db: &Db,
+    writer: &KeptWriter,
+    batch: Vec<Withdrawal>,
+) -> Vec<Result<i64, AppError>> {
     let ws: Vec<&Withdrawal> = batch.iter().collect();
     let started = std::time::Instant::now();
-    let written = write(db, &ws).await;
+    let written = write(db, writer, &ws).await;
     tracing::debug!(
         size = ws.len(),
         micros = started.elapsed().as_micros() as u64,
@@ -64,7 +72,7 @@ async fn commit(db: &Db, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
             tracing::warn!(error = %e, size = ws.len(), "withdrawal batch failed; writing one by one");
             let mut answers = Vec::with_capacity(ws.len());
             for w in ws {
-                let o = write(db, &[w])
+                let o = write(db, writer, &[w])
                     .await
                     .and_then(|mut o| o.pop().unwrap_or(Err(StoreError::InsufficientFunds)));
                 answers.push(o.map_err(AppError::from));
@@ -75,19 +83,30 @@ async fn commit(db: &Db, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
 }
 
 /// Writes a batch; each slot is the hold's ledger transaction id or `InsufficientFunds`.
-async fn write(db: &Db, ws: &[&Withdrawal]) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+/// On the kept write connection, which is kept again only if all went well.
+async fn write(
+    db: &Db,
+    writer: &KeptWriter,
+    ws: &[&Withdrawal],
+) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    let (mut conn, since) = writer.take(db).await?;
     if db.dialect == Dialect::Postgres
-        && let Some(ids) = write_if_funded(db, ws).await?
+        && let Some(ids) = write_if_funded(&mut conn, ws).await?
     {
+        writer.keep(conn, since);
         return Ok(ids.into_iter().map(Ok).collect());
     }
-    write_each_checked(db, ws).await
+    let (conn, outcome) = write_each_checked(conn, ws).await?;
+    writer.keep(conn, since);
+    Ok(outcome)
 }
 
 /// PostgreSQL, when every withdrawal of the batch is funded: one statement (see `pg_batch`),
 /// which also draws the holds' ledger transaction ids.
-async fn write_if_funded(db: &Db, ws: &[&Withdrawal]) -> Result<Option<Vec<i64>>, StoreError> {
-    let mut conn = db.writer().acquire().await?;
+async fn write_if_funded(
+    conn: &mut Conn,
+    ws: &[&Withdrawal],
+) -> Result<Option<Vec<i64>>, StoreError> {
     let pending: Vec<Withdrawal> = ws
         .iter()
         .map(|w| stamped(w, pg_batch::PENDING_TXN_ID))
@@ -95,20 +114,21 @@ async fn write_if_funded(db: &Db, ws: &[&Withdrawal]) -> Result<Option<Vec<i64>>
     let holds: Vec<ledger::NewTxn> = pending.iter().map(settlement::hold_txn).collect();
     let payloads: Vec<serde_json::Value> = pending.iter().map(settlement::view).collect();
     let events = pending_events(&pending, &payloads);
-    pg_batch::write_if_funded(&mut conn, &holds, &pending, &events).await
+    pg_batch::write_if_funded(conn, &holds, &pending, &events).await
 }
 
 /// One transaction: the holds, each checked against the balances the ones before it leave, then
 /// the rows and `withdrawal.pending` events of the withdrawals whose hold was written — read
 /// once, then written as one script.
 async fn write_each_checked(
-    db: &Db,
+    conn: WriterConn,
     ws: &[&Withdrawal],
-) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-    let mut tx = db.begin().await?;
+) -> Result<(WriterConn, Vec<Result<i64, StoreError>>), StoreError> {
+    let mut tx = WriteTx::on(conn).await?;
     let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| settlement::hold_txn(w)).collect();
-    let mut script = Script::new(db.dialect);
-    let outcome = ledger::prepare_batch(&mut tx, &holds, &mut script).await?;
+    let mut script = Script::new(Dialect::of(tx.conn()));
+    let begin = tx.begin();
+    let outcome = ledger::prepare_batch(tx.conn(), begin, &holds, &mut script).await?;
     let created: Vec<Withdrawal> = ws
         .iter()
         .zip(&outcome)
@@ -118,9 +138,8 @@ async fn write_each_checked(
     let events = pending_events(&created, &payloads);
     withdrawals::insert_many(&mut script, &created);
     events::append_first(&mut script, &events);
-    script.run(&mut tx).await?;
-    tx.commit().await?;
-    Ok(outcome)
+    let conn = tx.commit(script).await?;
+    Ok((conn, outcome))
 }
 
 /// The withdrawal as written: with its hold's ledger transaction id.

@@ -73,7 +73,7 @@ pub async fn post(
 /// nothing, the others are written.
 pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Result<i64>>> {
     let mut script = Script::new(Dialect::of(conn));
-    let outcome = prepare_batch(conn, txns, &mut script).await?;
+    let outcome = prepare_batch(conn, "", txns, &mut script).await?;
     script.run(conn).await?;
     Ok(outcome)
 }
@@ -81,9 +81,11 @@ pub async fn post_batch(conn: &mut Conn, txns: &[NewTxn<'_>]) -> Result<Vec<Resu
 /// The deciding half of `post_batch`: locks and reads the touched balances (in id order, so
 /// concurrent batches cannot deadlock or overdraw), decides each transaction, reserves ids for
 /// the ones that fit and adds their writes to `script`, for the caller to run in the same
-/// database transaction with its own writes.
+/// database transaction with its own writes. `begin` goes before the read, in the same message
+/// (`WriteTx::begin`).
 pub async fn prepare_batch<'a>(
     conn: &mut Conn,
+    begin: &str,
     txns: &'a [NewTxn<'a>],
     script: &mut Script<'a>,
 ) -> Result<Vec<Result<i64>>> {
@@ -101,7 +103,7 @@ pub async fn prepare_batch<'a>(
     ids.dedup();
     let dialect = Dialect::of(conn);
     let sql = format!(
-        "SELECT id, currency, kind, balance, {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+        "{begin}SELECT id, currency, kind, balance, {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
         dialect.last_txn_id(),
         sql::marks(1, ids.len()),
         dialect.for_update()
@@ -231,7 +233,7 @@ pub async fn prepare_batch<'a>(
 /// `n` ledger transaction ids from PostgreSQL's sequence, so they can be written into rows and
 /// payloads before the statement that uses them (ids drawn and not used are gaps, as with any
 /// sequence).
-pub async fn reserve_ids(conn: &mut Conn, n: usize) -> Result<Vec<i64>> {
+async fn reserve_ids(conn: &mut Conn, n: usize) -> Result<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT nextval('ledger_transactions_id_seq') FROM generate_series(1, CAST($1 AS BIGINT))",
     )

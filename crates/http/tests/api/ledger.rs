@@ -168,3 +168,80 @@ dual!(
         t.assert_ledger_sound().await;
     }
 );
+
+/// A `WriteTx` posting Alice → Bob 100, dropped or committed.
+async fn transfer_in_write_tx(t: &TestApp, commit: bool) -> payplane_store::WriterConn {
+    use payplane_store::{WriteTx, sql::Script};
+    let conn = t.app.db.acquire_writer().await.unwrap();
+    let mut tx = WriteTx::on(conn).await.unwrap();
+    let txns = [ledger::NewTxn {
+        kind: "test",
+        mode: "test",
+        reference: "write-tx",
+        postings: transfer("alice", "bob", "USD", 100),
+        created_at: t.app.now(),
+    }];
+    let mut script = Script::new(t.app.db.dialect);
+    let begin = tx.begin();
+    let outcome = ledger::prepare_batch(tx.conn(), begin, &txns, &mut script)
+        .await
+        .unwrap();
+    assert!(outcome[0].is_ok());
+    if commit {
+        return tx.commit(script).await.unwrap();
+    }
+    script.run(tx.conn()).await.unwrap();
+    drop(tx);
+    t.app.db.acquire_writer().await.unwrap()
+}
+
+dual!(
+    a_write_tx_dropped_before_its_commit_writes_nothing_and_frees_the_writer,
+    async |b| {
+        let t = alice_with_500_and_bob(b).await;
+        // Dropped after its writes ran: closing its connection rolls them back, and the write
+        // pool (one connection on SQLite) serves the next writer.
+        drop(transfer_in_write_tx(&t, false).await);
+        assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 0);
+        post(&t.app, &transfer("alice", "bob", "USD", 50))
+            .await
+            .unwrap();
+        // Committed: the money moved, and the connection it hands back is clean.
+        let conn = transfer_in_write_tx(&t, true).await;
+        drop(conn);
+        assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 150);
+        assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 350);
+        t.assert_ledger_sound().await;
+    }
+);
+
+dual!(
+    a_kept_writer_is_given_back_so_other_writers_get_their_turn,
+    async |b| {
+        let t = alice_with_500_and_bob(b).await;
+        let kept = payplane_store::KeptWriter::default();
+        let (conn, since) = kept.take(&t.app.db).await.unwrap();
+        kept.keep(conn, since);
+        // Still kept: the same connection comes back (SQLite's write pool has no other).
+        let (conn, again) = kept.take(&t.app.db).await.unwrap();
+        assert_eq!(since, again);
+        kept.keep(conn, again);
+        // Another writer waits for it until it is released.
+        let app = t.app.clone();
+        let other =
+            tokio::spawn(async move { post(&app, &transfer("alice", "bob", "USD", 10)).await });
+        if t.backend == Backend::Sqlite {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            assert!(!other.is_finished(), "the one SQLite writer is kept");
+        }
+        kept.release();
+        other.await.unwrap().unwrap();
+        // Kept longer than its limit: given back before a new one is taken.
+        let (conn, since) = kept.take(&t.app.db).await.unwrap();
+        kept.keep(conn, since);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let (_conn, fresh) = kept.take(&t.app.db).await.unwrap();
+        assert!(fresh > since);
+        assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 10);
+    }
+);
