@@ -92,6 +92,32 @@ impl Args {
     }
 }
 
+/// Open loop: due times paced by an OS thread with the kernel's timer, handed to the clients in
+/// order. (tokio's timer ticks every millisecond, so pacing with it sent each request up to 1 ms
+/// late, and that lateness was counted as the server's.) A request no client is free to send
+/// waits, and its wait counts: latency runs from when it was due.
+type Due = Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Instant>>>;
+
+fn pace(rate: f64, start: Instant, deadline: Instant) -> Due {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for slot in 0u64.. {
+            let due = start + Duration::from_secs_f64(slot as f64 / rate);
+            if due >= deadline {
+                break;
+            }
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if tx.send(due).is_err() {
+                break;
+            }
+        }
+    });
+    Arc::new(tokio::sync::Mutex::new(rx))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Arc::new(Args::parse()?);
@@ -103,17 +129,19 @@ async fn main() -> Result<()> {
     let other = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
-    // Shared cursor: the next target (with --once) or the next due slot (with --rate).
+    // Shared cursor: the next target (with --once).
     let cursor = Arc::new(AtomicU64::new(0));
+    let due = (args.rate > 0.0).then(|| pace(args.rate, start, deadline));
     let mut tasks = vec![];
     for i in 0..args.concurrency {
-        let (args, client, method, ok, other, cursor) = (
+        let (args, client, method, ok, other, cursor, due) = (
             args.clone(),
             client.clone(),
             method.clone(),
             ok.clone(),
             other.clone(),
             cursor.clone(),
+            due.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(1 << 16);
@@ -129,14 +157,11 @@ async fn main() -> Result<()> {
                 } else {
                     &args.targets[i % args.targets.len()]
                 };
-                let sent = if args.rate > 0.0 {
-                    let slot = cursor.fetch_add(1, Ordering::Relaxed) as f64;
-                    let due = start + Duration::from_secs_f64(slot / args.rate);
-                    if due >= deadline {
-                        break;
+                let sent = if let Some(due) = &due {
+                    match due.lock().await.recv().await {
+                        Some(at) => at,
+                        None => break,
                     }
-                    tokio::time::sleep_until(due.into()).await;
-                    due
                 } else {
                     Instant::now()
                 };
