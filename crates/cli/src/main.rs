@@ -159,6 +159,11 @@ enum LedgerCmd {
     Check,
 }
 
+/// mimalloc instead of glibc's malloc: a request allocates many short-lived buffers (JSON,
+/// statements, rows), and glibc's allocator was a fifth of the server's CPU under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
