@@ -201,9 +201,7 @@ impl BalanceReads {
         match self.0.submit(id.to_string()).await {
             Some(Ok(b)) => Ok(b),
             Some(Err(e)) => Err(AppError::internal(e)),
-            None => Err(AppError::unavailable(
-                "The server is shutting down; retry the request",
-            )),
+            None => Err(crate::batcher::lost()),
         }
     }
 }

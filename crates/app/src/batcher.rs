@@ -6,7 +6,9 @@
 //! the load does. One batch at a time measured best for both of its users (more in flight made
 //! smaller batches, so more statements for the same work: see `group_commit` and
 //! `accounts::BalanceReads`).
+use futures::FutureExt;
 use futures::future::BoxFuture;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -43,7 +45,7 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         self
     }
 
-    /// The item's answer; `None` if the dispatcher is gone (shutdown) or dropped the batch.
+    /// The item's answer; `None` if the dispatcher is gone (shutdown) or its batch panicked.
     pub async fn submit(&self, item: T) -> Option<R> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * self.max);
@@ -54,6 +56,11 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         queue.send((item, reply)).await.ok()?;
         answer.await.ok()
     }
+}
+
+/// The error for a request whose batch ended without its answer (`submit` gave `None`).
+pub fn lost() -> crate::AppError {
+    crate::AppError::unavailable("The request could not be completed; retry it")
 }
 
 async fn dispatch<T, R>(
@@ -81,8 +88,18 @@ async fn dispatch<T, R>(
             }
         }
         let (items, replies): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
-        for (reply, answer) in replies.into_iter().zip(run(items).await) {
-            let _ = reply.send(answer);
+        // A batch that panics fails its own requests (their replies are dropped), not the
+        // dispatcher: the next batch runs as usual.
+        match AssertUnwindSafe(run(items)).catch_unwind().await {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(_) => tracing::error!(
+                size = replies.len(),
+                "a batch panicked; its requests failed"
+            ),
         }
     }
 }
@@ -90,7 +107,6 @@ async fn dispatch<T, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::FutureExt;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -134,6 +150,19 @@ mod tests {
             idles.load(Ordering::Relaxed) >= 1,
             "the dispatcher went idle at the end"
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_fails_alone() {
+        let b = Batcher::new(8, |items: Vec<u32>| {
+            async move {
+                assert!(items != [13], "unlucky");
+                items
+            }
+            .boxed()
+        });
+        assert_eq!(b.submit(13).await, None);
+        assert_eq!(b.submit(7).await, Some(7));
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 //! webhook deliveries), so the commit and the round trips are shared instead of paid per request.
 //! Each withdrawal is still checked against the balance the ones before it leave, so a batch
 //! cannot overdraw; one that does not fit fails alone with insufficient funds.
-use crate::batcher::Batcher;
+use crate::batcher::{self, Batcher};
 use crate::{AppError, settlement};
 use futures::FutureExt;
 use payplane_store::sql::Script;
@@ -39,11 +39,10 @@ impl GroupCommit {
     /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
     /// `InsufficientFunds` when the available balance does not cover amount + fee.
     pub async fn create(&self, withdrawal: Withdrawal) -> Result<i64, AppError> {
-        self.0.submit(withdrawal).await.unwrap_or_else(|| {
-            Err(AppError::unavailable(
-                "The server is shutting down; retry the request",
-            ))
-        })
+        self.0
+            .submit(withdrawal)
+            .await
+            .unwrap_or_else(|| Err(batcher::lost()))
     }
 }
 
