@@ -164,8 +164,8 @@ pub async fn get(app: &App, p: &Principal, user_id: &str, id: &str) -> Result<Ac
 }
 
 /// Balance reads, batched: concurrent reads share one statement (one round trip, one message
-/// from SQLite's worker) instead of one each; a read that finds a lane free runs at once. Each
-/// read still starts after its request arrived, so it sees every write committed before.
+/// from SQLite's worker) instead of one each; a read that finds no batch running runs at once.
+/// Each read still starts after its request arrived, so it sees every write committed before.
 pub struct BalanceReads(Batcher<String, Result<(i64, i64), Arc<StoreError>>>);
 
 /// Most accounts per read. One read runs at a time: with 32 clients that measured 26k `GET`/s

@@ -275,3 +275,29 @@ dual!(a_read_only_token_cannot_change_anything, async |b| {
     let (s, _) = get(&t, &ro, "/users/me/accounts").await;
     assert_eq!(s, 200, "reading is allowed");
 });
+
+dual!(
+    concurrent_reads_of_many_accounts_each_get_their_own_balance,
+    async |b| {
+        // Concurrent `GET`s are read in shared statements: each must still get its own
+        // account's balance, and see a deposit made just before it.
+        let t = TestApp::start(b).await;
+        let mut owners = vec![];
+        for (i, amount) in ["1000", "2500", "40000"].iter().enumerate() {
+            let u = t.user(Mode::Test).await;
+            let acct = open_account(&t, &u, "IDR").await;
+            deposit(&t, &u, &acct, amount).await;
+            owners.push((u, acct, i));
+        }
+        let t = &t;
+        let reads = owners.iter().cycle().take(60).map(|(u, acct, i)| async move {
+            (*i, balance(t, u, acct).await)
+        });
+        for (i, (bal, locked)) in futures::future::join_all(reads).await {
+            assert_eq!((bal.as_str(), locked.as_str()), (["1000", "2500", "40000"][i], "0"));
+        }
+        let (u, acct, _) = &owners[0];
+        deposit(t, u, acct, "1").await;
+        assert_eq!(balance(t, u, acct).await.0, "1001");
+    }
+);
