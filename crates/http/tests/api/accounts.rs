@@ -290,11 +290,16 @@ dual!(
             owners.push((u, acct, i));
         }
         let t = &t;
-        let reads = owners.iter().cycle().take(60).map(|(u, acct, i)| async move {
-            (*i, balance(t, u, acct).await)
-        });
+        let reads = owners
+            .iter()
+            .cycle()
+            .take(60)
+            .map(|(u, acct, i)| async move { (*i, balance(t, u, acct).await) });
         for (i, (bal, locked)) in futures::future::join_all(reads).await {
-            assert_eq!((bal.as_str(), locked.as_str()), (["1000", "2500", "40000"][i], "0"));
+            assert_eq!(
+                (bal.as_str(), locked.as_str()),
+                (["1000", "2500", "40000"][i], "0")
+            );
         }
         let (u, acct, _) = &owners[0];
         deposit(t, u, acct, "1").await;
