@@ -170,10 +170,10 @@ pub async fn write_if_funded(
 /// `None` unless it occurs exactly once.
 fn split(text: &str) -> Option<(&str, &str)> {
     const KEY: &str = "\"transactionId\":";
-    let needle = format!("{KEY}{PENDING_TXN_ID}");
-    let at = text.find(&needle)?;
-    let (head, tail) = (&text[..at + KEY.len()], &text[at + needle.len()..]);
-    (!tail.contains(&needle)).then_some((head, tail))
+    static NEEDLE: LazyLock<String> = LazyLock::new(|| format!("{KEY}{PENDING_TXN_ID}"));
+    let at = text.find(NEEDLE.as_str())?;
+    let (head, tail) = (&text[..at + KEY.len()], &text[at + NEEDLE.len()..]);
+    (!tail.contains(NEEDLE.as_str())).then_some((head, tail))
 }
 
 fn value(a: Arg<'_>) -> Value {

@@ -2,6 +2,8 @@ use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
 use payplane_app::auth::Mode;
+use serde_json::Value;
+use std::collections::HashMap;
 
 dual!(
     two_hundred_parallel_withdrawals_against_fifty_withdrawals_of_funds_create_exactly_fifty,
@@ -109,23 +111,14 @@ dual!(
             }
             users.push((u, acct, funded));
         }
-        let (s, body) = json(
-            t.post("/users/me/webhooks")
-                .header("Authorization", users[0].0.bearer())
-                .json(&serde_json::json!({"url": hook.url}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(s, 201, "{body}");
+        subscribe(&t, &users[0].0, &hook).await;
         let t = &t;
         let futs = users.iter().flat_map(|(u, acct, _)| {
             (0..20).map(move |_| async move { (acct.clone(), withdraw(t, u, acct, "10000").await) })
         });
         let results = futures::future::join_all(futs).await;
         let mut txn_ids = std::collections::HashSet::new();
-        let mut views = std::collections::HashMap::new();
+        let mut views = HashMap::new();
         for (u, acct, funded) in &users {
             let mine: Vec<_> = results
                 .iter()
@@ -153,32 +146,13 @@ dual!(
                 balance(t, u, acct).await,
                 (held.to_string(), (-held).to_string())
             );
-            let (s, events) = get(t, u, "/users/me/events?size=100").await;
-            assert_eq!(s, 200);
-            let pending: Vec<_> = events
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["type"] == "withdrawal.pending")
-                .collect();
+            let pending = pending_events(t, u).await;
             assert_eq!(pending.len(), *funded as usize);
             // Each event carries the withdrawal exactly as its creation answered (the
             // transaction id included, which PostgreSQL's batch statement draws itself).
-            for e in pending {
-                assert_eq!(
-                    Some(&e["data"]),
-                    views.get(&e["data"]["id"].to_string()),
-                    "{e}"
-                );
-            }
+            assert_carry_their_withdrawals(&pending, &views);
         }
-        t.run_deliveries().await;
-        let delivered: Vec<serde_json::Value> = hook
-            .received()
-            .iter()
-            .map(|r| serde_json::from_str(&r.body).unwrap())
-            .filter(|e: &serde_json::Value| e["type"] == "withdrawal.pending")
-            .collect();
+        let delivered = delivered_pending(t, &hook).await;
         let withdrawals: std::collections::HashSet<_> = delivered
             .iter()
             .map(|e| e["data"]["id"].to_string())
@@ -192,13 +166,7 @@ dual!(
             delivered.iter().all(|e| e["sequence"] == 1),
             "{delivered:?}"
         );
-        for e in &delivered {
-            assert_eq!(
-                Some(&e["data"]),
-                views.get(&e["data"]["id"].to_string()),
-                "{e}"
-            );
-        }
+        assert_carry_their_withdrawals(&delivered, &views);
         t.assert_ledger_sound().await;
     }
 );
@@ -217,18 +185,9 @@ dual!(
         let u = t.user(Mode::Test).await;
         let acct = open_account(&t, &u, "IDR").await;
         deposit(&t, &u, &acct, "1000000").await;
-        let (s, body) = json(
-            t.post("/users/me/webhooks")
-                .header("Authorization", u.bearer())
-                .json(&serde_json::json!({"url": hook.url}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(s, 201, "{body}");
+        subscribe(&t, &u, &hook).await;
         let futs = (0..12).map(|_| withdraw(&t, &u, &acct, "10000"));
-        let mut views = std::collections::HashMap::new();
+        let mut views = HashMap::new();
         for (s, w) in futures::future::join_all(futs).await {
             assert_eq!(s, 200, "{w}");
             views.insert(w["id"].to_string(), w);
@@ -254,37 +213,60 @@ dual!(
             .map(|h| h["id"].as_i64().unwrap())
             .collect();
         assert_eq!(holds, txn_ids, "{history}");
-        let (s, events) = get(&t, &u, "/users/me/events?size=100").await;
-        assert_eq!(s, 200);
-        let pending: Vec<_> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["type"] == "withdrawal.pending")
-            .collect();
+        let pending = pending_events(&t, &u).await;
         assert_eq!(pending.len(), 12);
-        for e in pending {
-            assert_eq!(
-                Some(&e["data"]),
-                views.get(&e["data"]["id"].to_string()),
-                "{e}"
-            );
-        }
-        t.run_deliveries().await;
-        let delivered: Vec<serde_json::Value> = hook
-            .received()
-            .iter()
-            .map(|r| serde_json::from_str(&r.body).unwrap())
-            .filter(|e: &serde_json::Value| e["type"] == "withdrawal.pending")
-            .collect();
+        assert_carry_their_withdrawals(&pending, &views);
+        let delivered = delivered_pending(&t, &hook).await;
         assert_eq!(delivered.len(), 12);
-        for e in &delivered {
-            assert_eq!(
-                Some(&e["data"]),
-                views.get(&e["data"]["id"].to_string()),
-                "{e}"
-            );
-        }
+        assert_carry_their_withdrawals(&delivered, &views);
         t.assert_ledger_sound().await;
     }
 );
+
+/// Subscribes `u` to webhooks at `hook`.
+async fn subscribe(t: &TestApp, u: &TestUser, hook: &Receiver) {
+    let (s, body) = json(
+        t.post("/users/me/webhooks")
+            .header("Authorization", u.bearer())
+            .json(&serde_json::json!({"url": hook.url}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+}
+
+/// `u`'s `withdrawal.pending` events, from `GET /users/me/events`.
+async fn pending_events(t: &TestApp, u: &TestUser) -> Vec<Value> {
+    let (s, events) = get(t, u, "/users/me/events?size=100").await;
+    assert_eq!(s, 200, "{events}");
+    only_pending(events.as_array().unwrap().iter().cloned())
+}
+
+/// The `withdrawal.pending` webhook bodies `hook` received once deliveries have run.
+async fn delivered_pending(t: &TestApp, hook: &Receiver) -> Vec<Value> {
+    t.run_deliveries().await;
+    only_pending(
+        hook.received()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap()),
+    )
+}
+
+fn only_pending(events: impl Iterator<Item = Value>) -> Vec<Value> {
+    events
+        .filter(|e| e["type"] == "withdrawal.pending")
+        .collect()
+}
+
+/// Each event's `data` is the withdrawal exactly as its creation answered (`views` by id).
+fn assert_carry_their_withdrawals(events: &[Value], views: &HashMap<String, Value>) {
+    for e in events {
+        assert_eq!(
+            Some(&e["data"]),
+            views.get(&e["data"]["id"].to_string()),
+            "{e}"
+        );
+    }
+}
