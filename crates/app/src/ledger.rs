@@ -35,6 +35,11 @@ pub const CAPABILITY_INVARIANTS: &[InvariantQuery] = &[
         ),
     ),
     (
+        "every withdrawal is on an existing account",
+        "SELECT 'withdrawal ' || w.id || ' is on account ' || w.account_id || ', which does not exist' \
+         FROM withdrawals w LEFT JOIN accounts a ON a.id = w.account_id WHERE a.id IS NULL",
+    ),
+    (
         "an account's hold balance equals its open withdrawals",
         "WITH open AS (SELECT account_id, SUM(amount + fee_amount) AS total FROM withdrawals \
          WHERE status IN ('pending', 'processing') GROUP BY account_id) \

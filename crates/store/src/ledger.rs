@@ -286,6 +286,13 @@ const CORE_INVARIANTS: &[InvariantQuery] = &[
          FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE a.currency <> p.currency",
     ),
     (
+        "every posting belongs to a transaction and a ledger account",
+        "SELECT 'posting ' || CAST(p.id AS TEXT) || ' of txn ' || CAST(p.txn_id AS TEXT) || ' on ' || p.account_id || \
+         CASE WHEN t.id IS NULL THEN ' has no transaction' ELSE ' has no ledger account' END \
+         FROM ledger_postings p LEFT JOIN ledger_transactions t ON t.id = p.txn_id \
+         LEFT JOIN ledger_accounts a ON a.id = p.account_id WHERE t.id IS NULL OR a.id IS NULL",
+    ),
+    (
         "every transaction has at least two postings",
         "SELECT 'txn ' || CAST(t.id AS TEXT) || ' has ' || CAST(COUNT(p.id) AS TEXT) || ' postings' \
          FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.txn_id = t.id GROUP BY t.id HAVING COUNT(p.id) < 2",

@@ -1,6 +1,8 @@
 use crate::dual;
+use crate::fixtures::*;
 use crate::support::*;
 use payplane_app::App;
+use payplane_app::auth::Mode;
 use payplane_core::ledger::{Posting, transfer};
 use payplane_store::{StoreError, ledger};
 
@@ -122,6 +124,81 @@ dual!(the_check_reports_a_tampered_balance, async |b| {
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].detail.contains("alice"));
 });
+
+/// Runs `sql` with SQLite's foreign keys off for the statement: tampering that PostgreSQL (which
+/// has no foreign keys on these hot tables) would let through anyway.
+async fn tamper(t: &TestApp, sql: &str) {
+    let mut conn = t.app.db.acquire_writer().await.unwrap();
+    let sqlite = t.app.db.dialect == payplane_store::Dialect::Sqlite;
+    if sqlite {
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query(sql).execute(&mut *conn).await.unwrap();
+    if sqlite {
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+}
+
+dual!(
+    the_check_reports_postings_without_their_transaction,
+    async |b| {
+        let t = TestApp::start(b).await;
+        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+        open(&t.app, "alice", ledger::KIND_USER).await;
+        let txn = post(&t.app, &transfer("funding", "alice", "USD", 700))
+            .await
+            .unwrap();
+        t.assert_ledger_sound().await;
+        tamper(
+            &t,
+            &format!("DELETE FROM ledger_transactions WHERE id = {txn}"),
+        )
+        .await;
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        assert_eq!(v.len(), 2, "one per orphaned posting: {v:?}");
+        assert!(
+            v.iter()
+                .all(|v| v.check.contains("belongs to a transaction")
+                    && v.detail.contains(&format!("txn {txn}"))
+                    && v.detail.ends_with("has no transaction")),
+            "{v:?}"
+        );
+    }
+);
+
+dual!(
+    the_check_reports_a_withdrawal_without_its_account,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = open_account(&t, &u, "IDR").await;
+        deposit(&t, &u, &acct, "100000").await;
+        let (status, w) = withdraw(&t, &u, &acct, "1000").await;
+        assert_eq!(status, 200, "{w}");
+        t.assert_ledger_sound().await;
+        tamper(
+            &t,
+            &format!(
+                "UPDATE withdrawals SET account_id = 'gone' WHERE id = '{}'",
+                w["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        let v = payplane_app::ledger::verify(&t.app).await.unwrap();
+        assert!(
+            v.iter()
+                .any(|v| v.check == "every withdrawal is on an existing account"
+                    && v.detail.contains("account gone")),
+            "{v:?}"
+        );
+    }
+);
 
 dual!(
     a_batch_checks_each_transaction_against_the_balances_before_it,
