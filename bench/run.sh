@@ -6,7 +6,7 @@
 #      and with $C2 clients (vs pgbench -N -c $C2), and confirmations/s of the withdrawals just
 #      created (each confirmed once)
 #   2. GET /users/me/accounts/{id} req/s                      vs  a minimal axum hello-world,
-#      then latency at half the measured peak rate (open loop)
+#      then latency at half the measured peak rate (open loop), and hello-world's at that rate
 # Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 ./bench/run.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -70,6 +70,9 @@ measure() {
   echo "# GET account at half the peak rate, open loop (${SECS}s)"
   $BIN/loadgen --label get_account_half_peak --url "$B/users/me/accounts/${accounts[0]}" \
     --header "Authorization: Bearer ${tokens[0]}" --concurrency 64 --seconds "$SECS" \
+    --rate "$((${peak%.*} / 2))"
+  echo "# axum hello-world at the same open-loop rate: the machine's own tail at that load (${SECS}s)"
+  $BIN/loadgen --label axum_hello_same_rate --url "http://127.0.0.1:18190/" --concurrency 64 --seconds "$SECS" \
     --rate "$((${peak%.*} / 2))"
   echo "# axum hello-world (concurrency 32, ${SECS}s)"
   $BIN/loadgen --label axum_hello --url "http://127.0.0.1:18190/" --concurrency 32 --seconds "$SECS"
