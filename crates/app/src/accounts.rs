@@ -9,7 +9,7 @@ use payplane_core::{Currency, ids::new_id};
 use payplane_store::Db;
 use payplane_store::accounts::{self, Account, AccountTxn, hold_ledger, main_ledger};
 use payplane_store::ledger::{self, KIND_HOLD, KIND_PLATFORM, KIND_USER};
-use payplane_store::{Conn, StoreError};
+use payplane_store::{Conn, KeptConn, StoreError};
 use rand::Rng;
 use std::sync::Arc;
 
@@ -175,25 +175,32 @@ const READ_BATCH: usize = 128;
 
 impl BalanceReads {
     pub fn new(db: Db) -> Self {
-        BalanceReads(Batcher::new(READ_BATCH, move |ids: Vec<String>| {
-            let db = db.clone();
-            async move {
-                let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
-                distinct.sort_unstable();
-                distinct.dedup();
-                match accounts::balances_many(&db.read, db.dialect, &distinct).await {
-                    Ok(found) => ids
-                        .iter()
-                        .map(|id| Ok(found.get(id).copied().unwrap_or((0, 0))))
-                        .collect(),
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        ids.iter().map(|_| Err(e.clone())).collect()
+        // One read runs at a time, so one read connection serves them all: kept across
+        // consecutive batches, it spares each the test sqlx makes of a connection given back.
+        let reader = Arc::new(KeptConn::reader());
+        let idle = reader.clone();
+        BalanceReads(
+            Batcher::new(READ_BATCH, move |ids: Vec<String>| {
+                let (db, reader) = (db.clone(), reader.clone());
+                async move {
+                    let mut distinct: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    match read_many(&db, &reader, &distinct).await {
+                        Ok(found) => ids
+                            .iter()
+                            .map(|id| Ok(found.get(id).copied().unwrap_or((0, 0))))
+                            .collect(),
+                        Err(e) => {
+                            let e = Arc::new(e);
+                            ids.iter().map(|_| Err(e.clone())).collect()
+                        }
                     }
                 }
-            }
-            .boxed()
-        }))
+                .boxed()
+            })
+            .on_idle(move || idle.release()),
+        )
     }
 
     /// `(available, held)` of account `id`.
@@ -204,6 +211,18 @@ impl BalanceReads {
             None => Err(crate::batcher::lost()),
         }
     }
+}
+
+/// Balances of `ids` on the kept read connection, which is kept again only if the read worked.
+async fn read_many(
+    db: &Db,
+    reader: &KeptConn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, (i64, i64)>, StoreError> {
+    let (mut conn, since) = reader.take(db).await?;
+    let found = accounts::balances_many(&mut conn, db.dialect, ids).await?;
+    reader.keep(conn, since);
+    Ok(found)
 }
 
 /// The currency of an account of the caller (own user, caller's mode); anything else is 404.

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use payplane_store::sql::Script;
 use payplane_store::withdrawals::{self, Withdrawal};
 use payplane_store::{
-    Conn, Db, Dialect, KeptWriter, StoreError, WriteTx, WriterConn, events, ledger, pg_batch,
+    Conn, Db, Dialect, KeptConn, StoreError, WriteTx, WriterConn, events, ledger, pg_batch,
 };
 use std::sync::Arc;
 
@@ -20,12 +20,12 @@ const MAX_BATCH: usize = 256;
 /// Withdrawal creations, batched. One batch is written at a time (see `batcher`): with 8
 /// clients on PostgreSQL that measured 3 000–3 900 creations/s where two at a time did
 /// 2 500–2 700 and three 2 500, and with 32 clients 6 000/s against 4 900/s. Consecutive batches
-/// share one write connection (`KeptWriter`).
+/// share one write connection (`KeptConn`).
 pub struct GroupCommit(Batcher<Withdrawal, Result<i64, AppError>>);
 
 impl GroupCommit {
     pub fn new(db: Db) -> Self {
-        let writer = Arc::new(KeptWriter::default());
+        let writer = Arc::new(KeptConn::writer());
         let idle = writer.clone();
         GroupCommit(
             Batcher::new(MAX_BATCH, move |batch| {
@@ -48,11 +48,7 @@ impl GroupCommit {
 
 /// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(
-    db: &Db,
-    writer: &KeptWriter,
-    batch: Vec<Withdrawal>,
-) -> Vec<Result<i64, AppError>> {
+async fn commit(db: &Db, writer: &KeptConn, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
     let ws: Vec<&Withdrawal> = batch.iter().collect();
     let started = std::time::Instant::now();
     let written = write(db, writer, &ws).await;
@@ -85,7 +81,7 @@ async fn commit(
 /// On the kept write connection, which is kept again only if all went well.
 async fn write(
     db: &Db,
-    writer: &KeptWriter,
+    writer: &KeptConn,
     ws: &[&Withdrawal],
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
     let (mut conn, since) = writer.take(db).await?;

@@ -116,7 +116,7 @@ pub async fn get(pool: &AnyPool, id: &str, user_id: &str, mode: &str) -> Result<
 /// account, in one statement: concurrent reads are batched into it (see `app::accounts`).
 /// The ledger account ids are built in SQL as `main_ledger` and `hold_ledger` build them.
 pub async fn balances_many(
-    pool: &AnyPool,
+    conn: &mut crate::Conn,
     dialect: crate::Dialect,
     ids: &[&str],
 ) -> Result<std::collections::HashMap<String, (i64, i64)>> {
@@ -129,7 +129,7 @@ pub async fn balances_many(
     );
     let rows = sqlx::query(&sql)
         .bind(serde_json::to_string(ids).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))

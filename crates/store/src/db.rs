@@ -133,7 +133,7 @@ impl Db {
     }
 
     /// A connection of the write pool, for a caller that keeps it across transactions
-    /// (`KeptWriter`).
+    /// (`KeptConn`).
     pub async fn acquire_writer(&self) -> Result<WriterConn> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(self.write.acquire().await?)
@@ -151,43 +151,69 @@ impl Db {
     }
 }
 
-pub type WriterConn = PoolConnection<sqlx::Any>;
+pub type PooledConn = PoolConnection<sqlx::Any>;
+/// A connection of the write pool (`Db::acquire_writer`).
+pub type WriterConn = PooledConn;
 
-/// A write connection kept by one dispatcher across consecutive transactions. sqlx tests each
-/// connection when it goes back to its pool (a round trip on PostgreSQL, a hand-off to the
-/// worker thread on SQLite), and SQLite's write pool has one connection, so a batch that
-/// acquired it right after the previous one released it waited ~150 µs for that test. It is
-/// kept at most `KEEP_AT_MOST` at a time, then given back so other writers (confirmations, jobs)
-/// have their turn; and given back whenever the dispatcher runs out of work.
-#[derive(Default)]
-pub struct KeptWriter(Mutex<Option<(WriterConn, Instant)>>);
+/// A pool connection kept by one dispatcher across consecutive batches (`group_commit` on the
+/// write pool, `accounts::BalanceReads` on the read pool). sqlx tests each connection when it
+/// goes back to its pool — a round trip on PostgreSQL, a hand-off to the worker thread on SQLite —
+/// so a connection taken and given back per batch cost a second exchange with the database for
+/// every batch; and SQLite's write pool has one connection, so a batch that acquired it right
+/// after the previous one released it waited ~150 µs for that test. It is kept at most
+/// `KEEP_AT_MOST` at a time, then given back so other users of the pool (on SQLite's write pool:
+/// confirmations, jobs) have their turn; and given back whenever the dispatcher runs out of work.
+pub struct KeptConn {
+    write: bool,
+    kept: Mutex<Option<(PooledConn, Instant)>>,
+}
 
 const KEEP_AT_MOST: Duration = Duration::from_millis(5);
 
-impl KeptWriter {
+impl KeptConn {
+    /// Keeps a connection of the write pool.
+    pub fn writer() -> Self {
+        KeptConn {
+            write: true,
+            kept: Mutex::new(None),
+        }
+    }
+
+    /// Keeps a connection of the read pool.
+    pub fn reader() -> Self {
+        KeptConn {
+            write: false,
+            kept: Mutex::new(None),
+        }
+    }
+
     /// The kept connection, or a newly acquired one.
-    pub async fn take(&self, db: &Db) -> Result<(WriterConn, Instant)> {
-        let kept = self.0.lock().ok().and_then(|mut k| k.take());
+    pub async fn take(&self, db: &Db) -> Result<(PooledConn, Instant)> {
+        let kept = self.kept.lock().ok().and_then(|mut k| k.take());
         if let Some((conn, since)) = kept {
             if since.elapsed() < KEEP_AT_MOST {
                 return Ok((conn, since));
             }
-            // Back to the pool first: SQLite's has only this one.
+            // Back to the pool first: SQLite's write pool has only this one.
             drop(conn);
         }
-        Ok((db.acquire_writer().await?, Instant::now()))
+        let conn = match self.write {
+            true => db.acquire_writer().await?,
+            false => db.read.acquire().await?,
+        };
+        Ok((conn, Instant::now()))
     }
 
-    /// Keeps `conn` for the next transaction (`since`: when it was acquired).
-    pub fn keep(&self, conn: WriterConn, since: Instant) {
-        if let Ok(mut k) = self.0.lock() {
+    /// Keeps `conn` for the next batch (`since`: when it was acquired).
+    pub fn keep(&self, conn: PooledConn, since: Instant) {
+        if let Ok(mut k) = self.kept.lock() {
             *k = Some((conn, since));
         }
     }
 
     /// Gives the kept connection back to the pool.
     pub fn release(&self) {
-        let kept = self.0.lock().ok().and_then(|mut k| k.take());
+        let kept = self.kept.lock().ok().and_then(|mut k| k.take());
         drop(kept);
     }
 }

@@ -25,7 +25,7 @@ pub mod users;
 pub mod webhooks;
 pub mod withdrawals;
 
-pub use db::{Conn, Db, KeptWriter, Tx, WriteTx, WriterConn};
+pub use db::{Conn, Db, KeptConn, PooledConn, Tx, WriteTx, WriterConn};
 pub use dialect::Dialect;
 pub use error::StoreError;
 pub use sqlx;

@@ -296,7 +296,7 @@ dual!(
     a_kept_writer_is_given_back_so_other_writers_get_their_turn,
     async |b| {
         let t = alice_with_500_and_bob(b).await;
-        let kept = payplane_store::KeptWriter::default();
+        let kept = payplane_store::KeptConn::writer();
         let (conn, since) = kept.take(&t.app.db).await.unwrap();
         kept.keep(conn, since);
         // Still kept: the same connection comes back (SQLite's write pool has no other).
