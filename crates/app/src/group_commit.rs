@@ -7,12 +7,14 @@
 use crate::batcher::{self, Batcher};
 use crate::{AppError, settlement};
 use futures::FutureExt;
+use payplane_store::ledger::Books;
 use payplane_store::sql::Script;
 use payplane_store::withdrawals::{self, Withdrawal};
 use payplane_store::{
     Conn, Db, Dialect, KeptConn, StoreError, WriteTx, WriterConn, events, ledger, pg_batch,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Most withdrawals per transaction: keeps SQLite's statements far below its parameter limit
 /// (22 per withdrawal row) and a batch's latency bounded.
@@ -25,14 +27,17 @@ pub struct GroupCommit(Batcher<Withdrawal, Result<i64, AppError>>);
 
 impl GroupCommit {
     pub fn new(db: Db) -> Self {
-        let writer = Arc::new(KeptConn::writer());
+        let writer = Arc::new(Writer {
+            conn: KeptConn::writer(),
+            books: Mutex::new(None),
+        });
         let idle = writer.clone();
         GroupCommit(
             Batcher::new(MAX_BATCH, move |batch| {
                 let (db, writer) = (db.clone(), writer.clone());
                 async move { commit(&db, &writer, batch).await }.boxed()
             })
-            .on_idle(move || idle.release()),
+            .on_idle(move || idle.conn.release()),
         )
     }
 
@@ -46,9 +51,47 @@ impl GroupCommit {
     }
 }
 
+/// The dispatcher's write connection and, on SQLite, the books as its last batch left them.
+struct Writer {
+    conn: KeptConn,
+    books: Mutex<Option<KnownBooks>>,
+}
+
+/// SQLite: the ledger accounts the batches wrote, as they left them, and how to tell whether
+/// anyone else wrote since. Another connection committing moves `data_version`, which the fast
+/// path's statements check (`Books::prepare_if_funded`); another writer of this process must
+/// have taken the write path, which moves `Db::write_count`.
+struct KnownBooks {
+    books: Books,
+    /// `Db::write_count` after the batch that left them.
+    writes: u64,
+    /// When the connection they were written on was acquired (`KeptConn`).
+    since: Instant,
+}
+
+impl Writer {
+    /// The books, if nothing but this dispatcher wrote through the write pool since: the same
+    /// connection kept since, or a new one that only this dispatcher acquired.
+    fn known(&self, db: &Db, since: Instant) -> Option<Books> {
+        let known = self.books.lock().ok()?.take()?;
+        let acquired = u64::from(known.since != since);
+        (db.write_count() == known.writes + acquired).then_some(known.books)
+    }
+
+    fn remember(&self, db: &Db, books: Books, since: Instant) {
+        if let Ok(mut b) = self.books.lock() {
+            *b = Some(KnownBooks {
+                books,
+                writes: db.write_count(),
+                since,
+            });
+        }
+    }
+}
+
 /// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(db: &Db, writer: &KeptConn, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
+async fn commit(db: &Db, writer: &Writer, batch: Vec<Withdrawal>) -> Vec<Result<i64, AppError>> {
     let ws: Vec<&Withdrawal> = batch.iter().collect();
     let started = std::time::Instant::now();
     let written = write(db, writer, &ws).await;
@@ -81,18 +124,38 @@ async fn commit(db: &Db, writer: &KeptConn, batch: Vec<Withdrawal>) -> Vec<Resul
 /// On the kept write connection, which is kept again only if all went well.
 async fn write(
     db: &Db,
-    writer: &KeptConn,
+    writer: &Writer,
     ws: &[&Withdrawal],
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-    let (mut conn, since) = writer.take(db).await?;
-    if db.dialect == Dialect::Postgres
-        && let Some(ids) = write_if_funded(&mut conn, ws).await?
-    {
-        writer.keep(conn, since);
-        return Ok(ids.into_iter().map(Ok).collect());
+    let (mut conn, since) = writer.conn.take(db).await?;
+    let known = match db.dialect {
+        Dialect::Postgres => {
+            if let Some(ids) = write_if_funded(&mut conn, ws).await? {
+                writer.conn.keep(conn, since);
+                return Ok(ids.into_iter().map(Ok).collect());
+            }
+            None
+        }
+        Dialect::Sqlite => writer.known(db, since),
+    };
+    if let Some(mut books) = known.clone() {
+        let (c, ids) = write_if_known_funded(conn, &mut books, ws).await?;
+        conn = c;
+        if let Some(ids) = ids {
+            writer.remember(db, books, since);
+            writer.conn.keep(conn, since);
+            return Ok(ids.into_iter().map(Ok).collect());
+        }
     }
-    let (conn, outcome) = write_each_checked(conn, ws).await?;
-    writer.keep(conn, since);
+    let (conn, books, outcome) = write_each_checked(conn, ws).await?;
+    if db.dialect == Dialect::Sqlite {
+        let books = match known {
+            Some(known) => known.merged(books),
+            None => books,
+        };
+        writer.remember(db, books, since);
+    }
+    writer.conn.keep(conn, since);
     Ok(outcome)
 }
 
@@ -112,18 +175,45 @@ async fn write_if_funded(
     pg_batch::write_if_funded(conn, &holds, &pending, &events).await
 }
 
+/// SQLite, on books nothing else wrote since (`Writer::known`), when every withdrawal of the
+/// batch is funded by them: one script, one hand-off to the writer's thread, with no balance
+/// read — `BEGIN IMMEDIATE`, the writes (each conditional on no other connection having
+/// committed since the books were read), a check of that condition, `COMMIT`. `None` if a
+/// withdrawal does not fit or an account is not in the books (nothing written), or if another
+/// connection did commit (nothing written either; the books are then out of date).
+async fn write_if_known_funded(
+    conn: WriterConn,
+    books: &mut Books,
+    ws: &[&Withdrawal],
+) -> Result<(WriterConn, Option<Vec<i64>>), StoreError> {
+    let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| settlement::hold_txn(w)).collect();
+    let mut script = Script::new(Dialect::Sqlite);
+    let Some(ids) = books.prepare_if_funded(&holds, &mut script)? else {
+        return Ok((conn, None));
+    };
+    let created: Vec<Withdrawal> = ws.iter().zip(&ids).map(|(w, id)| stamped(w, *id)).collect();
+    let payloads: Vec<serde_json::Value> = created.iter().map(settlement::view).collect();
+    let events = pending_events(&created, &payloads);
+    withdrawals::insert_many(&mut script, &created);
+    events::append_first(&mut script, &events);
+    script.check_guard();
+    let (conn, written) = WriteTx::on(conn).await?.commit(script).await?;
+    Ok((conn, written.then_some(ids)))
+}
+
 /// One transaction: the holds, each checked against the balances the ones before it leave, then
 /// the rows and `withdrawal.pending` events of the withdrawals whose hold was written — read
-/// once, then written as one script.
+/// once, then written as one script. Also returns the books as the batch left them.
 async fn write_each_checked(
     conn: WriterConn,
     ws: &[&Withdrawal],
-) -> Result<(WriterConn, Vec<Result<i64, StoreError>>), StoreError> {
+) -> Result<(WriterConn, Books, Vec<Result<i64, StoreError>>), StoreError> {
     let mut tx = WriteTx::on(conn).await?;
     let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| settlement::hold_txn(w)).collect();
     let mut script = Script::new(Dialect::of(tx.conn()));
     let begin = tx.begin();
-    let outcome = ledger::prepare_batch(tx.conn(), begin, &holds, &mut script).await?;
+    let mut books = Books::read(tx.conn(), begin, &holds).await?;
+    let outcome = books.prepare(tx.conn(), &holds, &mut script).await?;
     let created: Vec<Withdrawal> = ws
         .iter()
         .zip(&outcome)
@@ -133,8 +223,8 @@ async fn write_each_checked(
     let events = pending_events(&created, &payloads);
     withdrawals::insert_many(&mut script, &created);
     events::append_first(&mut script, &events);
-    let conn = tx.commit(script).await?;
-    Ok((conn, outcome))
+    let (conn, _) = tx.commit(script).await?;
+    Ok((conn, books, outcome))
 }
 
 /// The withdrawal as written: with its hold's ledger transaction id.
@@ -160,4 +250,55 @@ fn pending_events<'a>(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The books are trusted only while nothing but the dispatcher took the write path.
+    #[tokio::test]
+    async fn books_are_forgotten_once_another_writer_of_the_process_took_the_write_path() {
+        let path = std::env::temp_dir().join(format!(
+            "payplane-books-{}.db",
+            payplane_core::ids::new_id()
+        ));
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
+            .await
+            .unwrap();
+        let w = Writer {
+            conn: KeptConn::writer(),
+            books: Mutex::new(None),
+        };
+        // A batch on a new connection, then one on the same connection kept.
+        let (conn, since) = w.conn.take(&db).await.unwrap();
+        w.remember(&db, Books::default(), since);
+        w.conn.keep(conn, since);
+        let (conn, kept) = w.conn.take(&db).await.unwrap();
+        assert_eq!(kept, since);
+        assert!(w.known(&db, kept).is_some(), "kept, nobody else wrote");
+        w.remember(&db, Books::default(), kept);
+        w.conn.keep(conn, kept);
+        // Given back when idle and taken again, with nobody else writing in between.
+        w.conn.release();
+        let (conn, fresh) = w.conn.take(&db).await.unwrap();
+        assert!(
+            w.known(&db, fresh).is_some(),
+            "only the dispatcher acquired it"
+        );
+        w.remember(&db, Books::default(), fresh);
+        w.conn.keep(conn, fresh);
+        w.conn.release();
+        // Another writer of this process (a deposit, a confirmation) wrote in between.
+        db.begin().await.unwrap().commit().await.unwrap();
+        let (conn, again) = w.conn.take(&db).await.unwrap();
+        assert!(w.known(&db, again).is_none(), "someone else wrote");
+        // And the books are gone, not kept for later.
+        assert!(w.known(&db, again).is_none());
+        drop(conn);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

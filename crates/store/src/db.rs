@@ -132,6 +132,13 @@ impl Db {
         Ok(self.write.begin().await?)
     }
 
+    /// How many times the write path was taken: a caller that kept state about the database
+    /// since it last wrote knows nobody else wrote in this process if this moved only by its own
+    /// acquisitions.
+    pub fn write_count(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
     /// A connection of the write pool, for a caller that keeps it across transactions
     /// (`KeptConn`).
     pub async fn acquire_writer(&self) -> Result<WriterConn> {
@@ -261,27 +268,31 @@ impl WriteTx {
             .expect("a WriteTx has its connection until it commits")
     }
 
-    /// Runs `script`, commits, and hands the connection back.
-    pub async fn commit(mut self, mut script: Script<'_>) -> Result<WriterConn> {
-        if !self.open {
-            self.open = true;
-            self.conn().execute("BEGIN IMMEDIATE").await?;
-        }
-        match self.dialect {
+    /// Runs `script`, commits, and hands the connection back, with whether the script's guard
+    /// held (`Script::check_guard`; `true` without one).
+    pub async fn commit(mut self, mut script: Script<'_>) -> Result<(WriterConn, bool)> {
+        let held = match self.dialect {
             Dialect::Sqlite => {
+                if !self.open {
+                    // Opened in the same message as the script.
+                    script.prefix("BEGIN IMMEDIATE; ");
+                    self.open = true;
+                }
                 script.statement().sql = "COMMIT".into();
-                script.run(self.conn()).await?;
+                script.run(self.conn()).await?
             }
             Dialect::Postgres => {
-                script.run(self.conn()).await?;
+                let held = script.run(self.conn()).await?;
                 self.conn().execute("COMMIT").await?;
+                held
             }
-        }
+        };
         self.open = false;
-        Ok(self
+        let conn = self
             .conn
             .take()
-            .expect("a WriteTx has its connection until it commits"))
+            .expect("a WriteTx has its connection until it commits");
+        Ok((conn, held))
     }
 }
 

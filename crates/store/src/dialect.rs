@@ -52,6 +52,15 @@ impl Dialect {
         }
     }
 
+    /// A column for the balance read of a ledger batch: SQLite's `PRAGMA data_version`, which
+    /// moves whenever another connection commits (`ledger::Books`); nothing on PostgreSQL.
+    pub fn data_version(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "(SELECT data_version FROM pragma_data_version())",
+            Dialect::Postgres => "CAST(0 AS BIGINT)",
+        }
+    }
+
     /// A table `j(value)` of the strings of the JSON array bound at `param`: one statement for
     /// any number of values, so it is prepared once.
     pub fn json_values(self, param: &str) -> String {

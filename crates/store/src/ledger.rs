@@ -92,142 +92,241 @@ pub async fn prepare_batch<'a>(
     if txns.is_empty() {
         return Ok(vec![]);
     }
-    for t in txns {
-        check_balanced(&t.postings)?;
-    }
-    let mut ids: Vec<&str> = txns
-        .iter()
-        .flat_map(|t| t.postings.iter().map(|p| p.account.as_str()))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let dialect = Dialect::of(conn);
-    let sql = format!(
-        "{begin}SELECT id, currency, kind, balance, {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
-        dialect.last_txn_id(),
-        sql::marks(1, ids.len()),
-        dialect.for_update()
-    );
-    let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(*id);
-    }
-    // id → (currency, may go negative, balance, change by this batch)
-    let mut accounts: HashMap<String, (String, bool, i64, i64)> = HashMap::new();
-    let mut last_id = 0i64;
-    for r in q.fetch_all(&mut *conn).await? {
-        let kind: String = r.try_get(2)?;
-        accounts.insert(
-            r.try_get(0)?,
-            (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?, 0),
+    let mut books = Books::read(conn, begin, txns).await?;
+    books.prepare(conn, txns, script).await
+}
+
+/// The ledger accounts a batch posts to, as read under lock, then as the batch leaves them. On
+/// SQLite they also say what the single writer needs to trust them later (`prepare_if_funded`).
+#[derive(Debug, Clone, Default)]
+pub struct Books {
+    /// id → (currency, may go negative, balance).
+    accounts: HashMap<String, (String, bool, i64)>,
+    /// SQLite: the last ledger transaction id (its single writer assigns the next ones itself).
+    last_id: i64,
+    /// SQLite: the connection's `PRAGMA data_version` when read, which changes whenever another
+    /// connection (another process) commits.
+    version: i64,
+}
+
+impl Books {
+    /// Locks and reads the balances `txns` post to (`begin` goes first, in the same message).
+    pub async fn read(conn: &mut Conn, begin: &str, txns: &[NewTxn<'_>]) -> Result<Books> {
+        for t in txns {
+            check_balanced(&t.postings)?;
+        }
+        let mut ids: Vec<&str> = txns
+            .iter()
+            .flat_map(|t| t.postings.iter().map(|p| p.account.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let dialect = Dialect::of(conn);
+        let sql = format!(
+            "{begin}SELECT id, currency, kind, balance, {}, {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+            dialect.last_txn_id(),
+            dialect.data_version(),
+            sql::marks(1, ids.len()),
+            dialect.for_update()
         );
-        last_id = r.try_get(4)?;
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let mut books = Books::default();
+        for r in q.fetch_all(&mut *conn).await? {
+            let kind: String = r.try_get(2)?;
+            books.accounts.insert(
+                r.try_get(0)?,
+                (r.try_get(1)?, kind == KIND_PLATFORM, r.try_get(3)?),
+            );
+            books.last_id = r.try_get(4)?;
+            books.version = r.try_get(5)?;
+        }
+        Ok(books)
     }
 
-    let mut fits = Vec::with_capacity(txns.len());
-    for t in txns {
-        let mut after = HashMap::new();
-        for p in &t.postings {
-            let (currency, _, balance, _) = accounts.get(&p.account).ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "ledger account {} ({}) does not exist",
-                    p.account, p.currency
-                ))
-            })?;
-            if *currency != p.currency {
-                return Err(StoreError::Corrupt(format!(
-                    "ledger account {} is in {currency}, not {}",
-                    p.account, p.currency
-                )));
-            }
-            let b = after.entry(p.account.as_str()).or_insert(*balance);
-            *b = b
-                .checked_add(p.amount)
-                .ok_or_else(|| StoreError::Corrupt(format!("{} overflows", p.account)))?;
+    /// These books with `newer`'s accounts read over them, if both were read at the same
+    /// `data_version` (no other connection committed in between); otherwise `newer` alone.
+    pub fn merged(mut self, newer: Books) -> Books {
+        if self.version != newer.version {
+            return newer;
         }
-        let fit = !after.iter().any(|(id, b)| *b < 0 && !accounts[*id].1);
-        if fit {
-            for (id, b) in after {
-                if let Some(a) = accounts.get_mut(id) {
-                    a.3 += b - a.2;
-                    a.2 = b;
+        self.accounts.extend(newer.accounts);
+        self.last_id = newer.last_id;
+        self
+    }
+
+    /// Decides each transaction against the balances the ones before it leave, reserves ids for
+    /// the ones that fit, adds their writes to `script`, and moves the books past the batch.
+    pub async fn prepare<'a>(
+        &mut self,
+        conn: &mut Conn,
+        txns: &'a [NewTxn<'a>],
+        script: &mut Script<'a>,
+    ) -> Result<Vec<Result<i64>>> {
+        let (fits, after) = self.decide(txns)?;
+        let accepted = fits.iter().filter(|f| **f).count();
+        if accepted == 0 {
+            return Ok(fits
+                .iter()
+                .map(|_| Err(StoreError::InsufficientFunds))
+                .collect());
+        }
+        let mut new_ids = match Dialect::of(conn) {
+            // The single writer holds the write transaction: the next ids are free.
+            Dialect::Sqlite => (self.last_id + 1..=self.last_id + accepted as i64).collect(),
+            Dialect::Postgres => reserve_ids(conn, accepted).await?,
+        }
+        .into_iter();
+        let outcome: Vec<Result<i64>> = fits
+            .iter()
+            .map(|&fit| match fit {
+                true => Ok(new_ids.next().unwrap_or_default()),
+                false => Err(StoreError::InsufficientFunds),
+            })
+            .collect();
+        self.write(&outcome, txns, after, script);
+        Ok(outcome)
+    }
+
+    /// SQLite's single writer, on books it read and has kept up to date since (nothing but its
+    /// own batches wrote through its connection): if every transaction fits, adds their writes
+    /// to `script` without reading the balances again, each statement conditional on no other
+    /// connection having committed since (`data_version` unmoved), and returns their ids; the
+    /// script's `check_guard` then says whether they were written. `None` (nothing added) if an
+    /// account is not in the books or a transaction does not fit by them.
+    pub fn prepare_if_funded<'a>(
+        &mut self,
+        txns: &'a [NewTxn<'a>],
+        script: &mut Script<'a>,
+    ) -> Result<Option<Vec<i64>>> {
+        let known = txns
+            .iter()
+            .flat_map(|t| &t.postings)
+            .all(|p| self.accounts.contains_key(&p.account));
+        if !known {
+            return Ok(None);
+        }
+        let (fits, after) = self.decide(txns)?;
+        if !fits.iter().all(|f| *f) {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = (self.last_id + 1..=self.last_id + txns.len() as i64).collect();
+        script.guard(format!(
+            "(SELECT data_version FROM pragma_data_version()) = {}",
+            self.version
+        ));
+        let outcome: Vec<Result<i64>> = ids.iter().map(|id| Ok(*id)).collect();
+        self.write(&outcome, txns, after, script);
+        Ok(Some(ids))
+    }
+
+    /// Whether each transaction fits, in order, and the balances of the accounts the fitting
+    /// ones change, after them.
+    fn decide(&self, txns: &[NewTxn<'_>]) -> Result<(Vec<bool>, HashMap<String, i64>)> {
+        let mut now: HashMap<String, i64> = HashMap::new();
+        let mut fits = Vec::with_capacity(txns.len());
+        for t in txns {
+            let mut after: HashMap<&str, i64> = HashMap::new();
+            for p in &t.postings {
+                let (currency, _, balance) = self.accounts.get(&p.account).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "ledger account {} ({}) does not exist",
+                        p.account, p.currency
+                    ))
+                })?;
+                if *currency != p.currency {
+                    return Err(StoreError::Corrupt(format!(
+                        "ledger account {} is in {currency}, not {}",
+                        p.account, p.currency
+                    )));
+                }
+                let b = after
+                    .entry(p.account.as_str())
+                    .or_insert_with(|| now.get(&p.account).copied().unwrap_or(*balance));
+                *b = b
+                    .checked_add(p.amount)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{} overflows", p.account)))?;
+            }
+            let fit = !after.iter().any(|(id, b)| *b < 0 && !self.accounts[*id].1);
+            if fit {
+                for (id, b) in after {
+                    now.insert(id.to_string(), b);
                 }
             }
+            fits.push(fit);
         }
-        fits.push(fit);
+        Ok((fits, now))
     }
-    let accepted = fits.iter().filter(|f| **f).count();
-    if accepted == 0 {
-        return Ok(fits
-            .iter()
-            .map(|_| Err(StoreError::InsufficientFunds))
-            .collect());
-    }
-    let mut new_ids = match dialect {
-        // The single writer holds the write transaction: the next ids are free.
-        Dialect::Sqlite => (last_id + 1..=last_id + accepted as i64).collect(),
-        Dialect::Postgres => reserve_ids(conn, accepted).await?,
-    }
-    .into_iter();
-    let outcome: Vec<Result<i64>> = fits
-        .iter()
-        .map(|&fit| match fit {
-            true => Ok(new_ids.next().unwrap_or_default()),
-            false => Err(StoreError::InsufficientFunds),
-        })
-        .collect();
 
-    let written: Vec<(i64, &NewTxn)> = outcome
-        .iter()
-        .zip(txns)
-        .filter_map(|(o, t)| o.as_ref().ok().map(|id| (*id, t)))
-        .collect();
-    script.insert(
-        "ledger_transactions (id, kind, mode, reference, created_at)",
-        written.iter().map(|(id, t)| {
-            [
-                Arg::Int(*id),
-                Arg::Text(t.kind),
-                Arg::Text(t.mode),
-                Arg::Text(t.reference),
-                Arg::Int(t.created_at),
-            ]
-        }),
-    );
-    script.insert(
-        "ledger_postings (txn_id, account_id, currency, amount, created_at)",
-        written.iter().flat_map(|(id, t)| {
-            t.postings.iter().map(move |p| {
+    /// Adds the writes of the transactions with an id in `outcome` to `script`, and moves the
+    /// books to `after`.
+    fn write<'a>(
+        &mut self,
+        outcome: &[Result<i64>],
+        txns: &'a [NewTxn<'a>],
+        after: HashMap<String, i64>,
+        script: &mut Script<'a>,
+    ) {
+        let written: Vec<(i64, &NewTxn)> = outcome
+            .iter()
+            .zip(txns)
+            .filter_map(|(o, t)| o.as_ref().ok().map(|id| (*id, t)))
+            .collect();
+        script.insert(
+            "ledger_transactions (id, kind, mode, reference, created_at)",
+            written.iter().map(|(id, t)| {
                 [
                     Arg::Int(*id),
-                    Arg::Text(&p.account),
-                    Arg::Text(&p.currency),
-                    Arg::Int(p.amount),
+                    Arg::Text(t.kind),
+                    Arg::Text(t.mode),
+                    Arg::Text(t.reference),
                     Arg::Int(t.created_at),
                 ]
-            })
-        }),
-    );
-    // The balances were read under lock (PostgreSQL) or in the single writer's transaction
-    // (SQLite), so the decision above stands when this runs.
-    let changed: Vec<(String, i64)> = accounts
-        .into_iter()
-        .filter(|(_, a)| a.3 != 0)
-        .map(|(id, a)| (id, a.3))
-        .collect();
-    if !changed.is_empty() {
-        let b = script.statement();
-        let rows: Vec<String> = changed
-            .into_iter()
-            .map(|(id, delta)| b.row([Arg::Owned(id), Arg::Int(delta)]))
-            .collect();
-        b.sql = format!(
-            "UPDATE ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
-             WHERE ledger_accounts.id = v.column1",
-            rows.join(",")
+            }),
         );
+        script.insert(
+            "ledger_postings (txn_id, account_id, currency, amount, created_at)",
+            written.iter().flat_map(|(id, t)| {
+                t.postings.iter().map(move |p| {
+                    [
+                        Arg::Int(*id),
+                        Arg::Text(&p.account),
+                        Arg::Text(&p.currency),
+                        Arg::Int(p.amount),
+                        Arg::Int(t.created_at),
+                    ]
+                })
+            }),
+        );
+        // The balances were read under lock (PostgreSQL) or in the single writer's transaction
+        // (SQLite), so the decision above stands when this runs.
+        let mut changed: Vec<(String, i64)> = after
+            .into_iter()
+            .filter_map(|(id, b)| {
+                let account = self.accounts.get_mut(&id)?;
+                let delta = b - account.2;
+                account.2 = b;
+                (delta != 0).then_some((id, delta))
+            })
+            .collect();
+        changed.sort_unstable();
+        if !changed.is_empty() {
+            let guard = script.guard_clause();
+            let b = script.statement();
+            let rows: Vec<String> = changed
+                .into_iter()
+                .map(|(id, delta)| b.row([Arg::Owned(id), Arg::Int(delta)]))
+                .collect();
+            b.sql = format!(
+                "UPDATE ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
+                 WHERE ledger_accounts.id = v.column1{guard}",
+                rows.join(",")
+            );
+        }
+        self.last_id = self.last_id.max(written.last().map_or(0, |(id, _)| *id));
     }
-    Ok(outcome)
 }
 
 /// `n` ledger transaction ids from PostgreSQL's sequence, so they can be written into rows and

@@ -78,6 +78,10 @@ fn bind<'q>(mut q: AnyQuery<'q>, args: &'q [Arg<'_>]) -> AnyQuery<'q> {
 pub struct Script<'a> {
     dialect: Dialect,
     parts: Vec<Builder<'a>>,
+    /// A condition every write added after `guard` is conditional on (see `guard`).
+    guard: Option<String>,
+    /// Whether the script ends by selecting its guard (`check_guard`).
+    checks_guard: bool,
 }
 
 impl<'a> Script<'a> {
@@ -85,6 +89,38 @@ impl<'a> Script<'a> {
         Script {
             dialect,
             parts: vec![],
+            guard: None,
+            checks_guard: false,
+        }
+    }
+
+    /// Makes every write added from now on conditional on `condition` (a SQL expression that
+    /// the script's own writes cannot change), so that all of them happen or none does.
+    pub fn guard(&mut self, condition: String) {
+        self.guard = Some(condition);
+    }
+
+    /// `" AND (guard)"` for a hand-written `UPDATE … WHERE …`, or nothing without a guard.
+    pub fn guard_clause(&self) -> String {
+        self.guard
+            .as_ref()
+            .map_or_else(String::new, |g| format!(" AND ({g})"))
+    }
+
+    /// Ends the script (so far) by selecting its guard, inside the transaction, for `run` to
+    /// report whether the guarded writes happened.
+    pub fn check_guard(&mut self) {
+        if let Some(g) = self.guard.clone() {
+            self.statement().sql = format!("SELECT CASE WHEN {g} THEN 1 ELSE 0 END");
+            self.checks_guard = true;
+        }
+    }
+
+    /// Puts `prefix` before the first statement (to open the transaction in the same message).
+    pub fn prefix(&mut self, prefix: &str) {
+        match self.parts.first_mut() {
+            Some(first) => first.sql.insert_str(0, prefix),
+            None => self.statement().sql = prefix.trim_end_matches([' ', ';']).to_string(),
         }
     }
 
@@ -104,7 +140,13 @@ impl<'a> Script<'a> {
         let mut b = self.next();
         let rows: Vec<String> = rows.into_iter().map(|r| b.row(r)).collect();
         if !rows.is_empty() {
-            b.sql = format!("INSERT INTO {into} VALUES {}", rows.join(","));
+            b.sql = match &self.guard {
+                None => format!("INSERT INTO {into} VALUES {}", rows.join(",")),
+                Some(g) => format!(
+                    "INSERT INTO {into} SELECT * FROM (VALUES {}) WHERE {g}",
+                    rows.join(",")
+                ),
+            };
             self.parts.push(b);
         }
     }
@@ -120,7 +162,10 @@ impl<'a> Script<'a> {
         }
     }
 
-    pub async fn run(self, conn: &mut Conn) -> Result<()> {
+    /// Runs the script; `false` if it checks its guard (`check_guard`) and the guard did not
+    /// hold, so none of its guarded writes happened.
+    pub async fn run(self, conn: &mut Conn) -> Result<bool> {
+        let mut rows = vec![];
         match self.dialect {
             Dialect::Sqlite if !self.parts.is_empty() => {
                 let sql: Vec<&str> = self.parts.iter().map(|p| p.sql.as_str()).collect();
@@ -130,15 +175,22 @@ impl<'a> Script<'a> {
                 for a in args {
                     q = bind(q, std::slice::from_ref(a));
                 }
-                q.execute(&mut *conn).await?;
+                rows = q.fetch_all(&mut *conn).await?;
             }
             Dialect::Sqlite => {}
             Dialect::Postgres => {
                 for p in &self.parts {
-                    p.query().execute(&mut *conn).await?;
+                    rows.extend(p.query().fetch_all(&mut *conn).await?);
                 }
             }
         }
-        Ok(())
+        if !self.checks_guard {
+            return Ok(true);
+        }
+        let held: i64 = match rows.last() {
+            Some(r) => sqlx::Row::try_get(r, 0)?,
+            None => 0,
+        };
+        Ok(held == 1)
     }
 }

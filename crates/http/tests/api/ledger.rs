@@ -265,7 +265,7 @@ async fn transfer_in_write_tx(t: &TestApp, commit: bool) -> payplane_store::Writ
         .unwrap();
     assert!(outcome[0].is_ok());
     if commit {
-        return tx.commit(script).await.unwrap();
+        return tx.commit(script).await.unwrap().0;
     }
     script.run(tx.conn()).await.unwrap();
     drop(tx);
@@ -322,3 +322,77 @@ dual!(
         assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 10);
     }
 );
+
+/// SQLite's single writer posting Alice → Bob `amount` from books it read earlier, without
+/// reading them again (`Books::prepare_if_funded`); `Some(written)` if they covered it.
+async fn transfer_from_books(t: &TestApp, books: &mut ledger::Books, amount: i64) -> Option<bool> {
+    use payplane_store::{WriteTx, sql::Script};
+    let txns = [ledger::NewTxn {
+        kind: "test",
+        mode: "test",
+        reference: "from-books",
+        postings: transfer("alice", "bob", "USD", amount),
+        created_at: t.app.now(),
+    }];
+    let mut script = Script::new(t.app.db.dialect);
+    books.prepare_if_funded(&txns, &mut script).unwrap()?;
+    script.check_guard();
+    let conn = t.app.db.acquire_writer().await.unwrap();
+    let (_, written) = WriteTx::on(conn)
+        .await
+        .unwrap()
+        .commit(script)
+        .await
+        .unwrap();
+    Some(written)
+}
+
+#[tokio::test]
+async fn books_kept_by_the_sqlite_writer_write_nothing_once_another_connection_committed() {
+    use payplane_store::{WriteTx, sql::Script};
+    let t = alice_with_500_and_bob(Backend::Sqlite).await;
+    // Read (and move past one transfer of 100) in the writer's transaction.
+    let txns = [ledger::NewTxn {
+        kind: "test",
+        mode: "test",
+        reference: "read",
+        postings: transfer("alice", "bob", "USD", 100),
+        created_at: t.app.now(),
+    }];
+    let mut tx = WriteTx::on(t.app.db.acquire_writer().await.unwrap())
+        .await
+        .unwrap();
+    let mut script = Script::new(t.app.db.dialect);
+    let begin = tx.begin();
+    let mut books = ledger::Books::read(tx.conn(), begin, &txns).await.unwrap();
+    assert!(books.prepare(tx.conn(), &txns, &mut script).await.unwrap()[0].is_ok());
+    tx.commit(script).await.unwrap();
+    // Nothing else wrote: the books are trusted, and the transfer is written without a read.
+    assert_eq!(transfer_from_books(&t, &mut books, 100).await, Some(true));
+    assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 300);
+    // More than the books say Alice has: not attempted.
+    assert_eq!(transfer_from_books(&t, &mut books, 301).await, None);
+    // Another process (another connection) takes 250 from Alice.
+    let other = payplane_store::Db::connect(&t.database_url, 2)
+        .await
+        .unwrap();
+    let mut otx = other.begin().await.unwrap();
+    ledger::post(
+        &mut otx,
+        "test",
+        "test",
+        "other",
+        &transfer("alice", "bob", "USD", 250),
+        1,
+    )
+    .await
+    .unwrap();
+    otx.commit().await.unwrap();
+    other.close().await;
+    // The books still say 300, so 100 fits by them; but the guard sees the other commit and
+    // nothing is written: Alice keeps her 50 instead of going to -50.
+    assert_eq!(transfer_from_books(&t, &mut books, 100).await, Some(false));
+    assert_eq!(ledger::balance(&t.app.db.read, "alice").await.unwrap(), 50);
+    assert_eq!(ledger::balance(&t.app.db.read, "bob").await.unwrap(), 450);
+    t.assert_ledger_sound().await;
+}
