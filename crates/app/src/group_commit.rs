@@ -60,29 +60,30 @@ struct Writer {
 /// SQLite: the ledger accounts the batches wrote, as they left them, and how to tell whether
 /// anyone else wrote since. Another connection committing moves `data_version`, which the fast
 /// path's statements check (`Books::prepare_if_funded`); another writer of this process must
-/// have taken the write path, which moves `Db::write_count`.
+/// have been handed SQLite's one write connection, which moves `Db::handouts`.
 struct KnownBooks {
     books: Books,
-    /// `Db::write_count` after the batch that left them.
-    writes: u64,
+    /// `Db::handouts` after the batch that left them, while the dispatcher still held the
+    /// connection (so nobody else could have been handed one meanwhile).
+    handouts: u64,
     /// When the connection they were written on was acquired (`KeptConn`).
     since: Instant,
 }
 
 impl Writer {
-    /// The books, if nothing but this dispatcher wrote through the write pool since: the same
-    /// connection kept since, or a new one that only this dispatcher acquired.
+    /// The books, if nobody but this dispatcher was handed the write connection since: the
+    /// same connection kept since, or taken again by this dispatcher alone.
     fn known(&self, db: &Db, since: Instant) -> Option<Books> {
         let known = self.books.lock().ok()?.take()?;
         let acquired = u64::from(known.since != since);
-        (db.write_count() == known.writes + acquired).then_some(known.books)
+        (db.handouts() == known.handouts + acquired).then_some(known.books)
     }
 
     fn remember(&self, db: &Db, books: Books, since: Instant) {
         if let Ok(mut b) = self.books.lock() {
             *b = Some(KnownBooks {
                 books,
-                writes: db.write_count(),
+                handouts: db.handouts(),
                 since,
             });
         }
@@ -291,8 +292,25 @@ mod tests {
         w.conn.release();
         // Another writer of this process (a deposit, a confirmation) wrote in between.
         db.begin().await.unwrap().commit().await.unwrap();
+        let (conn, held) = w.conn.take(&db).await.unwrap();
+        assert!(w.known(&db, held).is_none(), "someone else wrote");
+        // Or asked for the connection while the dispatcher held it, and wrote once it was
+        // given back: counted when handed over, not when asked for.
+        w.remember(&db, Books::default(), held);
+        let waiting = {
+            let db = db.clone();
+            tokio::spawn(async move { db.begin().await.unwrap().commit().await.unwrap() })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        w.remember(&db, Books::default(), held);
+        w.conn.keep(conn, held);
+        w.conn.release();
+        waiting.await.unwrap();
         let (conn, again) = w.conn.take(&db).await.unwrap();
-        assert!(w.known(&db, again).is_none(), "someone else wrote");
+        assert!(
+            w.known(&db, again).is_none(),
+            "someone else was handed it after asking"
+        );
         // And the books are gone, not kept for later.
         assert!(w.known(&db, again).is_none());
         drop(conn);
