@@ -25,7 +25,8 @@ pub struct Db {
     /// Times the write path was taken; SQLite's checkpointer runs only after writes, and stops
     /// once every `Db` is dropped.
     writes: Arc<AtomicU64>,
-    /// Times a connection of the write pool was handed to someone (`handouts`).
+    /// Times a connection of the write pool was handed to someone, counted as it is handed over
+    /// (`Db::handouts`).
     handouts: Arc<AtomicU64>,
 }
 

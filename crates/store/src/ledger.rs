@@ -195,7 +195,9 @@ impl Books {
     /// to `script` without reading the balances again, each statement conditional on no other
     /// connection having committed since (`data_version` unmoved), and returns their ids; the
     /// script's `check_guard` then says whether they were written. `None` (nothing added) if an
-    /// account is not in the books or a transaction does not fit by them.
+    /// account is not in the books or a transaction does not fit by them. With `Some`, the books
+    /// move past the batch as if it were written: a caller that may see the guard fail works on
+    /// a copy.
     pub fn prepare_if_funded<'a>(
         &mut self,
         txns: &'a [NewTxn<'a>],
