@@ -257,7 +257,7 @@ fn pending_events<'a>(
 mod tests {
     use super::*;
 
-    /// The books are trusted only while nothing but the dispatcher took the write path.
+    /// The books are trusted only while nobody but the dispatcher was handed the write connection.
     #[tokio::test]
     async fn books_are_forgotten_once_another_writer_of_the_process_took_the_write_path() {
         let path = std::env::temp_dir().join(format!(

@@ -22,11 +22,9 @@ pub struct Db {
     pub read: AnyPool,
     write: AnyPool,
     pub dialect: Dialect,
-    /// Times the write path was taken; SQLite's checkpointer runs only after writes, and stops
-    /// once every `Db` is dropped.
-    writes: Arc<AtomicU64>,
     /// Times a connection of the write pool was handed to someone, counted as it is handed over
-    /// (`Db::handouts`).
+    /// (`Db::handouts`). SQLite's checkpointer runs only after it moved, and stops once every
+    /// `Db` is dropped.
     handouts: Arc<AtomicU64>,
 }
 
@@ -111,13 +109,11 @@ impl Db {
                 let read = pool(max_connections.clamp(2, 4 * cores), "", None)
                     .connect_with(opts)
                     .await?;
-                let writes = Arc::new(AtomicU64::new(0));
-                tokio::spawn(checkpoint_wal(read.clone(), Arc::downgrade(&writes)));
+                tokio::spawn(checkpoint_wal(read.clone(), Arc::downgrade(&handouts)));
                 Ok(Db {
                     read,
                     write,
                     dialect,
-                    writes,
                     handouts,
                 })
             }
@@ -134,7 +130,6 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     dialect,
-                    writes: Default::default(),
                     handouts: Default::default(),
                 })
             }
@@ -151,7 +146,6 @@ impl Db {
 
     /// Begins a write transaction on the writer path.
     pub async fn begin(&self) -> Result<Tx> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(self.write.begin().await?)
     }
 
@@ -166,13 +160,11 @@ impl Db {
     /// A connection of the write pool, for a caller that keeps it across transactions
     /// (`KeptConn`).
     pub async fn acquire_writer(&self) -> Result<WriterConn> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(self.write.acquire().await?)
     }
 
     /// The pool for writes outside a transaction (a single statement).
     pub fn writer(&self) -> &AnyPool {
-        self.writes.fetch_add(1, Ordering::Relaxed);
         &self.write
     }
 
@@ -333,11 +325,11 @@ impl Drop for WriteTx {
 /// SQLite: copies the WAL into the database file (`PASSIVE`: never blocks the writer or the
 /// readers) every `CHECKPOINT_EVERY` while there were writes, on a reader connection. This is
 /// also when SQLite syncs its commits (`synchronous = NORMAL`).
-async fn checkpoint_wal(read: AnyPool, writes: Weak<AtomicU64>) {
+async fn checkpoint_wal(read: AnyPool, handouts: Weak<AtomicU64>) {
     let (mut seen, mut once_more) = (0, false);
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
-        let Some(now) = writes.upgrade().map(|w| w.load(Ordering::Relaxed)) else {
+        let Some(now) = handouts.upgrade().map(|w| w.load(Ordering::Relaxed)) else {
             return;
         };
         if read.is_closed() {
@@ -345,8 +337,9 @@ async fn checkpoint_wal(read: AnyPool, writes: Weak<AtomicU64>) {
         }
         let wrote = now != seen;
         seen = now;
-        // The count moves when a write starts; one more round after it stops catches a last
-        // write that committed after the previous checkpoint.
+        // The count moves when a writer is handed the connection (at least every
+        // `KEEP_AT_MOST` under load); one more round after it stops catches a last write that
+        // committed after the previous checkpoint.
         if !(wrote || once_more) {
             continue;
         }

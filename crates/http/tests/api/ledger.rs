@@ -25,15 +25,32 @@ async fn post(app: &App, postings: &[Posting]) -> Result<i64, StoreError> {
     r
 }
 
+/// A funding account and Alice with `amount` USD from it; the id of that transaction.
+async fn funded_alice(b: Backend, amount: i64) -> (TestApp, i64) {
+    let t = TestApp::start(b).await;
+    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
+    open(&t.app, "alice", ledger::KIND_USER).await;
+    let txn = post(&t.app, &transfer("funding", "alice", "USD", amount))
+        .await
+        .unwrap();
+    (t, txn)
+}
+
+/// Alice → Bob `amount`, as one ledger transaction to write.
+fn alice_to_bob(t: &TestApp, reference: &'static str, amount: i64) -> [ledger::NewTxn<'static>; 1] {
+    [ledger::NewTxn {
+        kind: "test",
+        mode: "test",
+        reference,
+        postings: transfer("alice", "bob", "USD", amount),
+        created_at: t.app.now(),
+    }]
+}
+
 dual!(
     balanced_postings_move_money_and_the_books_check,
     async |b| {
-        let t = TestApp::start(b).await;
-        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-        open(&t.app, "alice", ledger::KIND_USER).await;
-        let txn = post(&t.app, &transfer("funding", "alice", "USD", 10_000))
-            .await
-            .unwrap();
+        let (t, txn) = funded_alice(b, 10_000).await;
         assert!(txn > 0);
         assert_eq!(
             ledger::balance(&t.app.db.read, "alice").await.unwrap(),
@@ -49,13 +66,8 @@ dual!(
 
 /// A funding account, Alice with 500 USD from it and Bob with nothing.
 async fn alice_with_500_and_bob(b: Backend) -> TestApp {
-    let t = TestApp::start(b).await;
-    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-    open(&t.app, "alice", ledger::KIND_USER).await;
+    let (t, _) = funded_alice(b, 500).await;
     open(&t.app, "bob", ledger::KIND_USER).await;
-    post(&t.app, &transfer("funding", "alice", "USD", 500))
-        .await
-        .unwrap();
     t
 }
 
@@ -110,12 +122,7 @@ dual!(concurrent_debits_never_overdraw, async |b| {
 });
 
 dual!(the_check_reports_a_tampered_balance, async |b| {
-    let t = TestApp::start(b).await;
-    open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-    open(&t.app, "alice", ledger::KIND_USER).await;
-    post(&t.app, &transfer("funding", "alice", "USD", 700))
-        .await
-        .unwrap();
+    let (t, _) = funded_alice(b, 700).await;
     sqlx::query("UPDATE ledger_accounts SET balance = 900 WHERE id = 'alice'")
         .execute(t.app.db.writer())
         .await
@@ -148,12 +155,7 @@ async fn tamper(t: &TestApp, sql: &str) {
 dual!(
     the_check_reports_postings_without_their_transaction,
     async |b| {
-        let t = TestApp::start(b).await;
-        open(&t.app, "funding", ledger::KIND_PLATFORM).await;
-        open(&t.app, "alice", ledger::KIND_USER).await;
-        let txn = post(&t.app, &transfer("funding", "alice", "USD", 700))
-            .await
-            .unwrap();
+        let (t, txn) = funded_alice(b, 700).await;
         t.assert_ledger_sound().await;
         tamper(
             &t,
@@ -251,13 +253,7 @@ async fn transfer_in_write_tx(t: &TestApp, commit: bool) -> payplane_store::Writ
     use payplane_store::{WriteTx, sql::Script};
     let conn = t.app.db.acquire_writer().await.unwrap();
     let mut tx = WriteTx::on(conn).await.unwrap();
-    let txns = [ledger::NewTxn {
-        kind: "test",
-        mode: "test",
-        reference: "write-tx",
-        postings: transfer("alice", "bob", "USD", 100),
-        created_at: t.app.now(),
-    }];
+    let txns = alice_to_bob(t, "write-tx", 100);
     let mut script = Script::new(t.app.db.dialect);
     let begin = tx.begin();
     let outcome = ledger::prepare_batch(tx.conn(), begin, &txns, &mut script)
@@ -327,13 +323,7 @@ dual!(
 /// reading them again (`Books::prepare_if_funded`); `Some(written)` if they covered it.
 async fn transfer_from_books(t: &TestApp, books: &mut ledger::Books, amount: i64) -> Option<bool> {
     use payplane_store::{WriteTx, sql::Script};
-    let txns = [ledger::NewTxn {
-        kind: "test",
-        mode: "test",
-        reference: "from-books",
-        postings: transfer("alice", "bob", "USD", amount),
-        created_at: t.app.now(),
-    }];
+    let txns = alice_to_bob(t, "from-books", amount);
     let mut script = Script::new(t.app.db.dialect);
     books.prepare_if_funded(&txns, &mut script).unwrap()?;
     script.check_guard();
@@ -352,13 +342,7 @@ async fn books_kept_by_the_sqlite_writer_write_nothing_once_another_connection_c
     use payplane_store::{WriteTx, sql::Script};
     let t = alice_with_500_and_bob(Backend::Sqlite).await;
     // Read (and move past one transfer of 100) in the writer's transaction.
-    let txns = [ledger::NewTxn {
-        kind: "test",
-        mode: "test",
-        reference: "read",
-        postings: transfer("alice", "bob", "USD", 100),
-        created_at: t.app.now(),
-    }];
+    let txns = alice_to_bob(&t, "read", 100);
     let mut tx = WriteTx::on(t.app.db.acquire_writer().await.unwrap())
         .await
         .unwrap();
