@@ -80,76 +80,98 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
 /// draws the real ones: a value no ledger id takes, spliced out of each payload (see `split`).
 pub const PENDING_TXN_ID: i64 = -7_361_029_458_613_872_149;
 
-/// Writes everything and returns the ledger transaction ids drawn for the holds, in order, or
-/// writes nothing and returns `None` when a hold does not fit (or a payload is not as
-/// expected). `holds[i]` is the hold of `withdrawals[i]`, whose event is `events[i]`; all carry
-/// `PENDING_TXN_ID` as their transaction id; every event's subject is new, so its sequence is 1.
-pub async fn write_if_funded(
-    conn: &mut Conn,
-    holds: &[NewTxn<'_>],
-    withdrawals: &[Withdrawal],
-    events: &[(NewEvent<'_>, i64)],
-) -> Result<Option<Vec<i64>>> {
+/// One withdrawal's part of the batch statement, serialized by its own request before it joins
+/// a batch: the dispatcher, which writes one batch at a time, then only joins strings.
+pub struct Rows {
+    /// The hold's postings (ledger account, amount): summed per account over the batch.
+    postings: Vec<(String, i64)>,
+    /// Each a JSON object's members after its opening brace: the dispatcher prepends
+    /// `{"ord":N,` (the withdrawal's place in the batch).
+    txn: String,
+    posting_rows: Vec<String>,
+    event: String,
+    /// The withdrawal row, which takes its ordinal from `WITH ORDINALITY`.
+    row: String,
+}
+
+/// The rows of one withdrawal, its hold and its `withdrawal.pending` event, all carrying
+/// `PENDING_TXN_ID` as their transaction id (every event's subject is new, so its sequence is 1).
+/// `None` if the payload is not as expected (the withdrawal then takes the general path).
+pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -> Option<Rows> {
+    let members = |v: Value| {
+        let text = v.to_string();
+        text.strip_prefix('{').map(str::to_string)
+    };
+    let txn = members(
+        json!({"kind": hold.kind, "mode": hold.mode, "reference": hold.reference,
+                             "created_at": hold.created_at}),
+    )?;
+    let posting_rows = hold
+        .postings
+        .iter()
+        .map(|p| {
+            members(
+                json!({"account_id": p.account, "currency": p.currency, "amount": p.amount,
+                           "created_at": hold.created_at}),
+            )
+        })
+        .collect::<Option<Vec<String>>>()?;
+    let row: Map<String, Value> = COLUMNS
+        .split(", ")
+        .zip(crate::withdrawals::args(w))
+        .map(|(c, a)| (c.to_string(), value(a)))
+        .collect();
+    let id = payplane_core::ids::new_id();
+    let payload = event.payload.to_string();
+    let body = envelope(event, &id, 1, now);
+    let ((head, tail), (body_head, body_tail)) = (split(&payload)?, split(&body)?);
+    let event = members(
+        json!({"id": id, "kind": event.kind, "owner_id": event.owner_id,
+                               "mode": event.mode, "subject_id": event.subject_id, "head": head,
+                               "tail": tail, "body_head": body_head, "body_tail": body_tail,
+                               "created_at": now}),
+    )?;
+    Some(Rows {
+        postings: hold
+            .postings
+            .iter()
+            .map(|p| (p.account.clone(), p.amount))
+            .collect(),
+        txn,
+        posting_rows,
+        event,
+        row: Value::Object(row).to_string(),
+    })
+}
+
+/// Writes every withdrawal of the batch with its hold and event, and returns the ledger
+/// transaction ids drawn for the holds, in order; or writes nothing and returns `None` when a
+/// hold does not fit.
+pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<Vec<i64>>> {
     // Net change per ledger account over the batch.
     let mut net: BTreeMap<&str, i64> = BTreeMap::new();
-    for t in holds {
-        for p in &t.postings {
-            *net.entry(p.account.as_str()).or_default() += p.amount;
+    for r in batch {
+        for (account, amount) in &r.postings {
+            *net.entry(account.as_str()).or_default() += amount;
         }
     }
     let deltas: Vec<Value> = net
         .iter()
         .map(|(id, delta)| json!({"id": id, "delta": delta}))
         .collect();
-    let txns: Vec<Value> = (1..)
-        .zip(holds)
-        .map(|(ord, t)| {
-            json!({"ord": ord, "kind": t.kind, "mode": t.mode, "reference": t.reference,
-                   "created_at": t.created_at})
-        })
-        .collect();
-    let postings: Vec<Value> = (1..)
-        .zip(holds)
-        .flat_map(|(ord, t)| {
-            t.postings.iter().map(move |p| {
-                json!({"ord": ord, "account_id": p.account, "currency": p.currency,
-                       "amount": p.amount, "created_at": t.created_at})
-            })
-        })
-        .collect();
-    let rows: Vec<Value> = withdrawals
-        .iter()
-        .map(|w| {
-            let row: Map<String, Value> = COLUMNS
-                .split(", ")
-                .zip(crate::withdrawals::args(w))
-                .map(|(c, a)| (c.to_string(), value(a)))
-                .collect();
-            Value::Object(row)
-        })
-        .collect();
-    let mut event_rows = vec![];
-    for (ord, (e, now)) in (1..).zip(events) {
-        let id = payplane_core::ids::new_id();
-        let payload = e.payload.to_string();
-        let body = envelope(e, &id, 1, *now);
-        let (Some((head, tail)), Some((body_head, body_tail))) = (split(&payload), split(&body))
-        else {
-            return Ok(None);
-        };
-        event_rows.push(
-            json!({"ord": ord, "id": id, "kind": e.kind, "owner_id": e.owner_id,
-                               "mode": e.mode, "subject_id": e.subject_id, "head": head,
-                               "tail": tail, "body_head": body_head, "body_tail": body_tail,
-                               "created_at": now}),
-        );
-    }
+    let ords = || (1..).zip(batch.iter());
+    let txns = numbered(ords().map(|(o, r)| (o, r.txn.as_str())));
+    let postings =
+        numbered(ords().flat_map(|(o, r)| r.posting_rows.iter().map(move |p| (o, p.as_str()))));
+    let events = numbered(ords().map(|(o, r)| (o, r.event.as_str())));
+    let rows: Vec<&str> = batch.iter().map(|r| r.row.as_str()).collect();
+    let rows = format!("[{}]", rows.join(","));
     let row = sqlx::query(&SQL)
         .bind(Value::from(deltas).to_string())
-        .bind(Value::from(txns).to_string())
-        .bind(Value::from(postings).to_string())
-        .bind(Value::from(rows).to_string())
-        .bind(Value::from(event_rows).to_string())
+        .bind(txns)
+        .bind(postings)
+        .bind(rows)
+        .bind(events)
         .fetch_one(conn)
         .await?;
     if !row.try_get::<bool, _>(0)? {
@@ -162,6 +184,20 @@ pub async fn write_if_funded(
         .collect::<std::result::Result<Vec<i64>, _>>()
         .map_err(|e| crate::StoreError::Corrupt(format!("batch ids {ids:?}: {e}")))?;
     Ok(Some(ids))
+}
+
+/// A JSON array of objects, each given as its members after the opening brace, with `ord` added.
+fn numbered<'a>(members: impl Iterator<Item = (usize, &'a str)>) -> String {
+    let mut out = String::from("[");
+    for (ord, m) in members {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&format!("{{\"ord\":{ord},"));
+        out.push_str(m);
+    }
+    out.push(']');
+    out
 }
 
 /// `text` cut around its one `"transactionId":PENDING_TXN_ID`, so the database can put the real
