@@ -3,6 +3,8 @@ use crate::{App, AppError};
 use payplane_core::secrets::{ip_allowed, sha256_hex};
 use payplane_store::tokens;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,12 +44,17 @@ pub(crate) struct CachedToken {
     principal: Principal,
     allow: Vec<ipnet::IpNet>,
     cached_at: i64,
+    /// Set by the one request that reloads this entry once it is past half its life.
+    refreshing: Arc<AtomicBool>,
 }
 
 const BAD_TOKEN: &str = "Full authentication is required to access this resource";
 
 /// Verifies a raw token for a request from `ip`. Verified tokens are cached in-process for
-/// `tokens.cache_secs`; the IP allow-list is checked on every request.
+/// `tokens.cache_secs`; the IP allow-list is checked on every request. An entry past half its
+/// life is reloaded by the first request that sees it while the others go on using it, so a
+/// busy token is reloaded once before it expires, not by every request that finds it expired
+/// at the same moment (each reload is two reads and a write of its last-used time).
 pub async fn authenticate(app: &App, raw: &str, ip: IpAddr) -> Result<Principal, AppError> {
     let hash = sha256_hex(raw.as_bytes());
     let now = app.now();
@@ -58,17 +65,28 @@ pub async fn authenticate(app: &App, raw: &str, ip: IpAddr) -> Result<Principal,
         .ok()
         .and_then(|c| c.get(&hash).filter(|t| now - t.cached_at < ttl).cloned());
     let entry = match cached {
-        Some(entry) => entry,
-        None => {
-            let entry = load(app, &hash, now).await?;
-            if let Ok(mut c) = app.token_cache.lock() {
-                if c.len() > 100_000 {
-                    c.clear();
-                }
-                c.insert(hash, entry.clone());
-            }
+        Some(entry)
+            if now - entry.cached_at < ttl / 2 || entry.refreshing.swap(true, Ordering::AcqRel) =>
+        {
             entry
         }
+        _ => match load(app, &hash, now).await {
+            Ok(entry) => {
+                if let Ok(mut c) = app.token_cache.lock() {
+                    if c.len() > 100_000 {
+                        c.clear();
+                    }
+                    c.insert(hash, entry.clone());
+                }
+                entry
+            }
+            Err(e) => {
+                // Revoked or deleted since it was cached (by another process), or unreadable:
+                // nobody goes on using the old entry.
+                forget(app, &hash);
+                return Err(e);
+            }
+        },
     };
     if !ip_allowed(&entry.allow, ip) {
         return Err(AppError::unauthorized(format!(
@@ -103,6 +121,7 @@ async fn load(app: &App, hash: &str, now: i64) -> Result<CachedToken, AppError> 
             .filter_map(|s| payplane_core::secrets::parse_ip_or_cidr(s))
             .collect(),
         cached_at: now,
+        refreshing: Arc::default(),
     })
 }
 

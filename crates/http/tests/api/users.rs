@@ -246,6 +246,46 @@ dual!(revoked_tokens_stop_working_at_once, async |b| {
     assert_eq!(res.status(), 404);
 });
 
+// Another process revoked the token: this one finds out when its cached entry is reloaded. A
+// token in use is reloaded by one request once its entry is past half its life (15 of 30 s),
+// and from then on it is refused.
+dual!(
+    a_token_revoked_elsewhere_is_refused_once_its_cache_entry_is_reloaded,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let me = || {
+            let (t, bearer) = (&t, u.bearer());
+            async move {
+                t.get("/users/me")
+                    .header("Authorization", bearer)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(me().await, 200);
+        let hash = payplane_core::secrets::sha256_hex(u.token.as_bytes());
+        let token = payplane_store::tokens::by_hash(&t.app.db.read, &hash)
+            .await
+            .unwrap()
+            .unwrap();
+        payplane_store::tokens::revoke(t.app.db.writer(), &u.id, &token.id, t.app.now())
+            .await
+            .unwrap();
+        t.clock.advance_secs(14);
+        assert_eq!(me().await, 200, "still cached: younger than half its life");
+        t.clock.advance_secs(2);
+        assert_eq!(
+            me().await,
+            401,
+            "the request that reloads it sees the revocation"
+        );
+        assert_eq!(me().await, 401, "and nobody goes on using the old entry");
+    }
+);
+
 dual!(ip_allow_list_refuses_other_addresses_with_401, async |b| {
     let t = TestApp::start(b).await;
     let blocked = t
