@@ -102,18 +102,18 @@ pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -
         let text = v.to_string();
         text.strip_prefix('{').map(str::to_string)
     };
-    let txn = members(
-        json!({"kind": hold.kind, "mode": hold.mode, "reference": hold.reference,
-                             "created_at": hold.created_at}),
-    )?;
+    let txn = members(json!({
+        "kind": hold.kind, "mode": hold.mode, "reference": hold.reference,
+        "created_at": hold.created_at,
+    }))?;
     let posting_rows = hold
         .postings
         .iter()
         .map(|p| {
-            members(
-                json!({"account_id": p.account, "currency": p.currency, "amount": p.amount,
-                           "created_at": hold.created_at}),
-            )
+            members(json!({
+                "account_id": p.account, "currency": p.currency, "amount": p.amount,
+                "created_at": hold.created_at,
+            }))
         })
         .collect::<Option<Vec<String>>>()?;
     let row: Map<String, Value> = COLUMNS
@@ -125,12 +125,11 @@ pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -
     let payload = event.payload.to_string();
     let body = envelope(event, &id, 1, now);
     let ((head, tail), (body_head, body_tail)) = (split(&payload)?, split(&body)?);
-    let event = members(
-        json!({"id": id, "kind": event.kind, "owner_id": event.owner_id,
-                               "mode": event.mode, "subject_id": event.subject_id, "head": head,
-                               "tail": tail, "body_head": body_head, "body_tail": body_tail,
-                               "created_at": now}),
-    )?;
+    let event = members(json!({
+        "id": id, "kind": event.kind, "owner_id": event.owner_id, "mode": event.mode,
+        "subject_id": event.subject_id, "head": head, "tail": tail, "body_head": body_head,
+        "body_tail": body_tail, "created_at": now,
+    }))?;
     Some(Rows {
         postings: hold
             .postings
@@ -225,6 +224,18 @@ fn value(a: Arg<'_>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_adds_each_members_ordinal() {
+        let a = json!({"kind": "hold", "amount": 5}).to_string();
+        let b = json!({"kind": "hold", "amount": 7}).to_string();
+        let text = numbered([(1, &a[1..]), (2, &b[1..])].into_iter());
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!([{"ord": 1, "kind": "hold", "amount": 5}, {"ord": 2, "kind": "hold", "amount": 7}])
+        );
+        assert_eq!(numbered(std::iter::empty()), "[]");
+    }
 
     #[test]
     fn split_cuts_around_the_one_pending_id() {
