@@ -144,8 +144,6 @@ async fn write(
     batch: &[&Pending],
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
     let (mut conn, since) = writer.conn.take(db).await?;
-    let ws: Vec<&Withdrawal> = batch.iter().map(|p| &p.withdrawal).collect();
-    let ws = ws.as_slice();
     let known = match db.dialect {
         Dialect::Postgres => {
             let rows: Option<Vec<&pg_batch::Rows>> =
@@ -160,6 +158,8 @@ async fn write(
         }
         Dialect::Sqlite => writer.known(db, since),
     };
+    let ws: Vec<&Withdrawal> = batch.iter().map(|p| &p.withdrawal).collect();
+    let ws = ws.as_slice();
     if let Some(mut books) = known.clone() {
         let (c, ids) = write_if_known_funded(conn, &mut books, ws).await?;
         conn = c;

@@ -81,16 +81,16 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
 pub const PENDING_TXN_ID: i64 = -7_361_029_458_613_872_149;
 
 /// One withdrawal's part of the batch statement, serialized by its own request before it joins
-/// a batch: the dispatcher, which writes one batch at a time, then only joins strings.
+/// a batch: the dispatcher, which writes one batch at a time, then only joins strings. `txn`,
+/// each of `posting_rows` and `event` are a JSON object's members after its opening brace, to
+/// which `numbered` prepends `{"ord":N,` (the withdrawal's place in the batch); `row` is a whole
+/// object, since the withdrawal row takes its ordinal from `WITH ORDINALITY`.
 pub struct Rows {
     /// The hold's postings (ledger account, amount): summed per account over the batch.
     postings: Vec<(String, i64)>,
-    /// Each a JSON object's members after its opening brace: the dispatcher prepends
-    /// `{"ord":N,` (the withdrawal's place in the batch).
     txn: String,
     posting_rows: Vec<String>,
     event: String,
-    /// The withdrawal row, which takes its ordinal from `WITH ORDINALITY`.
     row: String,
 }
 
