@@ -562,7 +562,7 @@ impl Config {
             "database_url = \"\"",
             &format!(
                 "database_url = \"{}\"",
-                payplane_store::db::redact_url(&self.database_url.0)
+                payplane_store::engine::db::redact_url(&self.database_url.0)
             ),
             1,
         );

@@ -1,12 +1,12 @@
-use crate::{App, AppError, worker};
+use crate::{App, AppError, jobs};
 use std::time::Duration;
 
 /// Enqueues a `ping` job and waits until a worker (this process or another) ran it.
 pub async fn ping_queue(app: &App, wait: Duration) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
-    let id = worker::enqueue(app, &mut tx, "ping", &serde_json::json!({}), app.now()).await?;
+    let id = jobs::enqueue(app, &mut tx, "ping", &serde_json::json!({}), app.now()).await?;
     tx.commit().await?;
-    worker::wake(app);
+    jobs::wake(app);
     let deadline = tokio::time::Instant::now() + wait;
     while tokio::time::Instant::now() < deadline {
         if let Some(state) = payplane_store::jobs::state(&app.db, &id).await?

@@ -1,41 +1,29 @@
 //! payplane's use cases: one function per operation, each one database transaction; the
-//! background workers; configuration.
-pub mod accounts;
-pub mod amounts;
-pub mod auth;
-pub mod banks;
+//! background workers; configuration. `pazemo` and `pumapay` hold the two API families' use cases
+//! (mirroring the http crate's faces); the rest are engines both share. `docs/architecture.md`
+//! walks a request through the layers.
 pub mod batcher;
-pub mod beneficiaries;
 pub mod config;
 pub mod error;
-pub mod fx;
-pub mod gas;
-pub mod group_commit;
 pub mod health;
+pub mod jobs;
 pub mod ledger;
-pub mod networks;
-pub mod payouts;
-pub mod settlement;
+pub mod pazemo;
+pub mod pumapay;
+pub mod sealing;
 pub mod state;
-pub mod twofa;
-pub mod users;
 pub mod webhooks;
-pub mod withdrawals;
-pub mod worker;
 
 pub use config::Config;
 pub use error::{AppError, Detail, ErrorKind};
 pub use state::App;
-pub mod access;
-pub mod business_operator;
-pub mod businesses;
-pub mod console;
-pub mod paging;
-pub mod payment_model_rules;
-pub mod payment_models;
-pub mod postbacks;
-pub mod products;
-pub mod reference;
-pub mod sealing;
-pub mod sub_businesses;
-pub mod wallets;
+
+/// Every job kind the worker runs, from each capability that has background work: the one place
+/// that knows them all, so the worker itself imports no capability.
+pub fn job_kinds() -> jobs::Registry {
+    jobs::Registry::new(&[
+        jobs::PLATFORM_JOBS,
+        pazemo::beneficiaries::JOBS,
+        pazemo::withdrawals::payout_jobs::JOBS,
+    ])
+}

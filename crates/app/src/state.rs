@@ -1,4 +1,4 @@
-use crate::auth::CachedToken;
+use crate::pazemo::auth::CachedToken;
 use crate::{AppError, Config};
 use payplane_core::{Clock, SystemClock};
 use payplane_store::Db;
@@ -20,15 +20,17 @@ pub struct Inner {
     pub(crate) token_cache: Mutex<HashMap<String, CachedToken>>,
     /// Account id → the account as first read; only its never-changing fields are used
     /// (see `accounts::get`).
-    pub(crate) account_facts: Mutex<HashMap<String, payplane_store::accounts::Account>>,
+    pub(crate) account_facts: Mutex<HashMap<String, payplane_store::pazemo::accounts::Account>>,
     /// Wakes this process's workers when a job is enqueued here, so they need not wait a poll.
     pub job_wake: Notify,
+    /// The handler of each job kind.
+    pub jobs: crate::jobs::Registry,
     /// Chain backends by network id, built on first use.
-    pub networks: crate::networks::Networks,
+    pub networks: crate::pumapay::networks::Networks,
     /// Batches concurrent withdrawal creations into shared transactions.
-    pub group_commit: crate::group_commit::GroupCommit,
+    pub group_commit: crate::pazemo::withdrawals::group_commit::GroupCommit,
     /// Batches concurrent account balance reads into shared statements.
-    pub balance_reads: crate::accounts::BalanceReads,
+    pub balance_reads: crate::pazemo::accounts::BalanceReads,
 }
 
 impl Deref for App {
@@ -52,8 +54,8 @@ impl App {
 
     pub fn with_db(config: Config, clock: Arc<dyn Clock>, db: Db) -> App {
         App(Arc::new(Inner {
-            group_commit: crate::group_commit::GroupCommit::new(db.clone()),
-            balance_reads: crate::accounts::BalanceReads::new(db.clone()),
+            group_commit: crate::pazemo::withdrawals::group_commit::GroupCommit::new(db.clone()),
+            balance_reads: crate::pazemo::accounts::BalanceReads::new(db.clone()),
             db,
             clock,
             trusted_proxies: config.trusted_proxy_nets(),
@@ -61,6 +63,7 @@ impl App {
             token_cache: Mutex::new(HashMap::new()),
             account_facts: Mutex::new(HashMap::new()),
             job_wake: Notify::new(),
+            jobs: crate::job_kinds(),
             networks: Default::default(),
         }))
     }

@@ -1,9 +1,9 @@
 //! The `payplane` binary: serve, migrate, config and operator commands.
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use payplane_app::auth::Mode;
 use payplane_app::config::Role;
-use payplane_app::users::NewToken;
+use payplane_app::pazemo::auth::Mode;
+use payplane_app::pazemo::users::NewToken;
 use payplane_app::{App, Config};
 use tokio_util::sync::CancellationToken;
 
@@ -232,7 +232,7 @@ async fn serve(config: Config) -> Result<()> {
             worker_id.clone(),
             shutdown.clone(),
         ));
-        tasks.spawn(payplane_app::worker::run(
+        tasks.spawn(payplane_app::jobs::worker::run(
             app.clone(),
             worker_id,
             shutdown.clone(),
@@ -296,7 +296,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 Some("admin") => true,
                 Some(other) => bail!("unknown role {other}: use admin or leave it out"),
             };
-            let u = payplane_app::users::create_user(&app, &email, &name, admin)
+            let u = payplane_app::pazemo::users::create_user(&app, &email, &name, admin)
                 .await
                 .map_err(describe)?;
             println!(
@@ -315,7 +315,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 },
         } => {
             let mode = Mode::parse(&mode).context("mode must be test or live")?;
-            let (t, secret) = payplane_app::users::create_token(
+            let (t, secret) = payplane_app::pazemo::users::create_token(
                 &app,
                 &user,
                 NewToken {
@@ -339,7 +339,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             reference,
         } => {
             let amount = serde_json::Value::String(amount);
-            let a = payplane_app::accounts::operator_credit(
+            let a = payplane_app::pazemo::accounts::operator_credit(
                 &app,
                 &operator(),
                 &format!("cli@{}", hostname()),
@@ -352,12 +352,12 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             println!(
                 "{}",
                 serde_json::json!({"id": a.id, "userId": a.user_id, "mode": a.mode, "currencyId": a.currency,
-                                   "balance": payplane_app::amounts::json(a.available + a.held, 2),
-                                   "locked": payplane_app::amounts::json(-a.held, 2)})
+                                   "balance": payplane_app::pazemo::amounts::json(a.available + a.held, 2),
+                                   "locked": payplane_app::pazemo::amounts::json(-a.held, 2)})
             );
         }
         AdminCmd::Business { action, id } => {
-            let b = payplane_app::business_operator::operator_action(
+            let b = payplane_app::pumapay::business_operator::operator_action(
                 &app,
                 &operator(),
                 "cli",
@@ -369,11 +369,11 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             println!(
                 "{}",
                 serde_json::json!({"businessID": b.id, "action": action,
-                                   "onBoardingCompleted": payplane_app::businesses::onboarding_completed(&b)})
+                                   "onBoardingCompleted": payplane_app::pumapay::businesses::onboarding_completed(&b)})
             );
         }
         AdminCmd::Product { action, id } => {
-            let verified = payplane_app::business_operator::product_action(
+            let verified = payplane_app::pumapay::business_operator::product_action(
                 &app,
                 &operator(),
                 "cli",
@@ -388,7 +388,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             );
         }
         AdminCmd::PaymentModel { action, id } => {
-            let m = payplane_app::payment_models::operator_action(
+            let m = payplane_app::pumapay::payment_models::operator_action(
                 &app,
                 &operator(),
                 "cli",
@@ -405,12 +405,13 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
         AdminCmd::Wallet {
             command: WalletCmd::Show,
         } => {
-            let phrase = payplane_app::wallets::mnemonic(&app)
+            let phrase = payplane_app::pumapay::wallets::mnemonic(&app)
                 .await
                 .map_err(describe)?;
-            let address =
-                |i: i64| payplane_app::wallets::derive_address(&phrase, i).map_err(describe);
-            let gas: Vec<serde_json::Value> = payplane_store::businesses::gas_wallets(&app.db.read)
+            let address = |i: i64| {
+                payplane_app::pumapay::wallets::derive_address(&phrase, i).map_err(describe)
+            };
+            let gas: Vec<serde_json::Value> = payplane_store::pumapay::businesses::gas_wallets(&app.db.read)
                 .await?
                 .into_iter()
                 .map(|(business, index)| {

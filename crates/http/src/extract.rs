@@ -2,7 +2,7 @@
 use crate::error::{ApiError, body_too_large};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{Method, header, request::Parts};
-use payplane_app::auth::{Principal, authenticate};
+use payplane_app::pazemo::auth::{Principal, authenticate};
 use payplane_app::{App, AppError};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};

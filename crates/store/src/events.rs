@@ -1,5 +1,5 @@
 //! The outbox: events written in the same transaction as the change that causes them.
-use crate::sql::{self, Arg, Script};
+use crate::engine::sql::{self, Arg, Script};
 use crate::{Conn, Dialect, Result};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;

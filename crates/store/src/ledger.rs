@@ -1,6 +1,6 @@
 //! Ledger postings. Balances are cached per ledger account and updated by the same statement
 //! sequence, in the same transaction, as the postings; `check` proves the cache equals the sums.
-use crate::sql::{self, Arg, Script};
+use crate::engine::sql::{self, Arg, Script};
 use crate::{Conn, Dialect, Result, StoreError};
 use payplane_core::ledger::{Posting, check_balanced};
 use sqlx::{AnyPool, Row};

@@ -1,32 +1,21 @@
 //! Storage of payplane: one schema and one set of queries over SQLite and PostgreSQL.
-//! What must differ per engine lives in `dialect`.
-pub mod accounts;
+//! `engine` holds the plumbing (pools, connections, the dialect, statement scripts); `pazemo` and
+//! `pumapay` the two API families' tables; the rest (ledger, events, jobs, webhooks, idempotency,
+//! audit) both families share. Where SQL must differ per engine, see `engine::dialect`.
 pub mod audit;
-pub mod beneficiaries;
-pub mod businesses;
-pub mod console;
-pub mod db;
-pub mod dialect;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
-pub mod payment_models;
-pub mod pg_batch;
+pub mod pazemo;
 pub mod platform;
-pub mod postbacks;
-pub mod products;
-pub mod quotes;
-pub mod schema;
-pub mod sql;
-pub mod tokens;
-pub mod users;
+pub mod pumapay;
 pub mod webhooks;
-pub mod withdrawals;
 
-pub use db::{Conn, Db, KeptConn, PooledConn, Tx, WriteTx, WriterConn};
-pub use dialect::Dialect;
+pub use engine::db::{Conn, Db, KeptConn, PooledConn, Tx, WriteTx, WriterConn};
+pub use engine::dialect::Dialect;
 pub use error::StoreError;
 pub use sqlx;
 

@@ -1,5 +1,5 @@
 //! Webhook endpoints, deliveries and their attempts: the durable half of the delivery engine.
-use crate::sql::{Arg, Script};
+use crate::engine::sql::{Arg, Script};
 use crate::{Conn, Db, Result};
 use sqlx::{AnyPool, Row};
 

@@ -1,6 +1,6 @@
 //! Account webhook endpoints (seed 000 side): a user's URLs that receive their events.
 use super::{guard, sign};
-use crate::auth::Principal;
+use crate::pazemo::auth::Principal;
 use crate::{App, AppError};
 use payplane_store::webhooks::{self, Endpoint};
 

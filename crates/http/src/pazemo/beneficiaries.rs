@@ -5,10 +5,10 @@ use crate::extract::{Auth, Body, PathParams, QueryParams};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use payplane_app::banks::{self, Bank};
-use payplane_app::beneficiaries::{self, NewBeneficiary};
-use payplane_app::{App, amounts};
-use payplane_store::beneficiaries::Beneficiary;
+use payplane_app::pazemo::banks::{self, Bank};
+use payplane_app::pazemo::beneficiaries::{self, NewBeneficiary};
+use payplane_app::{App, pazemo::amounts};
+use payplane_store::pazemo::beneficiaries::Beneficiary;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -1,7 +1,7 @@
 //! Pieces shared by the accounts API's handlers: whose `{userId}` a path names, pagination.
 use payplane_app::AppError;
-use payplane_app::amounts::Page;
-use payplane_app::auth::Principal;
+use payplane_app::pazemo::amounts::Page;
+use payplane_app::pazemo::auth::Principal;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::extract::{Auth, QueryParams};
 use axum::Json;
 use axum::extract::State;
-use payplane_app::{App, twofa};
+use payplane_app::{App, pazemo::twofa};
 use payplane_core::timefmt::iso_millis;
 use serde::Serialize;
 use serde_json::Value;

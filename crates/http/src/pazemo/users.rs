@@ -3,11 +3,11 @@ use crate::extract::{Auth, Body, PathParams};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use payplane_app::auth::Mode;
-use payplane_app::users::{self, NewToken};
+use payplane_app::pazemo::auth::Mode;
+use payplane_app::pazemo::users::{self, NewToken};
 use payplane_app::{App, AppError};
 use payplane_core::timefmt::iso_millis;
-use payplane_store::tokens::ApiToken;
+use payplane_store::pazemo::tokens::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -3,7 +3,7 @@ use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
 use crate::extract::{Admin, PathParams};
 use axum::extract::State;
-use payplane_app::{App, payment_models};
+use payplane_app::{App, pumapay::payment_models};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,8 +17,10 @@ pub async fn business_action(
     Admin(p): Admin,
     PathParams((id, action)): PathParams<(String, String)>,
 ) -> Reply<ControlView> {
-    let b = payplane_app::business_operator::operator_action(&app, &p.user_id, "api", &id, &action)
-        .await?;
+    let b = payplane_app::pumapay::business_operator::operator_action(
+        &app, &p.user_id, "api", &id, &action,
+    )
+    .await?;
     ok(
         "Successfully updated the business control.",
         views::control(&b),
@@ -69,9 +71,10 @@ pub async fn product_action(
     Admin(p): Admin,
     PathParams((id, action)): PathParams<(String, String)>,
 ) -> Reply<ProductVerified> {
-    let verified =
-        payplane_app::business_operator::product_action(&app, &p.user_id, "api", &id, &action)
-            .await?;
+    let verified = payplane_app::pumapay::business_operator::product_action(
+        &app, &p.user_id, "api", &id, &action,
+    )
+    .await?;
     ok(
         "Successfully updated the product.",
         ProductVerified {

@@ -3,9 +3,9 @@
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use payplane_app::access::Caller;
-use payplane_app::{App, AppError, console};
-use payplane_store::console::Session;
+use payplane_app::pumapay::access::Caller;
+use payplane_app::{App, AppError, pumapay::console};
+use payplane_store::pumapay::console::Session;
 use std::net::IpAddr;
 
 fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
@@ -17,7 +17,7 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The business a `pma-api-key` acts as. Use `payplane_app::access::authorize` with it for every
+/// The business a `pma-api-key` acts as. Use `payplane_app::pumapay::access::authorize` with it for every
 /// business id a request names.
 pub struct ApiKey(pub Caller);
 
@@ -49,7 +49,7 @@ impl FromRequestParts<App> for ConsoleSession {
         let raw = header(parts, "x-access-token")
             .ok_or_else(|| AppError::unauthorized("The x-access-token header is required"))?;
         let session = console::session(app, raw).await?;
-        payplane_app::access::caller_business(app, &session.business_id).await?;
+        payplane_app::pumapay::access::caller_business(app, &session.business_id).await?;
         Ok(ConsoleSession(session))
     }
 }

@@ -5,9 +5,9 @@ use super::envelope::{Envelope, Reply, check, from_body, int, ok, required};
 use super::views::{self, BusinessView, ControlView, DetailsView};
 use crate::extract::{Body, PathParams};
 use axum::extract::State;
-use payplane_app::businesses::{self as uc, DetailsInput};
+use payplane_app::pumapay::businesses::{self as uc, DetailsInput};
 use payplane_app::{App, AppError};
-use payplane_store::businesses::Details;
+use payplane_store::pumapay::businesses::Details;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -177,7 +177,7 @@ pub struct TreasuryView {
     treasury_wallet_address_approved: bool,
 }
 
-fn treasury(b: &payplane_store::businesses::Business) -> TreasuryView {
+fn treasury(b: &payplane_store::pumapay::businesses::Business) -> TreasuryView {
     TreasuryView {
         business_id: b.id.clone(),
         treasury_wallet: b.treasury_wallet.clone(),

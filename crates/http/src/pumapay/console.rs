@@ -3,7 +3,7 @@ use super::auth::{ClientIp, ConsoleSession};
 use super::envelope::{Reply, from_body, ok};
 use crate::extract::{Body, PathParams};
 use axum::extract::State;
-use payplane_app::{App, console};
+use payplane_app::{App, pumapay::console};
 use payplane_core::timefmt::iso_millis;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

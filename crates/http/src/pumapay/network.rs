@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use payplane_app::networks::network;
+use payplane_app::pumapay::networks::network;
 use payplane_app::{App, AppError, ErrorKind};
 use payplane_chain::ChainError;
 use serde::{Deserialize, Serialize};

@@ -6,12 +6,12 @@ use crate::error::ApiError;
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
 use payplane_app::App;
-use payplane_app::paging::PageQuery;
-use payplane_app::payment_models::{
+use payplane_app::pumapay::paging::PageQuery;
+use payplane_app::pumapay::payment_models::{
     self as uc, ListQuery, NewModel, SMART_CONTRACT_ID, status_name,
 };
 use payplane_core::timefmt::iso_millis;
-use payplane_store::payment_models::PaymentModel;
+use payplane_store::pumapay::payment_models::PaymentModel;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -181,7 +181,7 @@ async fn listed_with_gas(
 ) -> Result<ListedView, ApiError> {
     let mut v = listed(m);
     if let Some(currency) = gas {
-        let e = payplane_app::gas::for_model(app, m, currency.as_deref()).await?;
+        let e = payplane_app::pumapay::gas::for_model(app, m, currency.as_deref()).await?;
         v.estimated_gas_result_eth = Some(number(e.eth));
         v.estimated_gas_result_fial = e.fiat.map(number);
     }

@@ -3,9 +3,9 @@ use super::auth::ApiKey;
 use super::envelope::{Envelope, Reply, check, from_body, ok, required};
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
-use payplane_app::postbacks::{control as uc, input};
+use payplane_app::pumapay::postbacks::{control as uc, input};
 use payplane_app::{App, AppError};
-use payplane_store::postbacks::Control;
+use payplane_store::pumapay::postbacks::Control;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -82,7 +82,7 @@ pub struct ControlBody {
 
 async fn put(
     app: App,
-    c: payplane_app::access::Caller,
+    c: payplane_app::pumapay::access::Caller,
     v: Value,
     path_business: Option<String>,
 ) -> Reply<ControlView> {

@@ -5,7 +5,7 @@ use super::envelope::{Envelope, Reply, check, from_body, ok, required};
 use super::postbacks::{PostbackView, view};
 use crate::extract::Body;
 use axum::extract::State;
-use payplane_app::postbacks::links as uc;
+use payplane_app::pumapay::postbacks::links as uc;
 use payplane_app::{App, AppError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -102,7 +102,7 @@ pub async fn remove_product(
 }
 
 fn model_row(
-    m: &payplane_store::payment_models::PaymentModel,
+    m: &payplane_store::pumapay::payment_models::PaymentModel,
     postback: Option<String>,
 ) -> Result<Value, AppError> {
     let mut t = tuple(super::payment_models::created(m), postback)?;

@@ -5,7 +5,7 @@ use super::envelope::{Envelope, Reply, check, from_body, ok, required};
 use super::views::{self, BusinessView, ControlView};
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
-use payplane_app::businesses as uc;
+use payplane_app::pumapay::businesses as uc;
 use payplane_app::{App, AppError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,7 +46,7 @@ pub async fn create_sub(
         .parent_id
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
-    let (b, u) = payplane_app::sub_businesses::create_sub_business(
+    let (b, u) = payplane_app::pumapay::sub_businesses::create_sub_business(
         &app,
         &c,
         &parent,
@@ -93,12 +93,12 @@ pub async fn update_sub(
         .clone()
         .unwrap_or_else(|| c.business_id.clone());
     let input = body.input()?;
-    payplane_app::sub_businesses::authorize_sub(
+    payplane_app::pumapay::sub_businesses::authorize_sub(
         &app,
         &c,
         &parent,
         &business_id,
-        payplane_app::access::Intent::Write,
+        payplane_app::pumapay::access::Intent::Write,
     )
     .await?;
     let b = uc::update_details(&app, &c, &business_id, body.user_id.as_deref(), input).await?;
@@ -117,7 +117,7 @@ pub async fn list_subs(
     ApiKey(c): ApiKey,
     PathParams(parent): PathParams<String>,
 ) -> Reply<Vec<BusinessView>> {
-    let list = payplane_app::sub_businesses::sub_businesses(&app, &c, &parent).await?;
+    let list = payplane_app::pumapay::sub_businesses::sub_businesses(&app, &c, &parent).await?;
     ok(
         "Successfully retrieved sub business details.",
         list.iter().map(views::business).collect(),
@@ -177,9 +177,14 @@ pub async fn set_disabled(
         .parent_id
         .or(q.parent_id)
         .unwrap_or_else(|| c.business_id.clone());
-    let b =
-        payplane_app::sub_businesses::set_disabled(&app, &c, &parent, &body.business_id, disabled)
-            .await?;
+    let b = payplane_app::pumapay::sub_businesses::set_disabled(
+        &app,
+        &c,
+        &parent,
+        &body.business_id,
+        disabled,
+    )
+    .await?;
     let msg = if disabled {
         "Successfully disabled the business."
     } else {

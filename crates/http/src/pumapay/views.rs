@@ -1,9 +1,9 @@
 //! Response shapes of businesses (seed 004's S-Business, S-BusinessDetails, S-BusinessControl).
-use payplane_app::businesses as uc;
-use payplane_app::reference::{self, BusinessType, Country, Industry};
+use payplane_app::pumapay::businesses as uc;
+use payplane_app::pumapay::reference::{self, BusinessType, Country, Industry};
 use payplane_core::timefmt::iso_millis;
-use payplane_store::businesses::Business;
-use payplane_store::console::BusinessUser;
+use payplane_store::pumapay::businesses::Business;
+use payplane_store::pumapay::console::BusinessUser;
 use serde::Serialize;
 use utoipa::ToSchema;
 

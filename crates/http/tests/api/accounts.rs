@@ -1,7 +1,7 @@
 use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 use serde_json::json;
 
 dual!(

@@ -1,6 +1,6 @@
 use crate::dual;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 
 dual!(unknown_routes_are_404_in_each_face_shape, async |b| {
     let t = TestApp::start(b).await;

@@ -1,7 +1,7 @@
 use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 
 async fn usd_and_idr(t: &TestApp, u: &TestUser) -> (String, String) {
     let usd = open_account(t, u, "USD").await;

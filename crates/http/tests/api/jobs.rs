@@ -9,7 +9,7 @@ async fn enqueue(app: &App, kind: &str, n: usize) -> Vec<String> {
     let mut tx = app.db.begin().await.unwrap();
     for _ in 0..n {
         ids.push(
-            payplane_app::worker::enqueue(app, &mut tx, kind, &serde_json::json!({}), app.now())
+            payplane_app::jobs::enqueue(app, &mut tx, kind, &serde_json::json!({}), app.now())
                 .await
                 .unwrap(),
         );
@@ -95,7 +95,9 @@ dual!(
         let run = |app: App, name: &'static str| async move {
             let mut total = 0;
             loop {
-                let k = payplane_app::worker::run_due(&app, name).await.unwrap();
+                let k = payplane_app::jobs::worker::run_due(&app, name)
+                    .await
+                    .unwrap();
                 if k == 0 {
                     return total;
                 }

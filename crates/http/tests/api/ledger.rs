@@ -2,7 +2,7 @@ use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
 use payplane_app::App;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 use payplane_core::ledger::{Posting, transfer};
 use payplane_store::{StoreError, ledger};
 
@@ -250,7 +250,7 @@ dual!(
 
 /// A `WriteTx` posting Alice → Bob 100, dropped or committed.
 async fn transfer_in_write_tx(t: &TestApp, commit: bool) -> payplane_store::WriterConn {
-    use payplane_store::{WriteTx, sql::Script};
+    use payplane_store::{WriteTx, engine::sql::Script};
     let conn = t.app.db.acquire_writer().await.unwrap();
     let mut tx = WriteTx::on(conn).await.unwrap();
     let txns = alice_to_bob(t, "write-tx", 100);
@@ -322,7 +322,7 @@ dual!(
 /// SQLite's single writer posting Alice → Bob `amount` from books it read earlier, without
 /// reading them again (`Books::prepare_if_funded`); `Some(written)` if they covered it.
 async fn transfer_from_books(t: &TestApp, books: &mut ledger::Books, amount: i64) -> Option<bool> {
-    use payplane_store::{WriteTx, sql::Script};
+    use payplane_store::{WriteTx, engine::sql::Script};
     let txns = alice_to_bob(t, "from-books", amount);
     let mut script = Script::new(t.app.db.dialect);
     books.prepare_if_funded(&txns, &mut script).unwrap()?;
@@ -339,7 +339,7 @@ async fn transfer_from_books(t: &TestApp, books: &mut ledger::Books, amount: i64
 
 #[tokio::test]
 async fn books_kept_by_the_sqlite_writer_write_nothing_once_another_connection_committed() {
-    use payplane_store::{WriteTx, sql::Script};
+    use payplane_store::{WriteTx, engine::sql::Script};
     let t = alice_with_500_and_bob(Backend::Sqlite).await;
     // Read (and move past one transfer of 100) in the writer's transaction.
     let txns = alice_to_bob(&t, "read", 100);

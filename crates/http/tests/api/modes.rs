@@ -1,15 +1,15 @@
 use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
-use payplane_app::auth::Mode;
-use payplane_app::users::NewToken;
+use payplane_app::pazemo::auth::Mode;
+use payplane_app::pazemo::users::NewToken;
 use serde_json::json;
 
 dual!(test_mode_and_live_mode_are_separate_worlds, async |b| {
     let t = TestApp::start(b).await;
     let test = t.user(Mode::Test).await;
     // The same user with a live token.
-    let (_, raw) = payplane_app::users::create_token(
+    let (_, raw) = payplane_app::pazemo::users::create_token(
         &t.app,
         &test.id,
         NewToken {

@@ -166,7 +166,9 @@ async fn web3_py_transfers_pma_over_the_servers_json_rpc() {
     )
     .await;
     assert_eq!(s, 200);
-    let net = payplane_app::networks::network(&t.app, 3).await.unwrap();
+    let net = payplane_app::pumapay::networks::network(&t.app, 3)
+        .await
+        .unwrap();
     let token = net.chain.contracts().token.to_string();
     let recipient = "0x000000000000000000000000000000000000b0b0";
     let manifest = env!("CARGO_MANIFEST_DIR");

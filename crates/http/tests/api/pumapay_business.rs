@@ -49,10 +49,12 @@ dual!(
         assert!(d["registrationDate"].as_str().unwrap().ends_with('Z'));
         let index = d["gasWalletIndex"].as_i64().unwrap();
         assert!(index >= 1, "index 0 is the platform executor");
-        let phrase = payplane_app::wallets::mnemonic(&t.app).await.unwrap();
+        let phrase = payplane_app::pumapay::wallets::mnemonic(&t.app)
+            .await
+            .unwrap();
         assert_eq!(
             d["gasWallet"],
-            payplane_app::wallets::derive_address(&phrase, index)
+            payplane_app::pumapay::wallets::derive_address(&phrase, index)
                 .unwrap()
                 .as_str()
         );
@@ -97,7 +99,9 @@ dual!(a_generated_mnemonic_is_stored_sealed, async |b| {
     .fetch_one(&t.app.db.read)
     .await
     .unwrap();
-    let phrase = payplane_app::wallets::mnemonic(&t.app).await.unwrap();
+    let phrase = payplane_app::pumapay::wallets::mnemonic(&t.app)
+        .await
+        .unwrap();
     assert_eq!(phrase.split(' ').count(), 24);
     assert!(sealed.starts_with("v1:") && !sealed.contains(phrase.split(' ').next().unwrap()));
 });
@@ -307,7 +311,7 @@ dual!(
             "KYC is still an operator decision"
         );
 
-        let user = t.user(payplane_app::auth::Mode::Live).await;
+        let user = t.user(payplane_app::pazemo::auth::Mode::Live).await;
         let (s, body) = json(
             t.post(&format!("/api/v2/admin/businesses/{}/approve-kyc", a.id))
                 .header("Authorization", user.bearer())

@@ -4,8 +4,10 @@ use crate::dual;
 use crate::pumapay_postbacks::{call, create, private_ok};
 use crate::pumapay_support::*;
 use crate::support::*;
-use payplane_app::postbacks::body::{self, PullPaymentFacts, TransactionFacts, TxStatus, TxType};
-use payplane_app::postbacks::routing::{Published, publish_pull_payment_event};
+use payplane_app::pumapay::postbacks::body::{
+    self, PullPaymentFacts, TransactionFacts, TxStatus, TxType,
+};
+use payplane_app::pumapay::postbacks::routing::{Published, publish_pull_payment_event};
 use reqwest::Method;
 use serde_json::{Value, json as j};
 use std::collections::BTreeSet;

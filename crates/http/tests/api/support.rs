@@ -2,8 +2,8 @@
 //! a fresh PostgreSQL schema, with a test clock and a way to run due jobs deterministically.
 // Not every test module uses every helper.
 #![allow(dead_code)]
-use payplane_app::auth::Mode;
-use payplane_app::users::NewToken;
+use payplane_app::pazemo::auth::Mode;
+use payplane_app::pazemo::users::NewToken;
 use payplane_app::{App, Config};
 use payplane_core::TestClock;
 use reqwest::{Method, RequestBuilder, Response};
@@ -119,7 +119,7 @@ impl Builder {
             shutdown.clone(),
         ));
         if self.worker {
-            tokio::spawn(payplane_app::worker::run(
+            tokio::spawn(payplane_app::jobs::worker::run(
                 app.clone(),
                 "test-worker".into(),
                 shutdown.clone(),
@@ -168,7 +168,7 @@ impl TestApp {
     pub async fn run_jobs(&self) -> usize {
         let mut total = 0;
         loop {
-            let n = payplane_app::worker::run_due(&self.app, "test-driver")
+            let n = payplane_app::jobs::worker::run_due(&self.app, "test-driver")
                 .await
                 .expect("run jobs");
             if n == 0 {
@@ -200,7 +200,7 @@ impl TestApp {
 
     pub async fn user_with(&self, mode: Mode, read_only: bool, allow_ips: Vec<String>) -> TestUser {
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
-        let u = payplane_app::users::create_user(
+        let u = payplane_app::pazemo::users::create_user(
             &self.app,
             &format!("user{n}@example.com"),
             &format!("User {n}"),
@@ -208,7 +208,7 @@ impl TestApp {
         )
         .await
         .expect("user");
-        let (_, token) = payplane_app::users::create_token(
+        let (_, token) = payplane_app::pazemo::users::create_token(
             &self.app,
             &u.id,
             NewToken {
@@ -225,7 +225,7 @@ impl TestApp {
 
     pub async fn admin(&self) -> TestUser {
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
-        let u = payplane_app::users::create_user(
+        let u = payplane_app::pazemo::users::create_user(
             &self.app,
             &format!("admin{n}@example.com"),
             "Operator",
@@ -233,7 +233,7 @@ impl TestApp {
         )
         .await
         .expect("admin");
-        let (_, token) = payplane_app::users::create_token(
+        let (_, token) = payplane_app::pazemo::users::create_token(
             &self.app,
             &u.id,
             NewToken {

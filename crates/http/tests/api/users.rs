@@ -1,6 +1,6 @@
 use crate::dual;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 use serde_json::json as j;
 
 dual!(a_token_made_by_the_cli_path_reaches_users_me, async |b| {
@@ -267,11 +267,11 @@ dual!(
         };
         assert_eq!(me().await, 200);
         let hash = payplane_core::secrets::sha256_hex(u.token.as_bytes());
-        let token = payplane_store::tokens::by_hash(&t.app.db.read, &hash)
+        let token = payplane_store::pazemo::tokens::by_hash(&t.app.db.read, &hash)
             .await
             .unwrap()
             .unwrap();
-        payplane_store::tokens::revoke(t.app.db.writer(), &u.id, &token.id, t.app.now())
+        payplane_store::pazemo::tokens::revoke(t.app.db.writer(), &u.id, &token.id, t.app.now())
             .await
             .unwrap();
         t.clock.advance_secs(14);

@@ -1,6 +1,6 @@
 use crate::dual;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 use serde_json::{Value, json as j};
 
 async fn register(t: &TestApp, u: &TestUser, url: &str) -> Value {

@@ -1,7 +1,7 @@
 use crate::dual;
 use crate::fixtures::*;
 use crate::support::*;
-use payplane_app::auth::Mode;
+use payplane_app::pazemo::auth::Mode;
 use serde_json::json;
 
 /// An IDR account with 1,000,000 in it (the IDR fee is a fixed 2,500 by default).
@@ -207,7 +207,7 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     let (_, w) = withdraw(&t, &u, &acct, "1000").await;
     let now = (t.app.now() / 1_000_000) as u64;
     // One step old is still accepted (clock skew), as RFC 6238 recommends.
-    let code = payplane_app::twofa::code_at(secret, now - 30).unwrap();
+    let code = payplane_app::pazemo::twofa::code_at(secret, now - 30).unwrap();
     let (s, c) = act(&t, &u, &acct, w["id"].as_str().unwrap(), "confirm", &code).await;
     assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
     // A code is good once (RFC 6238 §5.2); a replay is refused without counting as a guess.
@@ -217,7 +217,7 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     assert_eq!(s, 400);
     assert_validation(&e, "error.authorizationCode.used");
     t.clock.advance_secs(30);
-    let next = payplane_app::twofa::code_at(secret, now + 30).unwrap();
+    let next = payplane_app::pazemo::twofa::code_at(secret, now + 30).unwrap();
     let (s, c) = act(&t, &u, &acct, w2, "confirm", &next).await;
     assert_eq!((s, c["status"].as_str()), (200, Some("processing")), "{c}");
 });
@@ -408,7 +408,7 @@ dual!(
         let id = w["id"].as_str().unwrap();
         let (s, x) = act(&t, &u, &acct, id, "confirm", "000000").await;
         assert_eq!(s, 400, "000000 is for test mode only: {x}");
-        let code = payplane_app::twofa::code_at(
+        let code = payplane_app::pazemo::twofa::code_at(
             e["secret"].as_str().unwrap(),
             (t.app.now() / 1_000_000) as u64,
         )

@@ -1,0 +1,189 @@
+//! Conversion between two of the user's own accounts: a quote fixes rate, fee and amounts until
+//! it expires; converting it moves the money in one ledger transaction through the platform's
+//! per-currency FX accounts. All arithmetic is exact decimal, never floating point.
+use crate::pazemo::auth::Principal;
+use crate::{App, AppError, pazemo::accounts, pazemo::amounts};
+use payplane_core::ids::new_id;
+use payplane_core::ledger::Posting;
+use payplane_store::ledger;
+use payplane_store::pazemo::accounts::main_ledger;
+use payplane_store::pazemo::quotes::{self, CONVERTED, OPEN, Quote};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::Value;
+
+#[derive(Debug, Default)]
+pub struct NewQuote {
+    pub source_account_id: Option<String>,
+    pub target_account_id: Option<String>,
+    pub source_amount: Option<Value>,
+    pub target_amount: Option<Value>,
+}
+
+fn unsupported(pair: &str) -> AppError {
+    AppError::bad_request("error.route.not.supported", "This route is not supported")
+        .with_arguments(vec![pair.to_string()])
+}
+
+/// Target units per source unit for `SRC-TGT`, from configuration.
+pub fn rate(app: &App, source: &str, target: &str) -> Result<Decimal, AppError> {
+    let pair = format!("{source}-{target}");
+    if source == target {
+        return Err(unsupported(&pair));
+    }
+    app.config
+        .fx
+        .rates
+        .get(&pair)
+        .copied()
+        .ok_or_else(|| unsupported(&pair))
+}
+
+fn id_field(field: &str, v: &Option<String>) -> Result<String, AppError> {
+    match v.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Ok(s.to_string()),
+        _ => Err(AppError::field(
+            field,
+            &format!("error.{field}.required"),
+            format!("{field} is required"),
+        )),
+    }
+}
+
+/// Prices a conversion. With `sourceAmount` S: fee = S × fee% (half up), target = (S − fee) ×
+/// rate rounded down. With `targetAmount` T: the smallest S whose net converts to at least T.
+pub async fn quote(app: &App, p: &Principal, req: NewQuote) -> Result<Quote, AppError> {
+    let src_id = id_field("sourceAccountId", &req.source_account_id)?;
+    let tgt_id = id_field("targetAccountId", &req.target_account_id)?;
+    let src = accounts::get(app, p, &p.user_id, &src_id).await?;
+    let tgt = accounts::get(app, p, &p.user_id, &tgt_id).await?;
+    let (sc, tc) = (accounts::currency_of(&src)?, accounts::currency_of(&tgt)?);
+    let r = rate(app, sc.code(), tc.code())?;
+    let pct = app.config.fx.fee_percent / Decimal::ONE_HUNDRED;
+    let su = Decimal::from(10i64.pow(sc.minor_units()));
+    let tu = Decimal::from(10i64.pow(tc.minor_units()));
+    let (source, fee, target) = match (&req.source_amount, &req.target_amount) {
+        (Some(s), None) => {
+            let s = amounts::parse("sourceAmount", Some(s), sc)?;
+            let fee = to_i64(
+                (Decimal::from(s) * pct)
+                    .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero),
+            );
+            let t = (Decimal::from(s - fee) / su * r * tu).floor();
+            (s, fee, to_i64(t))
+        }
+        (None, Some(t)) => {
+            let t = amounts::parse("targetAmount", Some(t), tc)?;
+            let net = (Decimal::from(t) / tu / r * su).ceil();
+            let s = (net / (Decimal::ONE - pct)).ceil();
+            (to_i64(s), to_i64(s - net), t)
+        }
+        _ => {
+            return Err(AppError::field(
+                "sourceAmount",
+                "error.amount.one.required",
+                "Give exactly one of sourceAmount and targetAmount",
+            ));
+        }
+    };
+    if target <= 0 || source <= 0 {
+        return Err(AppError::field(
+            "sourceAmount",
+            "error.amount.too.small",
+            "The amount is too small to convert",
+        ));
+    }
+    let now = app.now();
+    let q = Quote {
+        id: new_id(),
+        user_id: p.user_id.clone(),
+        mode: p.mode.as_str().into(),
+        source_account_id: src.id,
+        target_account_id: tgt.id,
+        source_currency: sc.code().into(),
+        target_currency: tc.code().into(),
+        rate: r.normalize().to_string(),
+        source_amount: source,
+        target_amount: target,
+        fee_amount: fee,
+        status: OPEN.into(),
+        transaction_id: None,
+        expires_at: now + app.config.fx.quote_ttl_secs * 1_000_000,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    quotes::insert(&mut tx, &q).await?;
+    tx.commit().await?;
+    Ok(q)
+}
+
+fn to_i64(d: Decimal) -> i64 {
+    d.try_into().unwrap_or(i64::MAX)
+}
+
+pub async fn get(app: &App, p: &Principal, id: &str) -> Result<Quote, AppError> {
+    let mut conn = app.db.read.acquire().await?;
+    quotes::get(&mut conn, id, &p.user_id, p.mode.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found("error.quote.not.found", "Quote not found"))
+}
+
+/// Converts a quote: source main → platform FX (source currency) and fee revenue; platform FX
+/// (target currency) → target main. One ledger transaction, so either all of it or none.
+pub async fn convert(app: &App, p: &Principal, id: &str) -> Result<Quote, AppError> {
+    let q = get(app, p, id).await?;
+    let now = app.now();
+    if q.status == CONVERTED {
+        return Err(AppError::conflict(
+            "error.quote.already.converted",
+            "This quote was already converted",
+        ));
+    }
+    if now >= q.expires_at {
+        return Err(AppError::conflict(
+            "error.quote.expired",
+            "This quote has expired; ask for a new one",
+        ));
+    }
+    let mode = q.mode.as_str();
+    let mut tx = app.db.begin().await?;
+    let fx_src = accounts::ensure_platform(&mut tx, mode, "fx", &q.source_currency, now).await?;
+    let fx_tgt = accounts::ensure_platform(&mut tx, mode, "fx", &q.target_currency, now).await?;
+    let mut postings = vec![
+        Posting::new(
+            main_ledger(&q.source_account_id),
+            &q.source_currency,
+            -q.source_amount,
+        ),
+        Posting::new(fx_src, &q.source_currency, q.source_amount - q.fee_amount),
+        Posting::new(fx_tgt, &q.target_currency, -q.target_amount),
+        Posting::new(
+            main_ledger(&q.target_account_id),
+            &q.target_currency,
+            q.target_amount,
+        ),
+    ];
+    if q.fee_amount > 0 {
+        let fees =
+            accounts::ensure_platform(&mut tx, mode, "fees", &q.source_currency, now).await?;
+        postings.push(Posting::new(fees, &q.source_currency, q.fee_amount));
+    }
+    let txn = ledger::post(&mut tx, "conversion", mode, &q.id, &postings, now)
+        .await
+        .map_err(|e| match e {
+            payplane_store::StoreError::InsufficientFunds => AppError::payment_required(
+                "error.balance.insufficient",
+                "The available balance of the source account does not cover the conversion",
+            ),
+            e => e.into(),
+        })?;
+    if !quotes::mark_converted(&mut tx, &q.id, txn, now).await? {
+        drop(tx);
+        return Err(AppError::conflict(
+            "error.quote.already.converted",
+            "This quote was already converted",
+        ));
+    }
+    tx.commit().await?;
+    get(app, p, id).await
+}

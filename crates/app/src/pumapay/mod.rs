@@ -1,0 +1,16 @@
+//! Pull-payment billing (the "PumaPay" API): the business console and its sessions, API-key
+//! access, businesses and PSP sub-businesses, wallets and networks, products, payment models and
+//! postbacks.
+pub mod access;
+pub mod business_operator;
+pub mod businesses;
+pub mod console;
+pub mod gas;
+pub mod networks;
+pub mod paging;
+pub mod payment_models;
+pub mod postbacks;
+pub mod products;
+pub mod reference;
+pub mod sub_businesses;
+pub mod wallets;

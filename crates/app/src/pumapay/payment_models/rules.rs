@@ -1,0 +1,412 @@
+//! The per-type rules of payment models (decisions.md §2): every broken rule is one field error
+//! naming the field, the rule and the type.
+use crate::pazemo::users::detail;
+use crate::pumapay::paging;
+use crate::pumapay::payment_models::NewModel;
+use crate::{Detail, pumapay::businesses, pumapay::wallets};
+use payplane_core::ids::new_id;
+use payplane_store::pumapay::payment_models::PaymentModel;
+
+pub fn type_name(t: i64) -> &'static str {
+    match t {
+        2 => "single pull payment",
+        3 => "subscription",
+        4 => "subscription with initial payment",
+        5 => "subscription with trial",
+        6 => "subscription with trial and initial payment",
+        7 => "dynamic pull payment",
+        8 => "top-up pull payment",
+        _ => "unknown type",
+    }
+}
+
+fn rule(errors: &mut Vec<Detail>, field: &str, code: &str, t: i64, rule: &str) {
+    errors.push(detail(
+        field,
+        code,
+        &format!("{field} {rule} for typeID {t} ({})", type_name(t)),
+    ));
+}
+
+/// Checks the body and returns the model to store (status and ids still to be set).
+pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
+    let required = |errors: &mut Vec<Detail>, field: &str, present: bool| {
+        if !present {
+            errors.push(detail(
+                field,
+                "error.field.required",
+                &format!("{field} is required"),
+            ));
+        }
+    };
+    required(
+        errors,
+        "businessID",
+        m.business_id.as_deref().is_some_and(|s| !s.is_empty()),
+    );
+    let Some(t) = m.type_id else {
+        required(errors, "typeID", false);
+        return None;
+    };
+    if !(2..=8).contains(&t) {
+        errors.push(detail(
+            "typeID",
+            "error.type.invalid",
+            "typeID must be 2, 3, 4, 5, 6, 7 or 8",
+        ));
+        return None;
+    }
+    match m.network_id {
+        None => required(errors, "networkID", false),
+        Some(n) => paging::network("networkID", n, errors),
+    }
+    required(
+        errors,
+        "productID",
+        m.product_id.as_deref().is_some_and(|s| !s.is_empty()),
+    );
+    let destination = match m.destination.as_deref().map(str::trim) {
+        None | Some("") => "Treasury".to_string(),
+        Some(d) if d.eq_ignore_ascii_case("treasury") => "Treasury".into(),
+        Some(d) if d.eq_ignore_ascii_case("kemix") => "Kemix".into(),
+        Some(_) => {
+            errors.push(detail(
+                "destination",
+                "error.destination.invalid",
+                "destination must be Treasury or Kemix",
+            ));
+            String::new()
+        }
+    };
+    for (field, v, max) in [
+        ("title", &m.title, 200),
+        ("internalTitle", &m.internal_title, 200),
+        ("description", &m.description, 5000),
+    ] {
+        if v.as_ref().is_some_and(|s| s.len() > max) {
+            errors.push(detail(
+                field,
+                "error.field.too.long",
+                &format!("{field} is at most {max} characters"),
+            ));
+        }
+    }
+    let currency = m
+        .currency
+        .as_deref()
+        .and_then(|c| paging::currency("currency", c, errors));
+    let initial = m.initial_payment_amount.unwrap_or(0);
+    let trial = m.trial_period.unwrap_or(0);
+    let recurring = (3..=6).contains(&t);
+    let mut number_of_payments = m.number_of_payments;
+    let mut frequency = m.frequency;
+    let mut top_up_currency = None;
+    if (2..=6).contains(&t) {
+        required(
+            errors,
+            "title",
+            m.title.as_deref().is_some_and(|s| !s.trim().is_empty()),
+        );
+        match m.amount {
+            None => required(errors, "amount", false),
+            Some(a) if a <= 0 => rule(
+                errors,
+                "amount",
+                "error.field.must.be.positive",
+                t,
+                "must be more than 0 cents",
+            ),
+            _ => {}
+        }
+        if m.currency.is_none() {
+            required(errors, "currency", false);
+        }
+    }
+    match t {
+        2 => {
+            if initial != 0 {
+                rule(
+                    errors,
+                    "initialPaymentAmount",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if trial != 0 {
+                rule(
+                    errors,
+                    "trialPeriod",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            match number_of_payments {
+                None => number_of_payments = Some(1),
+                Some(1) => {}
+                Some(_) => rule(
+                    errors,
+                    "numberOfPayments",
+                    "error.field.must.be.one",
+                    t,
+                    "must be 1",
+                ),
+            }
+            match frequency {
+                None => frequency = Some(1),
+                Some(1) => {}
+                Some(_) => rule(
+                    errors,
+                    "frequency",
+                    "error.field.must.be.one",
+                    t,
+                    "must be 1 (executed instantly)",
+                ),
+            }
+        }
+        _ if recurring => {
+            let needs_initial = t == 4 || t == 6;
+            let needs_trial = t == 5 || t == 6;
+            if needs_initial && initial <= 0 {
+                rule(
+                    errors,
+                    "initialPaymentAmount",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 cents",
+                );
+            }
+            if !needs_initial && initial != 0 {
+                rule(
+                    errors,
+                    "initialPaymentAmount",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if needs_trial && trial <= 0 {
+                rule(
+                    errors,
+                    "trialPeriod",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 seconds",
+                );
+            }
+            if !needs_trial && trial != 0 {
+                rule(
+                    errors,
+                    "trialPeriod",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            match number_of_payments {
+                None => required(errors, "numberOfPayments", false),
+                Some(n) if n < 2 => rule(
+                    errors,
+                    "numberOfPayments",
+                    "error.field.at.least.two",
+                    t,
+                    "must be 2 or more",
+                ),
+                _ => {}
+            }
+            match frequency {
+                None => required(errors, "frequency", false),
+                Some(f) if f <= 0 => rule(
+                    errors,
+                    "frequency",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 seconds",
+                ),
+                _ => {}
+            }
+        }
+        7 => {
+            required(
+                errors,
+                "internalTitle",
+                m.internal_title
+                    .as_deref()
+                    .is_some_and(|s| !s.trim().is_empty()),
+            );
+            if m.amount.is_some_and(|a| a <= 0) {
+                rule(
+                    errors,
+                    "amount",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 cents when given",
+                );
+            }
+            if initial != 0 {
+                rule(
+                    errors,
+                    "initialPaymentAmount",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if trial != 0 {
+                rule(
+                    errors,
+                    "trialPeriod",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if number_of_payments.is_some_and(|n| n != 1) {
+                rule(
+                    errors,
+                    "numberOfPayments",
+                    "error.field.must.be.one",
+                    t,
+                    "must be 1 when given",
+                );
+            }
+            if frequency.is_some_and(|f| f != 1) {
+                rule(
+                    errors,
+                    "frequency",
+                    "error.field.must.be.one",
+                    t,
+                    "must be 1 when given",
+                );
+            }
+        }
+        _ => {
+            // 8: top-up.
+            required(
+                errors,
+                "title",
+                m.title.as_deref().is_some_and(|s| !s.trim().is_empty()),
+            );
+            match m.top_up_threshold {
+                None => required(errors, "topUpThreshold", false),
+                Some(v) if v <= 0 => rule(
+                    errors,
+                    "topUpThreshold",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 cents",
+                ),
+                _ => {}
+            }
+            match m.top_up_threshold_currency.as_deref() {
+                None => required(errors, "topUpThresholdCurrency", false),
+                Some(c) => top_up_currency = paging::currency("topUpThresholdCurrency", c, errors),
+            }
+            match m.top_up_suggested_total_limit {
+                None => required(errors, "topUpSuggestedTotalLimit", false),
+                Some(v) if v <= 0 => rule(
+                    errors,
+                    "topUpSuggestedTotalLimit",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 cents",
+                ),
+                Some(v) if m.top_up_threshold.is_some_and(|th| v < th) => rule(
+                    errors,
+                    "topUpSuggestedTotalLimit",
+                    "error.field.below.threshold",
+                    t,
+                    "must be at least topUpThreshold",
+                ),
+                _ => {}
+            }
+            if m.amount.is_some_and(|a| a <= 0) {
+                rule(
+                    errors,
+                    "amount",
+                    "error.field.must.be.positive",
+                    t,
+                    "must be more than 0 cents when given",
+                );
+            }
+            if initial != 0 {
+                rule(
+                    errors,
+                    "initialPaymentAmount",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if trial != 0 {
+                rule(
+                    errors,
+                    "trialPeriod",
+                    "error.field.must.be.zero",
+                    t,
+                    "must be 0",
+                );
+            }
+            if let (Some(c), Some(tc)) = (&currency, &top_up_currency)
+                && c != tc
+            {
+                rule(
+                    errors,
+                    "currency",
+                    "error.currency.mismatch",
+                    t,
+                    "must equal topUpThresholdCurrency",
+                );
+            }
+        }
+    }
+    if t != 8
+        && (m.top_up_threshold.is_some()
+            || m.top_up_threshold_currency.is_some()
+            || m.top_up_suggested_total_limit.is_some())
+    {
+        rule(
+            errors,
+            "topUpThreshold",
+            "error.field.not.allowed",
+            t,
+            "and the other top-up fields are only for typeID 8",
+        );
+    }
+    let treasury = match m.treasury_wallet.as_deref() {
+        Some(w) => match wallets::checksummed(w) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                errors.extend(businesses::address_error("treasuryWallet", e).details);
+                None
+            }
+        },
+        None => None,
+    };
+    Some(PaymentModel {
+        id: new_id(),
+        business_id: m.business_id.clone().unwrap_or_default(),
+        product_id: m.product_id.clone().unwrap_or_default(),
+        network_id: m.network_id.unwrap_or_default(),
+        type_id: t,
+        status: "PND".into(),
+        title: m.title.clone(),
+        internal_title: m.internal_title.clone(),
+        description: m.description.clone(),
+        amount: m.amount,
+        initial_payment_amount: initial,
+        trial_period: trial,
+        currency: currency.or_else(|| top_up_currency.clone()),
+        number_of_payments,
+        frequency,
+        treasury_wallet: treasury.unwrap_or_default(),
+        destination,
+        top_up_threshold: m.top_up_threshold,
+        top_up_threshold_currency: top_up_currency,
+        top_up_suggested_total_limit: m.top_up_suggested_total_limit,
+        created_at: 0,
+        updated_at: 0,
+        deleted_at: None,
+    })
+}
