@@ -476,7 +476,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if payplane_store::Dialect::from_url(&self.database_url.0).is_none() {
+        if !payplane_store::Db::supports_url(&self.database_url.0) {
             return Err(ConfigError::Invalid(
                 "database_url must start with sqlite: or postgres://".into(),
             ));

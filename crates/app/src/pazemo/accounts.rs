@@ -220,7 +220,7 @@ async fn read_many(
     ids: &[&str],
 ) -> Result<std::collections::HashMap<String, (i64, i64)>, StoreError> {
     let (mut conn, since) = reader.take(db).await?;
-    let found = accounts::balances_many(&mut conn, db.dialect, ids).await?;
+    let found = accounts::balances_many(&mut conn, ids).await?;
     reader.keep(conn, since);
     Ok(found)
 }

@@ -24,7 +24,7 @@ pub async fn operator_action(
 ) -> Result<Business, AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let mut b = businesses::lock(&mut tx, app.db.dialect, business_id)
+    let mut b = businesses::lock(&mut tx, business_id)
         .await?
         .ok_or_else(|| AppError::not_found("error.business.not.found", "Business not found"))?;
     let f = &mut b.flags;

@@ -244,7 +244,7 @@ pub async fn update_details(
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let mut b = businesses::lock(&mut tx, app.db.dialect, &target.id)
+    let mut b = businesses::lock(&mut tx, &target.id)
         .await?
         .ok_or_else(|| access::forbidden(business_id))?;
     merge(&mut b.details, input.details);
@@ -328,7 +328,7 @@ pub async fn assign_treasury_wallet(
     let target = access::authorize(app, caller, business_id, Intent::Write).await?;
     let wallet = wallets::checksummed(wallet).map_err(|e| address_error("treasuryWallet", e))?;
     let mut tx = app.db.begin().await?;
-    let mut b = businesses::lock(&mut tx, app.db.dialect, &target.id)
+    let mut b = businesses::lock(&mut tx, &target.id)
         .await?
         .ok_or_else(|| access::forbidden(business_id))?;
     b.treasury_wallet = Some(wallet);
@@ -353,7 +353,7 @@ pub async fn confirm_treasury_wallet(
         .await?
         .filter(|u| u.business_id == target.id)
         .ok_or_else(|| not_member(user_id))?;
-    let mut b = businesses::lock(&mut tx, app.db.dialect, &target.id)
+    let mut b = businesses::lock(&mut tx, &target.id)
         .await?
         .ok_or_else(|| access::forbidden(business_id))?;
     if b.treasury_wallet.is_none() {

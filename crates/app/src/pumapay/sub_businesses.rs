@@ -24,7 +24,7 @@ pub async fn create_sub_business(
     let created = create(app, Some(&parent.id), company, email, password).await?;
     if !parent.is_psp {
         let mut tx = app.db.begin().await?;
-        if let Some(mut p) = businesses::lock(&mut tx, app.db.dialect, &parent.id).await? {
+        if let Some(mut p) = businesses::lock(&mut tx, &parent.id).await? {
             p.is_psp = true;
             p.updated_at = app.now();
             businesses::update(&mut tx, &p).await?;
@@ -76,7 +76,7 @@ pub async fn set_disabled(
     let child = authorize_sub(app, caller, parent_id, business_id, Intent::Write).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let mut b = businesses::lock(&mut tx, app.db.dialect, &child.id)
+    let mut b = businesses::lock(&mut tx, &child.id)
         .await?
         .ok_or_else(|| access::forbidden(business_id))?;
     if b.disabled != disabled {

@@ -34,6 +34,11 @@ pub struct Db {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 impl Db {
+    /// Whether `url` names an engine this store speaks (`sqlite:…` or `postgres://…`).
+    pub fn supports_url(url: &str) -> bool {
+        Dialect::from_url(url).is_some()
+    }
+
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url).ok_or_else(|| {

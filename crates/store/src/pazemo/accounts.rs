@@ -117,9 +117,9 @@ pub async fn get(pool: &AnyPool, id: &str, user_id: &str, mode: &str) -> Result<
 /// The ledger account ids are built in SQL as `main_ledger` and `hold_ledger` build them.
 pub async fn balances_many(
     conn: &mut crate::Conn,
-    dialect: crate::Dialect,
     ids: &[&str],
 ) -> Result<std::collections::HashMap<String, (i64, i64)>> {
+    let dialect = crate::Dialect::of(conn);
     let sql = format!(
         "SELECT j.value, \
          COALESCE((SELECT balance FROM ledger_accounts WHERE id = 'acct:' || j.value), 0), \

@@ -235,11 +235,8 @@ pub async fn update(conn: &mut crate::Conn, x: &Business) -> Result<()> {
 
 /// Locks a business row for the rest of the transaction (PostgreSQL; SQLite's single writer
 /// already serialises) and returns it.
-pub async fn lock(
-    conn: &mut crate::Conn,
-    dialect: crate::Dialect,
-    id: &str,
-) -> Result<Option<Business>> {
+pub async fn lock(conn: &mut crate::Conn, id: &str) -> Result<Option<Business>> {
+    let dialect = crate::Dialect::of(conn);
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM businesses WHERE id = $1{}",
         dialect.for_update()

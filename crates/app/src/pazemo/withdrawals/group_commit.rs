@@ -1,21 +1,14 @@
 //! Group commit of withdrawal creations. Concurrent requests hand their withdrawal to a
-//! dispatcher, which gathers whatever has arrived into one batch and writes it in one database
-//! transaction of a fixed number of statements (ledger holds, withdrawal rows, events and their
-//! webhook deliveries), so the commit and the round trips are shared instead of paid per request.
-//! Each withdrawal is still checked against the balance the ones before it leave, so a batch
-//! cannot overdraw; one that does not fit fails alone with insufficient funds.
+//! dispatcher, which gathers whatever has arrived into one batch and has the store write it in
+//! one database transaction (`payplane_store::pazemo::withdrawals::batch`), so the commit and the
+//! round trips are shared instead of paid per request.
+use super::payout_jobs::view;
+use crate::AppError;
 use crate::batcher::{self, Batcher};
-use crate::{AppError, pazemo::withdrawals::payout_jobs};
 use futures::FutureExt;
-use payplane_store::engine::sql::Script;
-use payplane_store::ledger::Books;
-use payplane_store::pazemo::withdrawals::{self, Withdrawal};
-use payplane_store::{
-    Db, Dialect, KeptConn, StoreError, WriteTx, WriterConn, events, ledger,
-    pazemo::withdrawals::pg_batch,
-};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use payplane_store::pazemo::withdrawals::Withdrawal;
+use payplane_store::pazemo::withdrawals::batch::{BatchWriter, Pending};
+use payplane_store::{Db, StoreError};
 
 /// Most withdrawals per transaction: keeps SQLite's statements far below its parameter limit
 /// (22 per withdrawal row) and a batch's latency bounded.
@@ -26,92 +19,37 @@ const MAX_BATCH: usize = 256;
 /// share one write connection (`KeptConn`).
 pub struct GroupCommit {
     batcher: Batcher<Pending, Result<i64, AppError>>,
-    dialect: Dialect,
-}
-
-/// A withdrawal waiting for its batch, with (on PostgreSQL) its rows of the batch statement.
-struct Pending {
-    withdrawal: Withdrawal,
-    rows: Option<pg_batch::Rows>,
+    writer: BatchWriter,
 }
 
 impl GroupCommit {
     pub fn new(db: Db) -> Self {
-        let writer = Arc::new(Writer {
-            conn: KeptConn::writer(),
-            books: Mutex::new(None),
-        });
-        let idle = writer.clone();
-        let dialect = db.dialect;
+        let writer = BatchWriter::new(db, view);
+        let (batches, idle) = (writer.clone(), writer.clone());
         let batcher = Batcher::new(MAX_BATCH, move |batch| {
-            let (db, writer) = (db.clone(), writer.clone());
-            async move { commit(&db, &writer, batch).await }.boxed()
+            let writer = batches.clone();
+            async move { commit(&writer, batch).await }.boxed()
         })
-        .on_idle(move || idle.conn.release());
-        GroupCommit { batcher, dialect }
+        .on_idle(move || idle.release());
+        GroupCommit { batcher, writer }
     }
 
     /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
     /// `InsufficientFunds` when the available balance does not cover amount + fee.
     pub async fn create(&self, withdrawal: Withdrawal) -> Result<i64, AppError> {
-        // Serialized here, in the request's own task, so that the dispatcher's serial work per
-        // batch is only the statement.
-        let rows = match self.dialect {
-            Dialect::Postgres => pg_rows(&withdrawal),
-            Dialect::Sqlite => None,
-        };
         self.batcher
-            .submit(Pending { withdrawal, rows })
+            .submit(self.writer.pending(withdrawal))
             .await
             .unwrap_or_else(|| Err(batcher::lost()))
     }
 }
 
-/// The dispatcher's write connection and, on SQLite, the books as its last batch left them.
-struct Writer {
-    conn: KeptConn,
-    books: Mutex<Option<KnownBooks>>,
-}
-
-/// SQLite: the ledger accounts the batches wrote, as they left them, and how to tell whether
-/// anyone else wrote since. Another connection committing moves `data_version`, which the fast
-/// path's statements check (`Books::prepare_if_funded`); another writer of this process must
-/// have been handed SQLite's one write connection, which moves `Db::handouts`.
-struct KnownBooks {
-    books: Books,
-    /// `Db::handouts` after the batch that left them, while the dispatcher still held the
-    /// connection (so nobody else could have been handed one meanwhile).
-    handouts: u64,
-    /// When the connection they were written on was acquired (`KeptConn`).
-    since: Instant,
-}
-
-impl Writer {
-    /// The books, if nobody but this dispatcher was handed the write connection since: the
-    /// same connection kept since, or taken again by this dispatcher alone.
-    fn known(&self, db: &Db, since: Instant) -> Option<Books> {
-        let known = self.books.lock().ok()?.take()?;
-        let acquired = u64::from(known.since != since);
-        (db.handouts() == known.handouts + acquired).then_some(known.books)
-    }
-
-    fn remember(&self, db: &Db, books: Books, since: Instant) {
-        if let Ok(mut b) = self.books.lock() {
-            *b = Some(KnownBooks {
-                books,
-                handouts: db.handouts(),
-                since,
-            });
-        }
-    }
-}
-
 /// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(db: &Db, writer: &Writer, batch: Vec<Pending>) -> Vec<Result<i64, AppError>> {
+async fn commit(writer: &BatchWriter, batch: Vec<Pending>) -> Vec<Result<i64, AppError>> {
     let ws: Vec<&Pending> = batch.iter().collect();
     let started = std::time::Instant::now();
-    let written = write(db, writer, &ws).await;
+    let written = writer.write(&ws).await;
     tracing::debug!(
         size = ws.len(),
         micros = started.elapsed().as_micros() as u64,
@@ -127,211 +65,13 @@ async fn commit(db: &Db, writer: &Writer, batch: Vec<Pending>) -> Vec<Result<i64
             tracing::warn!(error = %e, size = ws.len(), "withdrawal batch failed; writing one by one");
             let mut answers = Vec::with_capacity(ws.len());
             for w in ws {
-                let o = write(db, writer, &[w])
+                let o = writer
+                    .write(&[w])
                     .await
                     .and_then(|mut o| o.pop().unwrap_or(Err(StoreError::InsufficientFunds)));
                 answers.push(o.map_err(AppError::from));
             }
             answers
-        }
-    }
-}
-
-/// Writes a batch; each slot is the hold's ledger transaction id or `InsufficientFunds`.
-/// On the kept write connection, which is kept again only if all went well.
-async fn write(
-    db: &Db,
-    writer: &Writer,
-    batch: &[&Pending],
-) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
-    let (mut conn, since) = writer.conn.take(db).await?;
-    let known = match db.dialect {
-        Dialect::Postgres => {
-            let rows: Option<Vec<&pg_batch::Rows>> =
-                batch.iter().map(|p| p.rows.as_ref()).collect();
-            if let Some(rows) = rows
-                && let Some(ids) = pg_batch::write_if_funded(&mut conn, &rows).await?
-            {
-                writer.conn.keep(conn, since);
-                return Ok(ids.into_iter().map(Ok).collect());
-            }
-            None
-        }
-        Dialect::Sqlite => writer.known(db, since),
-    };
-    let ws: Vec<&Withdrawal> = batch.iter().map(|p| &p.withdrawal).collect();
-    let ws = ws.as_slice();
-    if let Some(mut books) = known.clone() {
-        let (c, ids) = write_if_known_funded(conn, &mut books, ws).await?;
-        conn = c;
-        if let Some(ids) = ids {
-            writer.remember(db, books, since);
-            writer.conn.keep(conn, since);
-            return Ok(ids.into_iter().map(Ok).collect());
-        }
-    }
-    let (conn, books, outcome) = write_each_checked(conn, ws).await?;
-    if db.dialect == Dialect::Sqlite {
-        let books = match known {
-            Some(known) => known.merged(books),
-            None => books,
-        };
-        writer.remember(db, books, since);
-    }
-    writer.conn.keep(conn, since);
-    Ok(outcome)
-}
-
-/// PostgreSQL: the withdrawal's rows of the one-statement batch (see `pg_batch`), which writes
-/// a batch when all of it is funded and draws the holds' ledger transaction ids.
-fn pg_rows(w: &Withdrawal) -> Option<pg_batch::Rows> {
-    let w = stamped(w, pg_batch::PENDING_TXN_ID);
-    let payload = payout_jobs::view(&w);
-    let event = payout_jobs::event_of(&w, "withdrawal.pending", &payload);
-    pg_batch::rows(&payout_jobs::hold_txn(&w), &w, &event, w.created_at)
-}
-
-/// SQLite, on books nothing else wrote since (`Writer::known`), when every withdrawal of the
-/// batch is funded by them: one script, one hand-off to the writer's thread, with no balance
-/// read — `BEGIN IMMEDIATE`, the writes (each conditional on no other connection having
-/// committed since the books were read), a check of that condition, `COMMIT`. `None` if a
-/// withdrawal does not fit or an account is not in the books (nothing written), or if another
-/// connection did commit (nothing written either; the books are then out of date).
-async fn write_if_known_funded(
-    conn: WriterConn,
-    books: &mut Books,
-    ws: &[&Withdrawal],
-) -> Result<(WriterConn, Option<Vec<i64>>), StoreError> {
-    let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| payout_jobs::hold_txn(w)).collect();
-    let mut script = Script::new(Dialect::Sqlite);
-    let Some(ids) = books.prepare_if_funded(&holds, &mut script)? else {
-        return Ok((conn, None));
-    };
-    let created: Vec<Withdrawal> = ws.iter().zip(&ids).map(|(w, id)| stamped(w, *id)).collect();
-    let payloads: Vec<serde_json::Value> = created.iter().map(payout_jobs::view).collect();
-    let events = pending_events(&created, &payloads);
-    withdrawals::insert_many(&mut script, &created);
-    events::append_first(&mut script, &events);
-    script.check_guard();
-    let (conn, written) = WriteTx::on(conn).await?.commit(script).await?;
-    Ok((conn, written.then_some(ids)))
-}
-
-/// One transaction: the holds, each checked against the balances the ones before it leave, then
-/// the rows and `withdrawal.pending` events of the withdrawals whose hold was written — read
-/// once, then written as one script. Also returns the books as the batch left them.
-async fn write_each_checked(
-    conn: WriterConn,
-    ws: &[&Withdrawal],
-) -> Result<(WriterConn, Books, Vec<Result<i64, StoreError>>), StoreError> {
-    let mut tx = WriteTx::on(conn).await?;
-    let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| payout_jobs::hold_txn(w)).collect();
-    let mut script = Script::new(Dialect::of(tx.conn()));
-    let begin = tx.begin();
-    let mut books = Books::read(tx.conn(), begin, &holds).await?;
-    let outcome = books.prepare(tx.conn(), &holds, &mut script).await?;
-    let created: Vec<Withdrawal> = ws
-        .iter()
-        .zip(&outcome)
-        .filter_map(|(w, o)| o.as_ref().ok().map(|&txn| stamped(w, txn)))
-        .collect();
-    let payloads: Vec<serde_json::Value> = created.iter().map(payout_jobs::view).collect();
-    let events = pending_events(&created, &payloads);
-    withdrawals::insert_many(&mut script, &created);
-    events::append_first(&mut script, &events);
-    let (conn, _) = tx.commit(script).await?;
-    Ok((conn, books, outcome))
-}
-
-/// The withdrawal as written: with its hold's ledger transaction id.
-fn stamped(w: &Withdrawal, transaction_id: i64) -> Withdrawal {
-    Withdrawal {
-        transaction_id,
-        ..w.clone()
-    }
-}
-
-/// The `withdrawal.pending` event of each new withdrawal, with its view as payload.
-fn pending_events<'a>(
-    created: &'a [Withdrawal],
-    payloads: &'a [serde_json::Value],
-) -> Vec<(events::NewEvent<'a>, i64)> {
-    created
-        .iter()
-        .zip(payloads)
-        .map(|(w, payload)| {
-            (
-                payout_jobs::event_of(w, "withdrawal.pending", payload),
-                w.created_at,
-            )
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The books are trusted only while nobody but the dispatcher was handed the write connection.
-    #[tokio::test]
-    async fn books_are_forgotten_once_another_writer_of_the_process_took_the_write_path() {
-        let path = std::env::temp_dir().join(format!(
-            "payplane-books-{}.db",
-            payplane_core::ids::new_id()
-        ));
-        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-            .await
-            .unwrap();
-        let w = Writer {
-            conn: KeptConn::writer(),
-            books: Mutex::new(None),
-        };
-        // A batch on a new connection, then one on the same connection kept.
-        let (conn, since) = w.conn.take(&db).await.unwrap();
-        w.remember(&db, Books::default(), since);
-        w.conn.keep(conn, since);
-        let (conn, kept) = w.conn.take(&db).await.unwrap();
-        assert_eq!(kept, since);
-        assert!(w.known(&db, kept).is_some(), "kept, nobody else wrote");
-        w.remember(&db, Books::default(), kept);
-        w.conn.keep(conn, kept);
-        // Given back when idle and taken again, with nobody else writing in between.
-        w.conn.release();
-        let (conn, fresh) = w.conn.take(&db).await.unwrap();
-        assert!(
-            w.known(&db, fresh).is_some(),
-            "only the dispatcher acquired it"
-        );
-        w.remember(&db, Books::default(), fresh);
-        w.conn.keep(conn, fresh);
-        w.conn.release();
-        // Another writer of this process (a deposit, a confirmation) wrote in between.
-        db.begin().await.unwrap().commit().await.unwrap();
-        let (conn, held) = w.conn.take(&db).await.unwrap();
-        assert!(w.known(&db, held).is_none(), "someone else wrote");
-        // Or asked for the connection while the dispatcher held it, and wrote once it was
-        // given back: counted when handed over, not when asked for.
-        w.remember(&db, Books::default(), held);
-        let waiting = {
-            let db = db.clone();
-            tokio::spawn(async move { db.begin().await.unwrap().commit().await.unwrap() })
-        };
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        w.remember(&db, Books::default(), held);
-        w.conn.keep(conn, held);
-        w.conn.release();
-        waiting.await.unwrap();
-        let (conn, again) = w.conn.take(&db).await.unwrap();
-        assert!(
-            w.known(&db, again).is_none(),
-            "someone else was handed it after asking"
-        );
-        // And the books are gone, not kept for later.
-        assert!(w.known(&db, again).is_none());
-        drop(conn);
-        db.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }

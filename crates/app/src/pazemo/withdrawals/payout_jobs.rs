@@ -8,9 +8,11 @@ use crate::pazemo::auth::Mode;
 use crate::pazemo::payouts::{PayoutOrder, PayoutStatus, network_for};
 use crate::{App, AppError, jobs, pazemo::accounts::ensure_platform};
 use payplane_core::ledger::transfer;
-use payplane_store::events::{self, NewEvent};
+use payplane_store::events;
 use payplane_store::pazemo::accounts::{hold_ledger, main_ledger};
-use payplane_store::pazemo::withdrawals::{self, FAILED, PROCESSING, SUCCEEDED, Withdrawal};
+use payplane_store::pazemo::withdrawals::{
+    self, FAILED, PROCESSING, SUCCEEDED, Withdrawal, event_of,
+};
 use payplane_store::{Conn, ledger};
 use serde_json::json;
 
@@ -26,23 +28,6 @@ pub const JOBS: &[(&str, jobs::Handler)] = &[
         Box::pin(run_settle(app, payload))
     }),
 ];
-
-/// The hold of a new withdrawal: amount + fee from the account's main ledger to its hold ledger
-/// (written by `group_commit`).
-pub fn hold_txn(w: &Withdrawal) -> ledger::NewTxn<'_> {
-    ledger::NewTxn {
-        kind: "hold",
-        mode: &w.mode,
-        reference: &w.id,
-        postings: transfer(
-            &main_ledger(&w.account_id),
-            &hold_ledger(&w.account_id),
-            &w.currency,
-            w.amount + w.fee_amount,
-        ),
-        created_at: w.created_at,
-    }
-}
 
 pub async fn release(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<(), AppError> {
     let postings = transfer(
@@ -89,21 +74,6 @@ pub fn view(w: &Withdrawal) -> serde_json::Value {
         "reference": w.reference,
         "referenceData": w.reference_data,
     })
-}
-
-/// The outbox event `kind` (`withdrawal.<status>`) of `w` with its `view` as payload.
-pub fn event_of<'a>(
-    w: &'a Withdrawal,
-    kind: &'a str,
-    payload: &'a serde_json::Value,
-) -> NewEvent<'a> {
-    NewEvent {
-        kind,
-        owner_id: &w.user_id,
-        mode: &w.mode,
-        subject_id: &w.id,
-        payload,
-    }
 }
 
 /// Writes the `withdrawal.<status>` outbox event for `w` as it now is.

@@ -55,7 +55,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
     let now = app.now();
     let mut tx = app.db.begin().await?;
     // Serialises the business's postback writes, so concurrent first postbacks share one secret.
-    payplane_store::pumapay::businesses::lock(&mut tx, app.db.dialect, &input.business_id).await?;
+    payplane_store::pumapay::businesses::lock(&mut tx, &input.business_id).await?;
     let (secret, previous_secret, previous_secret_until, new_secret) =
         match store::business_secret(&mut tx, &input.business_id).await? {
             Some((s, p, u)) => (s, p, u, None),
@@ -186,7 +186,7 @@ pub async fn rotate_secret(
     let secret = sign::new_secret();
     let until = app.now() + ROTATION_OVERLAP_MICROS;
     let mut tx = app.db.begin().await?;
-    payplane_store::pumapay::businesses::lock(&mut tx, app.db.dialect, business_id).await?;
+    payplane_store::pumapay::businesses::lock(&mut tx, business_id).await?;
     if store::rotate_business_secret(&mut tx, business_id, &secret, until).await? == 0 {
         return Err(AppError::not_found(
             "error.postback.secret.not.found",

@@ -1,9 +1,13 @@
 //! Withdrawals. Every status change is a conditional UPDATE on the expected current status, so
 //! two concurrent requests can never both move the same withdrawal.
+pub mod batch;
 pub mod pg_batch;
 
 use crate::engine::sql::{Arg, Script};
-use crate::{Conn, Result};
+use crate::events::NewEvent;
+use crate::pazemo::accounts::{hold_ledger, main_ledger};
+use crate::{Conn, Result, ledger};
+use payplane_core::ledger::transfer;
 use sqlx::{AnyPool, Row};
 
 pub const PENDING: &str = "pending";
@@ -97,6 +101,38 @@ pub fn args(w: &Withdrawal) -> [Arg<'_>; 22] {
         Arg::Int(w.created_at),
         Arg::Int(w.updated_at),
     ]
+}
+
+/// The hold of a new withdrawal: amount + fee from the account's main ledger to its hold ledger
+/// (written by `batch`).
+pub fn hold_txn(w: &Withdrawal) -> ledger::NewTxn<'_> {
+    ledger::NewTxn {
+        kind: "hold",
+        mode: &w.mode,
+        reference: &w.id,
+        postings: transfer(
+            &main_ledger(&w.account_id),
+            &hold_ledger(&w.account_id),
+            &w.currency,
+            w.amount + w.fee_amount,
+        ),
+        created_at: w.created_at,
+    }
+}
+
+/// The outbox event `kind` (`withdrawal.<status>`) of `w` with its `view` as payload.
+pub fn event_of<'a>(
+    w: &'a Withdrawal,
+    kind: &'a str,
+    payload: &'a serde_json::Value,
+) -> NewEvent<'a> {
+    NewEvent {
+        kind,
+        owner_id: &w.user_id,
+        mode: &w.mode,
+        subject_id: &w.id,
+        payload,
+    }
 }
 
 /// Adds the insert of `ws` (one statement) to `script`.
