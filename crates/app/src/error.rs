@@ -158,3 +158,13 @@ impl From<payplane_store::sqlx::Error> for AppError {
         AppError::from(StoreError::from(e))
     }
 }
+
+/// One field's error, for `AppError::fields`.
+pub(crate) fn detail(field: &str, code: &str, message: &str) -> Detail {
+    Detail {
+        field: Some(field.into()),
+        code: code.into(),
+        message: message.into(),
+        arguments: vec![],
+    }
+}

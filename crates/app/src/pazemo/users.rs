@@ -1,4 +1,5 @@
 //! Users and their API tokens.
+use crate::error::detail;
 use crate::pazemo::auth::{Mode, forget};
 use crate::{App, AppError, Detail};
 use payplane_core::{ids::new_id, secrets};
@@ -138,13 +139,4 @@ pub(crate) fn is_email(s: &str) -> bool {
     let mut parts = s.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
         if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !s.contains(' '))
-}
-
-pub(crate) fn detail(field: &str, code: &str, message: &str) -> Detail {
-    Detail {
-        field: Some(field.into()),
-        code: code.into(),
-        message: message.into(),
-        arguments: vec![],
-    }
 }

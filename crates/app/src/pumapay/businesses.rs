@@ -1,6 +1,6 @@
 //! Businesses of the pull-payment API: creation (standalone or under a PSP), details,
 //! onboarding flags, wallets, sub-businesses, and operator actions on them.
-use crate::pazemo::users::detail;
+use crate::error::detail;
 use crate::pumapay::access::{self, Caller, Intent};
 use crate::{App, AppError, Detail, pumapay::reference, pumapay::wallets, sealing};
 use payplane_core::ids::new_id;

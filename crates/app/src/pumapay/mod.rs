@@ -5,6 +5,7 @@ pub mod access;
 pub mod business_operator;
 pub mod businesses;
 pub mod console;
+pub mod fields;
 pub mod gas;
 pub mod networks;
 pub mod paging;

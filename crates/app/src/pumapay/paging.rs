@@ -1,6 +1,6 @@
 //! Pagination and ordering parameters of the pull-payment API's lists.
-use crate::pazemo::users::detail;
-use crate::{AppError, Detail};
+use crate::Detail;
+use crate::error::detail;
 
 pub const DEFAULT_ITEMS_PER_PAGE: i64 = 20;
 pub const MAX_ITEMS_PER_PAGE: i64 = 100;
@@ -62,40 +62,5 @@ pub fn page(q: &PageQuery, errors: &mut Vec<Detail>) -> Page {
         offset: (page.max(1) - 1).saturating_mul(per.clamp(1, MAX_ITEMS_PER_PAGE)),
         order_by: q.order_by.as_ref().map(|s| s.to_ascii_lowercase()),
         ascending,
-    }
-}
-
-pub fn check(errors: Vec<Detail>) -> Result<(), AppError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::fields(errors))
-    }
-}
-
-/// Network ids of seed 004: 1 (main network) and 3 (test network).
-pub fn network(field: &str, id: i64, errors: &mut Vec<Detail>) {
-    if id != 1 && id != 3 {
-        errors.push(detail(
-            field,
-            "error.network.invalid",
-            &format!("{field} must be 1 (main network) or 3 (test network)"),
-        ));
-    }
-}
-
-/// Fiat currencies of payment models; the document's `GPB` is read as GBP.
-pub fn currency(field: &str, c: &str, errors: &mut Vec<Detail>) -> Option<String> {
-    match c.trim().to_ascii_uppercase().as_str() {
-        "GPB" | "GBP" => Some("GBP".into()),
-        x @ ("USD" | "EUR" | "JPY") => Some(x.to_string()),
-        _ => {
-            errors.push(detail(
-                field,
-                "error.currency.invalid",
-                &format!("{field} must be one of USD, EUR, JPY, GBP"),
-            ));
-            None
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Products of a business: create with an image, list with statistics, update, hide.
-use crate::pazemo::users::detail;
+use crate::error::detail;
 use crate::pumapay::access::{self, Caller, Intent};
+use crate::pumapay::fields;
 use crate::pumapay::paging::{self, PageQuery};
 use crate::{App, AppError, Detail, pumapay::reference};
 use base64::Engine as _;
@@ -168,7 +169,7 @@ fn validate(
         }
     }
     if let Some(n) = input.network_id {
-        paging::network("networkID", n, &mut errors);
+        fields::network("networkID", n, &mut errors);
     }
     let mut image = None;
     if let Some(raw) = input
@@ -181,7 +182,7 @@ fn validate(
             Err(d) => errors.push(d),
         }
     }
-    paging::check(errors)?;
+    fields::check(errors)?;
     Ok(image)
 }
 
@@ -311,7 +312,7 @@ pub async fn list(
     q: ListQuery,
 ) -> Result<Vec<(Product, Stats)>, AppError> {
     let mut errors = vec![];
-    paging::network("networkID", network_id, &mut errors);
+    fields::network("networkID", network_id, &mut errors);
     let page = paging::page(&q.page, &mut errors);
     let order = match page.order_by.as_deref() {
         None | Some("date") | Some("creationtimestamp") => Order::Date,
@@ -329,8 +330,8 @@ pub async fn list(
     let currency = q
         .currency
         .as_deref()
-        .and_then(|c| paging::currency("currency", c, &mut errors));
-    paging::check(errors)?;
+        .and_then(|c| fields::currency("currency", c, &mut errors));
+    fields::check(errors)?;
     let b = access::authorize(app, caller, business_id, Intent::Read).await?;
     let items = products::list(
         &app.db.read,
@@ -363,8 +364,8 @@ pub async fn single(
     network_id: i64,
 ) -> Result<(Product, Stats), AppError> {
     let mut errors = vec![];
-    paging::network("networkID", network_id, &mut errors);
-    paging::check(errors)?;
+    fields::network("networkID", network_id, &mut errors);
+    fields::check(errors)?;
     let p = find(app, caller, business_id, product_id, Intent::Read).await?;
     let s = products::stats(&app.db.read, &p.id, network_id).await?;
     Ok((p, s))

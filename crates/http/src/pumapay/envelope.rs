@@ -86,5 +86,5 @@ pub fn required(field: &str, v: &str, errors: &mut Vec<Detail>) {
 }
 
 pub fn check(errors: Vec<Detail>) -> Result<(), AppError> {
-    payplane_app::pumapay::paging::check(errors)
+    payplane_app::pumapay::fields::check(errors)
 }

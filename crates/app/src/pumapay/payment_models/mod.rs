@@ -2,8 +2,9 @@
 //! network, and operator status changes (PND → APR/REJ, APR → SUP, SUP → APR).
 pub mod rules;
 
-use crate::pazemo::users::detail;
+use crate::error::detail;
 use crate::pumapay::access::{self, Caller, Intent};
+use crate::pumapay::fields;
 use crate::pumapay::paging::{self, PageQuery};
 use crate::{App, AppError, Detail, pumapay::products};
 use payplane_store::pumapay::payment_models::{self, Order, PaymentModel};
@@ -11,28 +12,7 @@ use payplane_store::pumapay::payment_models::{self, Order, PaymentModel};
 /// One PullPayments contract serves every type (the chain layer's contract).
 pub const SMART_CONTRACT_ID: i64 = 1;
 
-/// Body of "Create Payment Model"; numbers already read from integers or numeric strings.
-#[derive(Debug, Clone, Default)]
-pub struct NewModel {
-    pub business_id: Option<String>,
-    pub product_id: Option<String>,
-    pub title: Option<String>,
-    pub internal_title: Option<String>,
-    pub description: Option<String>,
-    pub amount: Option<i64>,
-    pub initial_payment_amount: Option<i64>,
-    pub currency: Option<String>,
-    pub number_of_payments: Option<i64>,
-    pub type_id: Option<i64>,
-    pub frequency: Option<i64>,
-    pub network_id: Option<i64>,
-    pub trial_period: Option<i64>,
-    pub destination: Option<String>,
-    pub treasury_wallet: Option<String>,
-    pub top_up_threshold: Option<i64>,
-    pub top_up_threshold_currency: Option<String>,
-    pub top_up_suggested_total_limit: Option<i64>,
-}
+pub use rules::NewModel;
 
 pub fn status_name(code: &str) -> &'static str {
     match code {
@@ -46,8 +26,8 @@ pub fn status_name(code: &str) -> &'static str {
 
 pub async fn create(app: &App, caller: &Caller, input: NewModel) -> Result<PaymentModel, AppError> {
     let mut errors = vec![];
-    let model = crate::pumapay::payment_models::rules::validate(&input, &mut errors);
-    paging::check(errors)?;
+    let model = rules::validate(&input, &mut errors);
+    fields::check(errors)?;
     let Some(mut model) = model else {
         return Err(AppError::bad_request(
             "error.body.invalid",
@@ -120,7 +100,7 @@ fn filters(q: &ListQuery, errors: &mut Vec<Detail>) -> (Option<String>, Option<S
     let currency = q
         .currency
         .as_deref()
-        .and_then(|c| paging::currency("currency", c, errors));
+        .and_then(|c| fields::currency("currency", c, errors));
     (status, currency)
 }
 
@@ -133,7 +113,7 @@ pub async fn list(
     q: ListQuery,
 ) -> Result<Vec<PaymentModel>, AppError> {
     let mut errors = vec![];
-    paging::network("networkID", network_id, &mut errors);
+    fields::network("networkID", network_id, &mut errors);
     let page = paging::page(&q.page, &mut errors);
     let order = match page.order_by.as_deref() {
         None | Some("date") | Some("createdat") => Order::Date,
@@ -149,7 +129,7 @@ pub async fn list(
         }
     };
     let (status, currency) = filters(&q, &mut errors);
-    paging::check(errors)?;
+    fields::check(errors)?;
     let p = products::find(app, caller, business_id, product_id, Intent::Read).await?;
     Ok(payment_models::list(
         &app.db.read,
@@ -179,9 +159,9 @@ pub async fn single(
     q: ListQuery,
 ) -> Result<PaymentModel, AppError> {
     let mut errors = vec![];
-    paging::network("networkID", network_id, &mut errors);
+    fields::network("networkID", network_id, &mut errors);
     let (status, currency) = filters(&q, &mut errors);
-    paging::check(errors)?;
+    fields::check(errors)?;
     let b = access::authorize(app, caller, business_id, Intent::Read).await?;
     payment_models::get(&app.db.read, id)
         .await?

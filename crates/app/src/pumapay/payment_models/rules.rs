@@ -1,11 +1,33 @@
 //! The per-type rules of payment models (decisions.md §2): every broken rule is one field error
 //! naming the field, the rule and the type.
-use crate::pazemo::users::detail;
-use crate::pumapay::paging;
-use crate::pumapay::payment_models::NewModel;
+use crate::error::detail;
+use crate::pumapay::fields;
 use crate::{Detail, pumapay::businesses, pumapay::wallets};
 use payplane_core::ids::new_id;
 use payplane_store::pumapay::payment_models::PaymentModel;
+
+/// Body of "Create Payment Model"; numbers already read from integers or numeric strings.
+#[derive(Debug, Clone, Default)]
+pub struct NewModel {
+    pub business_id: Option<String>,
+    pub product_id: Option<String>,
+    pub title: Option<String>,
+    pub internal_title: Option<String>,
+    pub description: Option<String>,
+    pub amount: Option<i64>,
+    pub initial_payment_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub number_of_payments: Option<i64>,
+    pub type_id: Option<i64>,
+    pub frequency: Option<i64>,
+    pub network_id: Option<i64>,
+    pub trial_period: Option<i64>,
+    pub destination: Option<String>,
+    pub treasury_wallet: Option<String>,
+    pub top_up_threshold: Option<i64>,
+    pub top_up_threshold_currency: Option<String>,
+    pub top_up_suggested_total_limit: Option<i64>,
+}
 
 pub fn type_name(t: i64) -> &'static str {
     match t {
@@ -58,7 +80,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
     }
     match m.network_id {
         None => required(errors, "networkID", false),
-        Some(n) => paging::network("networkID", n, errors),
+        Some(n) => fields::network("networkID", n, errors),
     }
     required(
         errors,
@@ -94,7 +116,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
     let currency = m
         .currency
         .as_deref()
-        .and_then(|c| paging::currency("currency", c, errors));
+        .and_then(|c| fields::currency("currency", c, errors));
     let initial = m.initial_payment_amount.unwrap_or(0);
     let trial = m.trial_period.unwrap_or(0);
     let recurring = (3..=6).contains(&t);
@@ -301,7 +323,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
             }
             match m.top_up_threshold_currency.as_deref() {
                 None => required(errors, "topUpThresholdCurrency", false),
-                Some(c) => top_up_currency = paging::currency("topUpThresholdCurrency", c, errors),
+                Some(c) => top_up_currency = fields::currency("topUpThresholdCurrency", c, errors),
             }
             match m.top_up_suggested_total_limit {
                 None => required(errors, "topUpSuggestedTotalLimit", false),

@@ -1,6 +1,6 @@
 //! Reading the document's loosely typed postback fields: `environment` and `authorization`.
 use crate::Detail;
-use crate::pazemo::users::detail;
+use crate::error::detail;
 use serde_json::Value;
 
 /// `"Ropsten"` → 3, `"Mainnet"` → 1 (any case); the code samples' 3 / 1 (number or string) too.
