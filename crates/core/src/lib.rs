@@ -1,6 +1,7 @@
 //! Domain types and rules of payplane: pure, no IO, no async.
 pub mod clock;
 pub mod ids;
+pub mod kinds;
 pub mod ledger;
 pub mod money;
 pub mod secrets;

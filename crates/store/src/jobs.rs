@@ -3,10 +3,12 @@
 use crate::{Conn, Db, Result};
 use sqlx::Row;
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const DEAD: &str = "dead";
+// The stored spellings of `JobStatus`.
+pub const QUEUED: &str = JobStatus::Queued.as_str();
+pub const RUNNING: &str = JobStatus::Running.as_str();
+pub const DONE: &str = JobStatus::Done.as_str();
+pub const DEAD: &str = JobStatus::Dead.as_str();
+use payplane_core::kinds::JobStatus;
 
 #[derive(Debug, Clone)]
 pub struct Job {

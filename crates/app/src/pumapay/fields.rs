@@ -2,6 +2,7 @@
 //! and turning the collected field errors into one answer.
 use crate::error::detail;
 use crate::{AppError, Detail};
+use payplane_core::kinds::Network;
 
 pub fn check(errors: Vec<Detail>) -> Result<(), AppError> {
     if errors.is_empty() {
@@ -13,7 +14,7 @@ pub fn check(errors: Vec<Detail>) -> Result<(), AppError> {
 
 /// Network ids of seed 004: 1 (main network) and 3 (test network).
 pub fn network(field: &str, id: i64, errors: &mut Vec<Detail>) {
-    if id != 1 && id != 3 {
+    if Network::from_id(id).is_none() {
         errors.push(detail(
             field,
             "error.network.invalid",

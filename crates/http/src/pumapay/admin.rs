@@ -49,8 +49,8 @@ pub async fn payment_model_action(
         "Successfully updated the payment model status.",
         ModelStatus {
             id: m.id,
-            status_name: payment_models::status_name(&m.status).into(),
-            status_code: m.status,
+            status_name: m.status.name().into(),
+            status_code: m.status.as_str().into(),
         },
     )
 }

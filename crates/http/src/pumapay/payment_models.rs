@@ -7,9 +7,7 @@ use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
 use payplane_app::App;
 use payplane_app::pumapay::paging::PageQuery;
-use payplane_app::pumapay::payment_models::{
-    self as uc, ListQuery, NewModel, SMART_CONTRACT_ID, status_name,
-};
+use payplane_app::pumapay::payment_models::{self as uc, ListQuery, NewModel, SMART_CONTRACT_ID};
 use payplane_core::timefmt::iso_millis;
 use payplane_store::pumapay::payment_models::PaymentModel;
 use serde::{Deserialize, Serialize};
@@ -108,7 +106,7 @@ pub(crate) fn created(m: &PaymentModel) -> CreatedView {
         currency: m.currency.clone(),
         number_of_payments: m.number_of_payments,
         frequency: m.frequency,
-        status_id: m.status.clone(),
+        status_id: m.status.as_str().into(),
         type_id: m.type_id,
         network_id: m.network_id,
         treasury_wallet: m.treasury_wallet.clone(),
@@ -202,8 +200,8 @@ fn listed(m: &PaymentModel) -> ListedView {
         number_of_payments: m.number_of_payments,
         frequency: m.frequency,
         type_id: m.type_id,
-        status_name: status_name(&m.status).into(),
-        status_code: m.status.clone(),
+        status_name: m.status.name().into(),
+        status_code: m.status.as_str().into(),
         network_id: m.network_id,
         treasury_wallet: m.treasury_wallet.clone(),
         destination: m.destination.clone(),

@@ -26,7 +26,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub database_url: String,
     shutdown: CancellationToken,
-    _dir: Option<tempfile::TempDir>,
+    data: TestDatabase,
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -36,13 +36,20 @@ pub fn pg_base_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// Where a test's data lives, removed when the test ends: a temp dir with the SQLite file, or a
+/// PostgreSQL schema.
+pub enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
 /// A fresh, empty database URL for the backend (SQLite file in a temp dir; PostgreSQL schema).
-pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+pub async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}/payplane.db?mode=rwc", dir.path().display());
-            (url, Some(dir))
+            (url, TestDatabase::Sqlite(dir))
         }
         Backend::Postgres => {
             let base = pg_base_url();
@@ -58,6 +65,9 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
                 .unwrap_or_else(|e| {
                     panic!("PostgreSQL at {base} is needed for the postgres tests: {e}")
                 });
+            if !SWEPT.swap(true, Ordering::SeqCst) {
+                sweep_dead_schemas(&mut conn).await;
+            }
             sqlx::query(&format!("CREATE SCHEMA {schema}"))
                 .execute(&mut conn)
                 .await
@@ -65,10 +75,61 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             let sep = if base.contains('?') { '&' } else { '?' };
             (
                 format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                None,
+                TestDatabase::Postgres(schema),
             )
         }
     }
+}
+
+static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Drops the schemas of test processes that are gone (a test that panicked before its `Drop`,
+/// a run that was killed). Schemas are named `t_<pid>_…`; a live process's are left alone, so
+/// concurrent test runs do not disturb each other.
+async fn sweep_dead_schemas(conn: &mut sqlx::AnyConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+/// Drops a test's schema. Called from `Drop`, so on a thread of its own with its own runtime;
+/// with a lock timeout, so a transaction the test left open cannot hang it (the sweep of the
+/// next run drops what is left).
+fn drop_schema(schema: &str) {
+    let (base, schema) = (pg_base_url(), schema.to_string());
+    let dropping = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await
+            else {
+                return;
+            };
+            let _ = sqlx::query("SET lock_timeout = '2s'")
+                .execute(&mut conn)
+                .await;
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&mut conn)
+                .await;
+        });
+    });
+    let _ = dropping.join();
 }
 
 fn uuid_suffix() -> String {
@@ -94,7 +155,7 @@ impl Builder {
         self
     }
     pub async fn start(self) -> TestApp {
-        let (url, dir) = fresh_database(self.backend).await;
+        let (url, data) = fresh_database(self.backend).await;
         let mut config = Config::default();
         config.database_url = payplane_app::config::Secret(url.clone());
         config.max_connections = 8;
@@ -133,7 +194,7 @@ impl Builder {
             backend: self.backend,
             database_url: url,
             shutdown,
-            _dir: dir,
+            data,
         }
     }
 }
@@ -260,6 +321,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if let TestDatabase::Postgres(schema) = &self.data {
+            drop_schema(schema);
+        }
     }
 }
 

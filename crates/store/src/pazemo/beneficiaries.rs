@@ -3,9 +3,11 @@
 use crate::{Conn, Result};
 use sqlx::{AnyPool, Row};
 
-pub const PENDING: &str = "pending";
-pub const ACTIVE: &str = "active";
-pub const REJECTED: &str = "rejected";
+// The stored spellings of `RecipientStatus`.
+pub const PENDING: &str = RecipientStatus::Pending.as_str();
+pub const ACTIVE: &str = RecipientStatus::Active.as_str();
+pub const REJECTED: &str = RecipientStatus::Rejected.as_str();
+use payplane_core::kinds::RecipientStatus;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Beneficiary {

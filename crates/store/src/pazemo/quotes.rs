@@ -2,8 +2,10 @@
 use crate::{Conn, Result};
 use sqlx::Row;
 
-pub const OPEN: &str = "open";
-pub const CONVERTED: &str = "converted";
+// The stored spellings of `QuoteStatus`.
+pub const OPEN: &str = QuoteStatus::Open.as_str();
+pub const CONVERTED: &str = QuoteStatus::Converted.as_str();
+use payplane_core::kinds::QuoteStatus;
 
 #[derive(Debug, Clone)]
 pub struct Quote {

@@ -1,5 +1,6 @@
 //! Payment models (billing models) of products, per network.
-use crate::Result;
+use crate::{Result, StoreError};
+use payplane_core::kinds::PaymentModelStatus;
 use sqlx::{AnyPool, Row};
 
 #[derive(Debug, Clone)]
@@ -9,8 +10,7 @@ pub struct PaymentModel {
     pub product_id: String,
     pub network_id: i64,
     pub type_id: i64,
-    /// PND, APR, REJ or SUP.
-    pub status: String,
+    pub status: PaymentModelStatus,
     pub title: Option<String>,
     pub internal_title: Option<String>,
     pub description: Option<String>,
@@ -41,7 +41,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<PaymentModel> {
         product_id: r.try_get("product_id")?,
         network_id: r.try_get("network_id")?,
         type_id: r.try_get("type_id")?,
-        status: r.try_get("status")?,
+        status: r
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(|e: payplane_core::kinds::UnknownKind| StoreError::Corrupt(e.to_string()))?,
         title: r.try_get("title")?,
         internal_title: r.try_get("internal_title")?,
         description: r.try_get("description")?,
@@ -71,7 +74,7 @@ pub async fn insert(conn: &mut crate::Conn, m: &PaymentModel) -> Result<()> {
     .bind(&m.product_id)
     .bind(m.network_id)
     .bind(m.type_id)
-    .bind(&m.status)
+    .bind(m.status.as_str())
     .bind(&m.title)
     .bind(&m.internal_title)
     .bind(&m.description)
@@ -109,8 +112,8 @@ pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<PaymentModel>> {
 pub async fn set_status(
     conn: &mut crate::Conn,
     id: &str,
-    status: &str,
-    from: &[&str],
+    status: PaymentModelStatus,
+    from: &[PaymentModelStatus],
     now: i64,
 ) -> Result<bool> {
     let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 4)).collect();
@@ -118,9 +121,9 @@ pub async fn set_status(
         "UPDATE payment_models SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ({})",
         placeholders.join(",")
     );
-    let mut q = sqlx::query(&sql).bind(status).bind(now).bind(id);
+    let mut q = sqlx::query(&sql).bind(status.as_str()).bind(now).bind(id);
     for f in from {
-        q = q.bind(*f);
+        q = q.bind(f.as_str());
     }
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
@@ -138,7 +141,7 @@ pub struct Filter {
     pub network_id: i64,
     pub product_id: String,
     pub type_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<PaymentModelStatus>,
     pub currency: Option<String>,
     pub order: Order,
     pub ascending: bool,
@@ -180,8 +183,8 @@ pub async fn list(pool: &AnyPool, f: &Filter) -> Result<Vec<PaymentModel>> {
     if let Some(t) = f.type_id {
         q = q.bind(t);
     }
-    if let Some(s) = &f.status {
-        q = q.bind(s.clone());
+    if let Some(s) = f.status {
+        q = q.bind(s.as_str());
     }
     if let Some(c) = &f.currency {
         q = q.bind(c.clone());

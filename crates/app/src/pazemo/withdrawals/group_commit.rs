@@ -18,9 +18,16 @@ const MAX_BATCH: usize = 256;
 /// 2 500–2 700 and three 2 500, and with 32 clients 6 000/s against 4 900/s. Consecutive batches
 /// share one write connection (`KeptConn`).
 pub struct GroupCommit {
-    batcher: Batcher<Pending, Result<i64, AppError>>,
+    batcher: Batcher<Pending, Answer>,
     writer: BatchWriter,
 }
+
+/// A withdrawal the available balance does not cover: refused alone, its batch goes on.
+#[derive(Debug, PartialEq, Eq)]
+pub struct InsufficientFunds;
+
+/// The hold's ledger transaction id, or the refusal; `Err` when the write itself failed.
+type Answer = Result<Result<i64, InsufficientFunds>, AppError>;
 
 impl GroupCommit {
     pub fn new(db: Db) -> Self {
@@ -36,7 +43,7 @@ impl GroupCommit {
 
     /// Writes a new withdrawal with its hold; returns the hold's ledger transaction id, or
     /// `InsufficientFunds` when the available balance does not cover amount + fee.
-    pub async fn create(&self, withdrawal: Withdrawal) -> Result<i64, AppError> {
+    pub async fn create(&self, withdrawal: Withdrawal) -> Answer {
         self.batcher
             .submit(self.writer.pending(withdrawal))
             .await
@@ -46,7 +53,7 @@ impl GroupCommit {
 
 /// Writes a batch and answers each withdrawal. If the batch's transaction fails as a whole, each
 /// withdrawal is retried alone so one bad row cannot fail the others.
-async fn commit(writer: &BatchWriter, batch: Vec<Pending>) -> Vec<Result<i64, AppError>> {
+async fn commit(writer: &BatchWriter, batch: Vec<Pending>) -> Vec<Answer> {
     let ws: Vec<&Pending> = batch.iter().collect();
     let started = std::time::Instant::now();
     let written = writer.write(&ws).await;
@@ -56,11 +63,8 @@ async fn commit(writer: &BatchWriter, batch: Vec<Pending>) -> Vec<Result<i64, Ap
         "withdrawal batch"
     );
     match written {
-        Ok(outcome) => outcome
-            .into_iter()
-            .map(|o| o.map_err(AppError::from))
-            .collect(),
-        Err(e) if ws.len() == 1 => vec![Err(e.into())],
+        Ok(outcome) => outcome.into_iter().map(answer).collect(),
+        Err(e) if ws.len() == 1 => vec![answer(Err(e))],
         Err(e) => {
             tracing::warn!(error = %e, size = ws.len(), "withdrawal batch failed; writing one by one");
             let mut answers = Vec::with_capacity(ws.len());
@@ -69,9 +73,17 @@ async fn commit(writer: &BatchWriter, batch: Vec<Pending>) -> Vec<Result<i64, Ap
                     .write(&[w])
                     .await
                     .and_then(|mut o| o.pop().unwrap_or(Err(StoreError::InsufficientFunds)));
-                answers.push(o.map_err(AppError::from));
+                answers.push(answer(o));
             }
             answers
         }
+    }
+}
+
+fn answer(written: Result<i64, StoreError>) -> Answer {
+    match written {
+        Ok(id) => Ok(Ok(id)),
+        Err(StoreError::InsufficientFunds) => Ok(Err(InsufficientFunds)),
+        Err(e) => Err(e.into()),
     }
 }

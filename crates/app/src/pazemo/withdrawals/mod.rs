@@ -7,6 +7,7 @@ use crate::config::FeeRule;
 use crate::pazemo::auth::Principal;
 use crate::pazemo::payouts::{network_for, network_name};
 use crate::{App, AppError, jobs, pazemo::accounts, pazemo::amounts, pazemo::banks, pazemo::twofa};
+use group_commit::InsufficientFunds;
 use payout_jobs::SUBMIT_JOB;
 use payplane_core::Currency;
 use payplane_core::ids::new_id;
@@ -151,8 +152,11 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    w.transaction_id = app.group_commit.create(w.clone()).await.map_err(|e| {
-        if e.code() == "error.balance.insufficient" {
+    w.transaction_id = app
+        .group_commit
+        .create(w.clone())
+        .await?
+        .map_err(|InsufficientFunds| {
             AppError::payment_required(
                 "error.balance.insufficient",
                 "The available balance does not cover the amount plus the fee",
@@ -160,10 +164,7 @@ pub async fn create(
             .with_arguments(vec![
                 amounts::json(amount + fee, currency.minor_units()).to_string(),
             ])
-        } else {
-            e
-        }
-    })?;
+        })?;
     Ok(w)
 }
 

@@ -12,17 +12,8 @@ use payplane_store::pumapay::payment_models::{self, Order, PaymentModel};
 /// One PullPayments contract serves every type (the chain layer's contract).
 pub const SMART_CONTRACT_ID: i64 = 1;
 
+use payplane_core::kinds::{Network, PaymentModelStatus, PaymentModelType};
 pub use rules::NewModel;
-
-pub fn status_name(code: &str) -> &'static str {
-    match code {
-        "PND" => "Pending",
-        "APR" => "Approved",
-        "REJ" => "Rejected",
-        "SUP" => "Suspended",
-        _ => "Unknown",
-    }
-}
 
 pub async fn create(app: &App, caller: &Caller, input: NewModel) -> Result<PaymentModel, AppError> {
     let mut errors = vec![];
@@ -61,8 +52,8 @@ pub async fn create(app: &App, caller: &Caller, input: NewModel) -> Result<Payme
     let now = app.now();
     model.created_at = now;
     model.updated_at = now;
-    if model.network_id == 3 && app.config.pumapay.auto_approve_test_network {
-        model.status = "APR".into();
+    if model.network_id == Network::Test.id() && app.config.pumapay.auto_approve_test_network {
+        model.status = PaymentModelStatus::Approved;
     }
     let mut tx = app.db.begin().await?;
     payment_models::insert(&mut tx, &model).await?;
@@ -78,25 +69,31 @@ pub struct ListQuery {
     pub page: PageQuery,
 }
 
-fn filters(q: &ListQuery, errors: &mut Vec<Detail>) -> (Option<String>, Option<String>) {
-    if q.type_id.is_some_and(|t| !(2..=8).contains(&t)) {
+fn filters(
+    q: &ListQuery,
+    errors: &mut Vec<Detail>,
+) -> (Option<PaymentModelStatus>, Option<String>) {
+    if q.type_id
+        .is_some_and(|t| PaymentModelType::from_id(t).is_none())
+    {
         errors.push(detail(
             "typeID",
             "error.type.invalid",
             "typeID must be 2 to 8",
         ));
     }
-    let status = q.status.as_ref().map(|s| s.to_ascii_uppercase());
-    if status
-        .as_deref()
-        .is_some_and(|s| !matches!(s, "PND" | "APR" | "REJ" | "SUP"))
-    {
-        errors.push(detail(
-            "statusCode",
-            "error.status.invalid",
-            "statusCode must be PND, APR, REJ or SUP",
-        ));
-    }
+    let status = match q.status.as_ref().map(|s| s.to_ascii_uppercase().parse()) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(_)) => {
+            errors.push(detail(
+                "statusCode",
+                "error.status.invalid",
+                "statusCode must be PND, APR, REJ or SUP",
+            ));
+            None
+        }
+    };
     let currency = q
         .currency
         .as_deref()
@@ -167,7 +164,7 @@ pub async fn single(
         .await?
         .filter(|m| m.business_id == b.id && m.network_id == network_id)
         .filter(|m| q.type_id.is_none_or(|t| t == m.type_id))
-        .filter(|m| status.as_ref().is_none_or(|s| *s == m.status))
+        .filter(|m| status.is_none_or(|s| s == m.status))
         .filter(|m| currency.is_none() || currency == m.currency)
         .ok_or_else(not_found)
 }
@@ -184,10 +181,11 @@ pub async fn operator_action(
     id: &str,
     action: &str,
 ) -> Result<PaymentModel, AppError> {
-    let (to, from): (&str, &[&str]) = match action {
-        "approve" => ("APR", &["PND", "SUP"]),
-        "reject" => ("REJ", &["PND"]),
-        "suspend" => ("SUP", &["APR"]),
+    use PaymentModelStatus::{Approved, Pending, Rejected, Suspended};
+    let (to, from): (PaymentModelStatus, &[PaymentModelStatus]) = match action {
+        "approve" => (Approved, &[Pending, Suspended]),
+        "reject" => (Rejected, &[Pending]),
+        "suspend" => (Suspended, &[Approved]),
         other => {
             return Err(AppError::bad_request(
                 "error.action.unknown",
@@ -204,11 +202,11 @@ pub async fn operator_action(
             "error.payment.model.status",
             format!(
                 "A {} payment model cannot be {action}d",
-                status_name(&m.status).to_lowercase()
+                m.status.name().to_lowercase()
             ),
         )
     };
-    if !from.contains(&m.status.as_str()) {
+    if !from.contains(&m.status) {
         return Err(refused(&m));
     }
     let mut tx = app.db.begin().await?;
@@ -226,7 +224,7 @@ pub async fn operator_action(
     )
     .await?;
     tx.commit().await?;
-    m.status = to.into();
+    m.status = to;
     m.updated_at = now;
     Ok(m)
 }

@@ -4,6 +4,7 @@ use crate::error::detail;
 use crate::pumapay::fields;
 use crate::{Detail, pumapay::businesses, pumapay::wallets};
 use payplane_core::ids::new_id;
+use payplane_core::kinds::{PaymentModelStatus, PaymentModelType};
 use payplane_store::pumapay::payment_models::PaymentModel;
 
 /// Body of "Create Payment Model"; numbers already read from integers or numeric strings.
@@ -29,24 +30,11 @@ pub struct NewModel {
     pub top_up_suggested_total_limit: Option<i64>,
 }
 
-pub fn type_name(t: i64) -> &'static str {
-    match t {
-        2 => "single pull payment",
-        3 => "subscription",
-        4 => "subscription with initial payment",
-        5 => "subscription with trial",
-        6 => "subscription with trial and initial payment",
-        7 => "dynamic pull payment",
-        8 => "top-up pull payment",
-        _ => "unknown type",
-    }
-}
-
-fn rule(errors: &mut Vec<Detail>, field: &str, code: &str, t: i64, rule: &str) {
+fn rule(errors: &mut Vec<Detail>, field: &str, code: &str, t: PaymentModelType, rule: &str) {
     errors.push(detail(
         field,
         code,
-        &format!("{field} {rule} for typeID {t} ({})", type_name(t)),
+        &format!("{field} {rule} for typeID {} ({})", t.id(), t.name()),
     ));
 }
 
@@ -70,14 +58,14 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
         required(errors, "typeID", false);
         return None;
     };
-    if !(2..=8).contains(&t) {
+    let Some(t) = PaymentModelType::from_id(t) else {
         errors.push(detail(
             "typeID",
             "error.type.invalid",
             "typeID must be 2, 3, 4, 5, 6, 7 or 8",
         ));
         return None;
-    }
+    };
     match m.network_id {
         None => required(errors, "networkID", false),
         Some(n) => fields::network("networkID", n, errors),
@@ -119,11 +107,11 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
         .and_then(|c| fields::currency("currency", c, errors));
     let initial = m.initial_payment_amount.unwrap_or(0);
     let trial = m.trial_period.unwrap_or(0);
-    let recurring = (3..=6).contains(&t);
+    let recurring = t.is_recurring();
     let mut number_of_payments = m.number_of_payments;
     let mut frequency = m.frequency;
     let mut top_up_currency = None;
-    if (2..=6).contains(&t) {
+    if t == PaymentModelType::Single || recurring {
         required(
             errors,
             "title",
@@ -145,7 +133,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
         }
     }
     match t {
-        2 => {
+        PaymentModelType::Single => {
             if initial != 0 {
                 rule(
                     errors,
@@ -187,9 +175,12 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
                 ),
             }
         }
-        _ if recurring => {
-            let needs_initial = t == 4 || t == 6;
-            let needs_trial = t == 5 || t == 6;
+        PaymentModelType::Subscription
+        | PaymentModelType::SubscriptionWithInitial
+        | PaymentModelType::SubscriptionWithTrial
+        | PaymentModelType::SubscriptionWithTrialAndInitial => {
+            let needs_initial = t.has_initial_payment();
+            let needs_trial = t.has_trial();
             if needs_initial && initial <= 0 {
                 rule(
                     errors,
@@ -249,7 +240,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
                 _ => {}
             }
         }
-        7 => {
+        PaymentModelType::Dynamic => {
             required(
                 errors,
                 "internalTitle",
@@ -303,8 +294,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
                 );
             }
         }
-        _ => {
-            // 8: top-up.
+        PaymentModelType::TopUp => {
             required(
                 errors,
                 "title",
@@ -383,7 +373,7 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
             }
         }
     }
-    if t != 8
+    if t != PaymentModelType::TopUp
         && (m.top_up_threshold.is_some()
             || m.top_up_threshold_currency.is_some()
             || m.top_up_suggested_total_limit.is_some())
@@ -411,8 +401,8 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
         business_id: m.business_id.clone().unwrap_or_default(),
         product_id: m.product_id.clone().unwrap_or_default(),
         network_id: m.network_id.unwrap_or_default(),
-        type_id: t,
-        status: "PND".into(),
+        type_id: t.id(),
+        status: PaymentModelStatus::Pending,
         title: m.title.clone(),
         internal_title: m.internal_title.clone(),
         description: m.description.clone(),

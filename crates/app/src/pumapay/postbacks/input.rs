@@ -33,7 +33,7 @@ pub fn environment(field: &str, v: Option<&Value>, errors: &mut Vec<Detail>) -> 
 }
 
 pub fn environment_name(network_id: i64) -> &'static str {
-    if network_id == 1 {
+    if network_id == payplane_core::kinds::Network::Main.id() {
         "Mainnet"
     } else {
         "Ropsten"

@@ -7,14 +7,16 @@ use crate::engine::sql::{Arg, Script};
 use crate::events::NewEvent;
 use crate::pazemo::accounts::{hold_ledger, main_ledger};
 use crate::{Conn, Result, ledger};
+use payplane_core::kinds::WithdrawalStatus;
 use payplane_core::ledger::transfer;
 use sqlx::{AnyPool, Row};
 
-pub const PENDING: &str = "pending";
-pub const PROCESSING: &str = "processing";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
-pub const CANCELLED: &str = "cancelled";
+// The stored spellings of `WithdrawalStatus`.
+pub const PENDING: &str = WithdrawalStatus::Pending.as_str();
+pub const PROCESSING: &str = WithdrawalStatus::Processing.as_str();
+pub const SUCCEEDED: &str = WithdrawalStatus::Succeeded.as_str();
+pub const FAILED: &str = WithdrawalStatus::Failed.as_str();
+pub const CANCELLED: &str = WithdrawalStatus::Cancelled.as_str();
 
 #[derive(Debug, Clone)]
 pub struct Withdrawal {
