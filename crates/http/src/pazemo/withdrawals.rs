@@ -5,41 +5,11 @@ use crate::extract::{Auth, Body, PathParams, QueryParams};
 use axum::Json;
 use axum::extract::State;
 use payplane_app::App;
-use payplane_app::pazemo::withdrawals::payout_jobs::view;
+use payplane_app::pazemo::withdrawals::view::WithdrawalView;
 use payplane_app::pazemo::withdrawals::{self, NewWithdrawal};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-
-/// A withdrawal, exactly the document's fields. Schema only: the body is built by
-/// `settlement::view`, which the withdrawal events share, so the two cannot drift apart.
-#[allow(dead_code)]
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WithdrawalView {
-    id: String,
-    created_time: String,
-    updated_time: String,
-    account_id: String,
-    /// Ledger transaction of the hold.
-    transaction_id: i64,
-    /// pending, processing, succeeded, failed or cancelled.
-    status: String,
-    /// `flip` in test mode (the sandbox network).
-    network: String,
-    address: String,
-    address_name: String,
-    #[schema(value_type = f64)]
-    amount: f64,
-    #[schema(value_type = f64)]
-    fee_amount: f64,
-    notes: String,
-    prefix: String,
-    beneficiary_id: Option<i64>,
-    reference: String,
-    #[schema(value_type = Object)]
-    reference_data: Value,
-}
 
 /// The document's body. `id`, `updatedTime`, `accountId` and `status` are the server's and are
 /// ignored. Either `beneficiaryId` (an active recipient of this account) or `address` +
@@ -77,7 +47,7 @@ pub async fn create_withdrawal(
     Auth(p): Auth,
     PathParams(account_id): PathParams<String>,
     Body(req): Body<CreateWithdrawal>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WithdrawalView>, ApiError> {
     let w = withdrawals::create(
         &app,
         &p,
@@ -94,7 +64,7 @@ pub async fn create_withdrawal(
         },
     )
     .await?;
-    Ok(Json(view(&w)))
+    Ok(Json(WithdrawalView::of(&w)))
 }
 
 /// Confirm a pending withdrawal with a 2FA code: it becomes `processing` and is paid out.
@@ -108,7 +78,7 @@ pub async fn confirm_withdrawal(
     Auth(p): Auth,
     PathParams((account_id, id)): PathParams<(String, String)>,
     Body(req): Body<Authorization>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WithdrawalView>, ApiError> {
     let w = withdrawals::confirm(
         &app,
         &p,
@@ -117,7 +87,7 @@ pub async fn confirm_withdrawal(
         req.authorization_code.as_deref(),
     )
     .await?;
-    Ok(Json(view(&w)))
+    Ok(Json(WithdrawalView::of(&w)))
 }
 
 /// Cancel a pending withdrawal with a 2FA code: its hold is released.
@@ -130,7 +100,7 @@ pub async fn cancel_withdrawal(
     Auth(p): Auth,
     PathParams((account_id, id)): PathParams<(String, String)>,
     Body(req): Body<Authorization>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WithdrawalView>, ApiError> {
     let w = withdrawals::cancel(
         &app,
         &p,
@@ -139,7 +109,7 @@ pub async fn cancel_withdrawal(
         req.authorization_code.as_deref(),
     )
     .await?;
-    Ok(Json(view(&w)))
+    Ok(Json(WithdrawalView::of(&w)))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -160,14 +130,14 @@ pub async fn list_withdrawals(
     Auth(p): Auth,
     PathParams(account_id): PathParams<String>,
     QueryParams(q): QueryParams<WithdrawalFilter>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<WithdrawalView>>, ApiError> {
     let page = PageQuery {
         page: q.page,
         size: q.size,
     }
     .page()?;
     let list = withdrawals::list(&app, &p, &account_id, q.status.as_deref(), page).await?;
-    Ok(Json(list.iter().map(view).collect()))
+    Ok(Json(list.iter().map(WithdrawalView::of).collect()))
 }
 
 /// One withdrawal.
@@ -178,8 +148,8 @@ pub async fn get_withdrawal(
     State(app): State<App>,
     Auth(p): Auth,
     PathParams((account_id, id)): PathParams<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(view(
+) -> Result<Json<WithdrawalView>, ApiError> {
+    Ok(Json(WithdrawalView::of(
         &withdrawals::get(&app, &p, &account_id, &id).await?,
     )))
 }

@@ -2,7 +2,7 @@
 //! dispatcher, which gathers whatever has arrived into one batch and has the store write it in
 //! one database transaction (`payplane_store::pazemo::withdrawals::batch`), so the commit and the
 //! round trips are shared instead of paid per request.
-use super::payout_jobs::view;
+use super::view::view;
 use crate::AppError;
 use crate::batcher::{self, Batcher};
 use futures::FutureExt;

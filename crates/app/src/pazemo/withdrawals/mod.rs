@@ -2,6 +2,7 @@
 //! (→ `processing`, handed to the payout network) or cancelled (hold released) with a 2FA code.
 pub mod group_commit;
 pub mod payout_jobs;
+pub mod view;
 
 use crate::config::FeeRule;
 use crate::pazemo::auth::Principal;

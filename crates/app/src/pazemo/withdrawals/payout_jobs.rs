@@ -4,6 +4,7 @@
 //! release: hold → main, on cancel or failure;
 //! payout: hold → platform payout clearing (amount), and fee: hold → platform fee revenue (fee),
 //! on success.
+use super::view::view;
 use crate::pazemo::auth::Mode;
 use crate::pazemo::payouts::{PayoutOrder, PayoutStatus, network_for};
 use crate::{App, AppError, jobs, pazemo::accounts::ensure_platform};
@@ -51,29 +52,6 @@ async fn pay_out(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<(), AppErr
         ledger::post(conn, "fee", &w.mode, &w.id, &fee, now).await?;
     }
     Ok(())
-}
-
-/// The withdrawal as the API shows it (also the payload of its events).
-pub fn view(w: &Withdrawal) -> serde_json::Value {
-    let units = 2;
-    json!({
-        "id": w.id,
-        "createdTime": payplane_core::timefmt::iso_millis(w.created_at),
-        "updatedTime": payplane_core::timefmt::iso_millis(w.updated_at),
-        "accountId": w.account_id,
-        "transactionId": w.transaction_id,
-        "status": w.status,
-        "network": w.network,
-        "address": w.address,
-        "addressName": w.address_name,
-        "amount": crate::pazemo::amounts::json(w.amount, units),
-        "feeAmount": crate::pazemo::amounts::json(w.fee_amount, units),
-        "notes": w.notes,
-        "prefix": w.prefix,
-        "beneficiaryId": w.beneficiary_id,
-        "reference": w.reference,
-        "referenceData": w.reference_data,
-    })
 }
 
 /// Writes the `withdrawal.<status>` outbox event for `w` as it now is.

@@ -28,13 +28,16 @@ pub fn email() -> String {
     )
 }
 
-pub fn with_key(rb: RequestBuilder, b: &Biz) -> RequestBuilder {
-    rb.header("pma-api-key", &b.key)
-}
-
 /// `method path` with the business's API key.
 pub fn api(t: &TestApp, method: Method, path: &str, b: &Biz) -> RequestBuilder {
-    with_key(t.req(method, &format!("/api/v2{path}")), b)
+    t.pumapay(b).req(method, path)
+}
+
+impl TestApp {
+    /// The pull-payment API as business `b` (its API key), paths relative to `/api/v2`.
+    pub fn pumapay(&self, b: &Biz) -> Face<'_> {
+        self.pumapay_key(&b.key)
+    }
 }
 
 /// Logs in and generates a key for an existing user of `business_id`.

@@ -33,38 +33,6 @@ fn private_ok(b: Backend) -> Builder {
     TestApp::builder(b).config(|c| c.webhooks.allow_private = true)
 }
 
-/// Verifies a delivery with the official Standard Webhooks library (PyPI `standardwebhooks`).
-pub(crate) fn verify_with_official_library(secret: &str, r: &Received) {
-    let script = "import os,sys\nfrom standardwebhooks.webhooks import Webhook\nh={k:os.environ['H_'+k.replace('-','_')] for k in ['webhook-id','webhook-timestamp','webhook-signature']}\nWebhook(os.environ['SECRET']).verify(os.environ['BODY'], h)\nprint('verified')";
-    let has_lib = std::process::Command::new("python3")
-        .args(["-c", "import standardwebhooks"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !has_lib {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must install the standardwebhooks library"
-        );
-        eprintln!("skipped: python standardwebhooks not installed (pip install standardwebhooks)");
-        return;
-    }
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .env("SECRET", secret)
-        .env("BODY", &r.body)
-        .env("H_webhook_id", &r.headers["webhook-id"])
-        .env("H_webhook_timestamp", &r.headers["webhook-timestamp"])
-        .env("H_webhook_signature", &r.headers["webhook-signature"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "official verification failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 dual!(
     an_endpoint_gets_signed_events_that_the_official_library_verifies,
     async |b| {
@@ -361,7 +329,7 @@ dual!(a_delivery_can_be_redelivered_by_its_owner_only, async |b| {
 dual!(
     withdrawal_and_recipient_events_reach_the_users_webhook_signed_and_in_order,
     async |b| {
-        use crate::fixtures::*;
+        use crate::pazemo::support::*;
         let t = private_ok(b).start().await;
         let rx = Receiver::start().await;
         let u = t.user(Mode::Test).await;

@@ -2,7 +2,7 @@
 //! unrelated business, disabled sub-business, unknown id}, called with a PSP's key that sits in
 //! the middle of a hierarchy (it has a parent and children).
 use crate::dual;
-use crate::pumapay_support::*;
+use crate::pumapay::support::*;
 use crate::support::*;
 use reqwest::{Method, RequestBuilder};
 use serde_json::json as j;
@@ -372,7 +372,7 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
 /// Things a business owns, made with `maker`'s key: two products and a payment model.
 async fn target(t: &TestApp, case: &'static str, maker: &Biz, b: &Biz, parent: &str) -> Target {
     let product = product(t, maker, &b.id).await;
-    let product2 = crate::pumapay_support::product(t, maker, &b.id).await;
+    let product2 = crate::pumapay::support::product(t, maker, &b.id).await;
     let model = model(t, maker, &model_body(2, &b.id, &product)).await;
     let (s, res) = json(
         api(t, Method::POST, "/api-key-auth/business/postback", maker)

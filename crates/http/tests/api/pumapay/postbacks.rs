@@ -1,6 +1,6 @@
 //! Postback URLs (seed 004): CRUD in the document's shapes and messages, links, control.
 use crate::dual;
-use crate::pumapay_support::*;
+use crate::pumapay::support::*;
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json as j};

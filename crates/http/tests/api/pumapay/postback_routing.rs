@@ -1,8 +1,8 @@
 //! Postback delivery: routing (model → product → business, parent PSPs), control, headers,
 //! the documented body, signatures, redelivery, the test route and secret rotation.
+use super::postbacks::{call, create, private_ok};
 use crate::dual;
-use crate::pumapay_postbacks::{call, create, private_ok};
-use crate::pumapay_support::*;
+use crate::pumapay::support::*;
 use crate::support::*;
 use payplane_app::pumapay::postbacks::body::{
     self, PullPaymentFacts, TransactionFacts, TxStatus, TxType,
@@ -98,10 +98,10 @@ dual!(
         let pb_p = id(&create(&t, &biz, &biz.id, &rp.url, "Ropsten").await);
         let pb_m = id(&create(&t, &biz, &biz.id, &rm.url, "Ropsten").await);
         let product = product(&t, &biz, &biz.id).await;
-        let other_product = crate::pumapay_support::product(&t, &biz, &biz.id).await;
+        let other_product = crate::pumapay::support::product(&t, &biz, &biz.id).await;
         let model = model(&t, &biz, &model_body(3, &biz.id, &product)).await;
         let other_model =
-            crate::pumapay_support::model(&t, &biz, &model_body(2, &biz.id, &product)).await;
+            crate::pumapay::support::model(&t, &biz, &model_body(2, &biz.id, &product)).await;
         link(
             &t,
             &biz,
@@ -337,7 +337,7 @@ dual!(
         let expected =
             payplane_app::webhooks::sign::sign(&secret, &r.headers["webhook-id"], ts, &r.body);
         assert_eq!(r.headers["webhook-signature"], expected);
-        crate::webhooks::verify_with_official_library(&secret, r);
+        verify_with_official_library(&secret, r);
     }
 );
 
@@ -548,7 +548,7 @@ dual!(
                     .as_str()
                 )
             );
-            crate::webhooks::verify_with_official_library(&new, &r);
+            verify_with_official_library(&new, &r);
         }
         // A postback created after the rotation uses the new secret without showing it.
         let later = create(&t, &biz, &biz.id, &rx.url, "Ropsten").await;

@@ -5,31 +5,17 @@ use serde_json::{Value, json};
 
 /// Opens an account in `currency` and returns its id.
 pub async fn open_account(t: &TestApp, u: &TestUser, currency: &str) -> String {
-    let (s, b) = json(
-        t.post("/users/me/accounts")
-            .header("authorization", u.bearer())
-            .json(&json!({"currencyId": currency}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = t
+        .pazemo(u)
+        .post("/users/me/accounts", &json!({"currencyId": currency}))
+        .await;
     assert_eq!(s, 200, "{b}");
     b["id"].as_str().unwrap().to_string()
 }
 
 /// POSTs a raw JSON text body (so amounts travel exactly as written).
 pub async fn post_raw(t: &TestApp, u: &TestUser, path: &str, body: &str) -> (u16, Value) {
-    json(
-        t.post(path)
-            .header("authorization", u.bearer())
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    t.pazemo(u).post_raw(path, body).await
 }
 
 /// Sandbox deposit of `amount` (JSON number text); asserts success.
@@ -46,14 +32,7 @@ pub async fn deposit(t: &TestApp, u: &TestUser, account: &str, amount: &str) -> 
 }
 
 pub async fn account(t: &TestApp, u: &TestUser, id: &str) -> Value {
-    let (s, b) = json(
-        t.get(&format!("/users/me/accounts/{id}"))
-            .header("authorization", u.bearer())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = t.pazemo(u).get(&format!("/users/me/accounts/{id}")).await;
     assert_eq!(s, 200, "{b}");
     b
 }
@@ -65,15 +44,7 @@ pub async fn balance(t: &TestApp, u: &TestUser, id: &str) -> (String, String) {
 }
 
 pub async fn create_beneficiary(t: &TestApp, u: &TestUser, body: Value) -> (u16, Value) {
-    json(
-        t.post("/beneficiaries")
-            .header("authorization", u.bearer())
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    t.pazemo(u).post("/beneficiaries", &body).await
 }
 
 /// A recipient at BCA that the sandbox inquiry has made active; returns its id.
@@ -94,14 +65,7 @@ pub async fn active_bca_recipient(t: &TestApp, u: &TestUser, account: &str) -> i
 }
 
 pub async fn get(t: &TestApp, u: &TestUser, path: &str) -> (u16, Value) {
-    json(
-        t.get(path)
-            .header("authorization", u.bearer())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    t.pazemo(u).get(path).await
 }
 
 /// Creates a withdrawal to a direct BCA address of `amount` (JSON number text).
@@ -126,15 +90,12 @@ pub async fn act(
     action: &str,
     code: &str,
 ) -> (u16, Value) {
-    json(
-        t.post(&format!("/accounts/{account}/withdraw/{id}/{action}"))
-            .header("authorization", u.bearer())
-            .json(&json!({"authorizationCode": code}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    t.pazemo(u)
+        .post(
+            &format!("/accounts/{account}/withdraw/{id}/{action}"),
+            &json!({"authorizationCode": code}),
+        )
+        .await
 }
 
 /// Event types of the user's mode, newest first.

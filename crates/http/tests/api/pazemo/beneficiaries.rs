@@ -1,5 +1,5 @@
 use crate::dual;
-use crate::fixtures::*;
+use crate::pazemo::support::*;
 use crate::support::*;
 use payplane_app::pazemo::auth::Mode;
 use serde_json::json;

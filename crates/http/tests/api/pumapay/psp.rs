@@ -1,5 +1,5 @@
 use crate::dual;
-use crate::pumapay_support::*;
+use crate::pumapay::support::*;
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json as j};

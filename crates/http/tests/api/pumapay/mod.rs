@@ -1,0 +1,12 @@
+//! The pull-payment billing API (seed 004).
+pub mod support;
+
+mod authz;
+mod business;
+mod console;
+mod models;
+mod network;
+mod postback_routing;
+mod postbacks;
+mod products;
+mod psp;
