@@ -615,5 +615,65 @@ dual!(
         let r = &rx.received()[0];
         assert_eq!(r.headers["pma-api-key"], "Bearer edited-token");
         assert!(signed_with(&whsec, r));
+        // A row written before headers were sealed is still sent as it is.
+        sqlx::query("UPDATE webhook_endpoints SET headers = $1 WHERE id = $2")
+            .bind(r#"[["pma-api-key","Bearer legacy-token"]]"#)
+            .bind(id)
+            .execute(t.app.db.writer())
+            .await
+            .unwrap();
+        let (s, body) = json(
+            api(
+                &t,
+                Method::POST,
+                &format!("/api-key-auth/business/postback/test/{}", biz.id),
+                &biz,
+            )
+            .json(&j!({"networkID": 3}))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        data(s, &body, "Successfully sent test postback");
+        t.run_deliveries().await;
+        assert_eq!(
+            rx.received()[1].headers["pma-api-key"],
+            "Bearer legacy-token"
+        );
+    }
+);
+
+dual!(
+    pull_payment_idempotency_keys_belong_to_the_business_of_the_key,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let other = business(&t).await;
+        let create = |who: &Biz| {
+            api(
+                &t,
+                Method::POST,
+                &format!("/api-key-auth/products/{}", who.id),
+                who,
+            )
+            .header("Idempotency-Key", "p-1")
+            .json(&j!({"categoryID": 1, "tags": ["a"], "productName": "Plan",
+                "productDescription": "d", "productUrl": "https://example.com/p", "networkID": 3}))
+            .send()
+        };
+        let first = create(&biz).await.unwrap();
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let (s, p1) = json(first).await;
+        assert_eq!(s, 200, "{p1}");
+        let again = create(&biz).await.unwrap();
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        let (_, p2) = json(again).await;
+        assert_eq!(p1["data"]["productID"], p2["data"]["productID"]);
+        let theirs = create(&other).await.unwrap();
+        assert!(theirs.headers().get("idempotent-replayed").is_none());
+        let (s, p3) = json(theirs).await;
+        assert_eq!(s, 200, "{p3}");
+        assert_ne!(p1["data"]["productID"], p3["data"]["productID"]);
     }
 );
