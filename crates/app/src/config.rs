@@ -552,6 +552,36 @@ impl Config {
         Ok(())
     }
 
+    /// What makes this configuration "live" (it moves real value): a payout network for live
+    /// withdrawals (`payouts.live_network`), or Ethereum mainnet (`chain.networks.1`). The
+    /// defaults, the test harness and a development install have neither.
+    pub fn live_reasons(&self) -> Vec<String> {
+        let mut why = vec![];
+        if let Some(n) = &self.payouts.live_network {
+            why.push(format!("payouts.live_network = \"{n}\""));
+        }
+        if self.chain.networks.contains_key("1") {
+            why.push("chain.networks.1 (Ethereum mainnet) is configured".into());
+        }
+        why
+    }
+
+    /// A live server refuses to run without `master_key`: it would seal secrets (authenticator
+    /// seeds, webhook secrets, API keys, the wallet phrase) with the key built into the binary,
+    /// which protects nothing. Checked by `serve`, not by `load`, so operator commands still run.
+    pub fn check_serve(&self) -> Result<(), ConfigError> {
+        let why = self.live_reasons();
+        if self.master_key.0.is_empty() && !why.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "master_key is empty but this server is live ({}): secrets at rest would be sealed \
+                 with the built-in development key. Set PAYPLANE_MASTER_KEY (or master_key in the \
+                 configuration file) to a long random value and keep it out of the database backups",
+                why.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// The effective configuration as TOML, secrets masked (the database URL keeps its host but
     /// not its password).
     pub fn show(&self) -> String {

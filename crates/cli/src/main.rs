@@ -133,6 +133,13 @@ enum UserCmd {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Remove a user's authenticator (lost device), audit-logged; their next enrolment needs
+    /// no code.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,6 +227,7 @@ fn init_logs(format: &str) {
 }
 
 async fn serve(config: Config) -> Result<()> {
+    config.check_serve()?;
     let role = config.role;
     let listen = config.listen.clone();
     let app = App::start_default_clock(config).await?;
@@ -303,6 +311,19 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 "{}",
                 serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles})
             );
+        }
+        AdminCmd::User {
+            command: UserCmd::Reset2fa { user },
+        } => {
+            payplane_app::pazemo::twofa::operator_reset(
+                &app,
+                &operator(),
+                &format!("cli@{}", hostname()),
+                &user,
+            )
+            .await
+            .map_err(describe)?;
+            println!("{}", serde_json::json!({"id": user, "twoFactor": "reset"}));
         }
         AdminCmd::Token {
             command:

@@ -333,3 +333,95 @@ async fn the_embedded_network_survives_sigkill_and_the_wallet_is_stable() {
         "addresses only: {text}"
     );
 }
+
+#[tokio::test]
+async fn admin_reset_2fa_clears_the_authenticator_and_writes_an_audit_row() {
+    let env = Env::new();
+    let user = env.json(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "lost-phone@example.com",
+        "--name",
+        "Lost",
+    ]);
+    let id = user["id"].as_str().unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&env.url()).await.unwrap();
+    sqlx::query("UPDATE users SET totp_secret = 'v1:old', totp_pending = 'v1:new' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = env.json(&["admin", "user", "reset-2fa", "--user", id]);
+    assert_eq!(out["id"], id);
+    let (active, pending): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT totp_secret, totp_pending FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((active, pending), (None, None));
+    let (actor, action): (String, String) =
+        sqlx::query_as("SELECT actor, action FROM audit_log WHERE target = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(actor.starts_with("cli:"), "{actor}");
+    assert_eq!(action, "user.2fa.reset");
+    let out = env.run(&["admin", "user", "reset-2fa", "--user", "nobody"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error.user.not.found"));
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_in_live_mode_without_a_master_key() {
+    let env = Env::new();
+    let config = env.dir.path().join("live.toml");
+    std::fs::write(&config, "[payouts]\nlive_network = \"sandbox\"\n").unwrap();
+    let port = free_port();
+    let mut refused = env
+        .cmd(&["serve"])
+        .env("PAYPLANE_CONFIG", &config)
+        .env("PAYPLANE_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("PAYPLANE_MASTER_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exited = None;
+    for _ in 0..200 {
+        exited = refused.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if exited.is_none() {
+        refused.kill().unwrap();
+        let _ = refused.wait();
+        panic!("serve started in live mode without a master_key");
+    }
+    let out = refused.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("master_key") && err.contains("payouts.live_network"),
+        "{err}"
+    );
+    // With a key it starts.
+    let mut child = env
+        .cmd(&["serve"])
+        .env("PAYPLANE_CONFIG", &config)
+        .env("PAYPLANE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PAYPLANE_MASTER_KEY", "a-real-key-from-the-vault")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(&format!("http://127.0.0.1:{port}")).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+}

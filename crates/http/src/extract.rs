@@ -98,6 +98,18 @@ pub fn client_ip(app: &App, parts: &Parts) -> IpAddr {
     peer
 }
 
+/// The token of `Authorization: Bearer <token>` (scheme word in any case).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+}
+
 /// The caller of the accounts API, from `Authorization: Bearer <token>` (scheme word in any
 /// case). A read-only token is refused on every method that changes something.
 pub struct Auth(pub Principal);
@@ -106,18 +118,9 @@ impl FromRequestParts<App> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let raw = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AppError::unauthorized("Full authentication is required to access this resource")
-            })?;
+        let raw = bearer_token(&parts.headers).ok_or_else(|| {
+            AppError::unauthorized("Full authentication is required to access this resource")
+        })?;
         let ip = client_ip(app, parts);
         let principal = authenticate(app, raw, ip).await?;
         let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);

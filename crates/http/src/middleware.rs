@@ -123,7 +123,8 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// `Idempotency-Key` on POST/PUT/PATCH/DELETE of either face: the first response is stored per
-/// credential; the same key with the same request replays it, with a different request is a 409.
+/// authenticated principal; the same key with the same request replays it, with a different
+/// request is a 409. A response holding a secret is not kept (see `HoldsSecret`).
 pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Response {
     if !crate::extract::is_mutating(req.method()) {
         return next.run(req).await;
@@ -145,8 +146,11 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
             "Idempotency-Key must be 1 to 255 characters",
         ));
     }
-    let credential = credential_of(&req);
     let (parts, body) = req.into_parts();
+    let Some(scope) = principal_scope(&app, &parts).await else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let credential = sha256_hex(scope.as_bytes());
     let bytes = match axum::body::to_bytes(body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return fail(crate::error::body_too_large()),
@@ -171,6 +175,11 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
             "error.idempotency.in.progress",
             "A request with this Idempotency-Key is still being processed",
         )),
+        Ok(Begin::Replay(stored)) if stored.withheld => fail(AppError::conflict(
+            "error.idempotency.secret.not.replayable",
+            "The first response to this Idempotency-Key held a secret, which is not kept, so it \
+             cannot be replayed; the request did run. Use a new key to run it again",
+        )),
         Ok(Begin::Replay(stored)) => replay(stored),
         Ok(Begin::Started) => {
             let res = next
@@ -189,10 +198,22 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
                     .filter(|(n, _)| *n == header::CONTENT_TYPE || *n == header::LOCATION)
                     .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string())))
                     .collect();
-                let stored = Stored {
-                    status: res_parts.status.as_u16(),
-                    headers,
-                    body: body.to_vec(),
+                let withheld = res_parts.status.is_success()
+                    && res_parts.extensions.get::<HoldsSecret>().is_some();
+                let stored = if withheld {
+                    Stored {
+                        status: res_parts.status.as_u16(),
+                        headers: vec![],
+                        body: vec![],
+                        withheld,
+                    }
+                } else {
+                    Stored {
+                        status: res_parts.status.as_u16(),
+                        headers,
+                        body: body.to_vec(),
+                        withheld,
+                    }
                 };
                 idempotency::finish(&app.db, &credential, &key, &stored).await
             };
@@ -217,13 +238,44 @@ fn replay(stored: Stored) -> Response {
     res
 }
 
-/// Keys are scoped to the credential that sent them (hashed; the secret is never stored).
-fn credential_of(req: &Request) -> String {
-    let h = req.headers();
-    let cred = ["authorization", "pma-api-key", "x-access-token"]
-        .iter()
-        .filter_map(|n| h.get(*n).and_then(|v| v.to_str().ok()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    sha256_hex(cred.as_bytes())
+/// Marks a successful response that carries a secret (a new token, signing secret or
+/// authenticator seed). The idempotency layer keeps no copy of such a body: a replay of its key
+/// answers 409 `error.idempotency.secret.not.replayable` instead.
+#[derive(Clone, Copy, Debug)]
+pub struct HoldsSecret;
+
+/// The principal an `Idempotency-Key` belongs to, or None for a request with no valid
+/// credential (the handler answers it, and nothing is recorded). Scoping to who is calling
+/// rather than to the header text means `bearer x` and `Bearer x`, or two tokens of one user and
+/// mode, cannot run the same request twice under one key.
+async fn principal_scope(app: &App, parts: &axum::http::request::Parts) -> Option<String> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if parts.uri.path().starts_with("/api/v2/") {
+        if let Some(key) = header("pma-api-key") {
+            let caller = payplane_app::pumapay::console::api_key_caller(app, key)
+                .await
+                .ok()?;
+            return Some(format!("pumapay:key:{}", caller.business_id));
+        }
+        if let Some(token) = header("x-access-token") {
+            let session = payplane_app::pumapay::console::session(app, token)
+                .await
+                .ok()?;
+            return Some(format!("pumapay:console:{}", session.user_id));
+        }
+        // Otherwise an operator route of this face, with a bearer token like the accounts API.
+    }
+    let raw = crate::extract::bearer_token(&parts.headers)?;
+    let ip = crate::extract::client_ip(app, parts);
+    let p = payplane_app::pazemo::auth::authenticate(app, raw, ip)
+        .await
+        .ok()?;
+    Some(format!("pazemo:{}:{}", p.user_id, p.mode.as_str()))
 }

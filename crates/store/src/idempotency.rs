@@ -7,6 +7,8 @@ pub struct Stored {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The response held a secret: nothing of it was kept, and the key cannot be replayed.
+    pub withheld: bool,
 }
 
 #[derive(Debug)]
@@ -53,7 +55,8 @@ pub async fn begin(
         return Ok(Begin::Started);
     }
     let row = sqlx::query(
-        "SELECT request_hash, status_code, response_headers, response_body FROM idempotency_keys \
+        "SELECT request_hash, status_code, response_headers, response_body, secret_withheld \
+         FROM idempotency_keys \
          WHERE credential = $1 AND idem_key = $2",
     )
     .bind(credential)
@@ -73,12 +76,14 @@ pub async fn begin(
         Some(status) => {
             let headers: Option<String> = row.try_get(2)?;
             let body: Option<Vec<u8>> = row.try_get(3)?;
+            let withheld: i64 = row.try_get(4)?;
             Ok(Begin::Replay(Stored {
                 status: status as u16,
                 headers: headers
                     .and_then(|h| serde_json::from_str(&h).ok())
                     .unwrap_or_default(),
                 body: body.unwrap_or_default(),
+                withheld: withheld != 0,
             }))
         }
     }
@@ -86,14 +91,15 @@ pub async fn begin(
 
 pub async fn finish(db: &Db, credential: &str, key: &str, stored: &Stored) -> Result<()> {
     sqlx::query(
-        "UPDATE idempotency_keys SET status_code = $1, response_headers = $2, response_body = $3 \
-         WHERE credential = $4 AND idem_key = $5",
+        "UPDATE idempotency_keys SET status_code = $1, response_headers = $2, response_body = $3, \
+         secret_withheld = $6 WHERE credential = $4 AND idem_key = $5",
     )
     .bind(stored.status as i64)
     .bind(serde_json::to_string(&stored.headers).unwrap_or_else(|_| "[]".into()))
     .bind(stored.body.clone())
     .bind(credential)
     .bind(key)
+    .bind(i64::from(stored.withheld))
     .execute(db.writer())
     .await?;
     Ok(())

@@ -37,6 +37,8 @@ pub struct Principal {
     pub mode: Mode,
     pub read_only: bool,
     pub admin: bool,
+    /// The token's IP allow-list as stored (empty: any address); a token it creates stays within it.
+    pub allow_ips: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +116,7 @@ async fn load(app: &App, hash: &str, now: i64) -> Result<CachedToken, AppError> 
             mode: Mode::parse(&token.mode).unwrap_or(Mode::Test),
             read_only: token.access == "read_only",
             admin: user.is_admin(),
+            allow_ips: token.allow_ips.clone(),
         },
         allow: token
             .allow_ips

@@ -1,6 +1,6 @@
 //! Users and their API tokens.
 use crate::error::detail;
-use crate::pazemo::auth::{Mode, forget};
+use crate::pazemo::auth::{Mode, Principal, forget};
 use crate::{App, AppError, Detail};
 use payplane_core::{ids::new_id, secrets};
 use payplane_store::pazemo::tokens::{self, ApiToken};
@@ -123,16 +123,86 @@ pub async fn create_token(
     Ok((token, raw))
 }
 
-pub async fn list_tokens(app: &App, user_id: &str) -> Result<Vec<ApiToken>, AppError> {
-    Ok(tokens::list_active(&app.db.read, user_id).await?)
+/// The user's active tokens of `mode`: a token does not see (or act on) the other mode's.
+pub async fn list_tokens(app: &App, user_id: &str, mode: Mode) -> Result<Vec<ApiToken>, AppError> {
+    let mut list = tokens::list_active(&app.db.read, user_id).await?;
+    list.retain(|t| t.mode == mode.as_str());
+    Ok(list)
 }
 
-pub async fn revoke_token(app: &App, user_id: &str, token_id: &str) -> Result<(), AppError> {
-    let hash = tokens::revoke(app.db.writer(), user_id, token_id, app.now())
+pub async fn revoke_token(
+    app: &App,
+    user_id: &str,
+    mode: Mode,
+    token_id: &str,
+) -> Result<(), AppError> {
+    let hash = tokens::revoke_in_mode(app.db.writer(), user_id, mode.as_str(), token_id, app.now())
         .await?
         .ok_or_else(|| AppError::not_found("error.token.not.found", "Token not found"))?;
     forget(app, &hash);
     Ok(())
+}
+
+/// Creates a token on behalf of the token `caller` (the API path; the operator CLI uses
+/// `create_token`). A token cannot hand out more than it has: the same mode only (a test token
+/// must not reach live money, and a live token has no business minting sandbox ones), no write
+/// access from a read-only token, and an allow-list inside its own (every range of the new one
+/// within some range of the caller's).
+pub async fn create_token_as(
+    app: &App,
+    caller: &Principal,
+    req: NewToken,
+) -> Result<(ApiToken, String), AppError> {
+    if caller.read_only {
+        return Err(AppError::forbidden(
+            "error.token.read.only",
+            "This token is read-only",
+        ));
+    }
+    match (caller.mode, req.mode) {
+        (Mode::Test, Mode::Live) => {
+            return Err(AppError::forbidden(
+                "error.mode.escalation",
+                "A test-mode token cannot create live-mode tokens",
+            ));
+        }
+        (Mode::Live, Mode::Test) => {
+            return Err(AppError::forbidden(
+                "error.mode.mismatch",
+                "A token can create tokens of its own mode only; test tokens come from a test token or the CLI",
+            ));
+        }
+        _ => {}
+    }
+    if !caller.allow_ips.is_empty() {
+        let own: Vec<ipnet::IpNet> = caller
+            .allow_ips
+            .iter()
+            .filter_map(|s| secrets::parse_ip_or_cidr(s))
+            .collect();
+        let parsed: Vec<Option<ipnet::IpNet>> = req
+            .allow_ips
+            .iter()
+            .map(|s| secrets::parse_ip_or_cidr(s))
+            .collect();
+        // Unparseable entries are left to `create_token`, which names each of them.
+        let wider = req.allow_ips.is_empty()
+            || parsed
+                .iter()
+                .flatten()
+                .any(|new| !own.iter().any(|o| o.contains(new)));
+        if wider && parsed.iter().all(Option::is_some) {
+            return Err(AppError::forbidden(
+                "error.token.allow.list.wider",
+                format!(
+                    "This token is limited to {}: a token it creates needs an allow-list within that",
+                    caller.allow_ips.join(", ")
+                ),
+            )
+            .with_arguments(caller.allow_ips.clone()));
+        }
+    }
+    create_token(app, &caller.user_id, req).await
 }
 
 pub(crate) fn is_email(s: &str) -> bool {

@@ -138,6 +138,8 @@ async fn send(app: &App, client: &reqwest::Client, e: &Endpoint, c: &Claimed) ->
     if !app.config.webhooks.allow_private && literal.is_some_and(guard::is_internal) {
         return Err(("the URL points at an internal address".into(), true));
     }
+    let e = &super::at_rest::opened(app, e)
+        .map_err(|err| (format!("the endpoint's secrets do not open: {err}"), false))?;
     let now = app.now();
     let ts = now / 1_000_000;
     let mut secrets = vec![e.secret.as_str()];

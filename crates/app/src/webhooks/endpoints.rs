@@ -1,5 +1,5 @@
 //! Account webhook endpoints (seed 000 side): a user's URLs that receive their events.
-use super::{guard, sign};
+use super::{at_rest, guard, sign};
 use crate::pazemo::auth::Principal;
 use crate::{App, AppError};
 use payplane_store::webhooks::{self, Endpoint};
@@ -31,7 +31,11 @@ pub async fn create(app: &App, p: &Principal, url: &str) -> Result<Endpoint, App
         headers: vec![],
         created_at: app.now(),
     };
-    webhooks::insert_endpoint(app.db.writer(), &e).await?;
+    let stored = Endpoint {
+        secret: at_rest::seal_secret(app, &e.secret)?,
+        ..e.clone()
+    };
+    webhooks::insert_endpoint(app.db.writer(), &stored).await?;
     Ok(e)
 }
 
@@ -53,10 +57,12 @@ pub async fn rotate(app: &App, p: &Principal, id: &str) -> Result<Endpoint, AppE
     webhooks::get_endpoint(&app.db.read, &p.user_id, p.mode.as_str(), id)
         .await?
         .ok_or_else(not_found)?;
-    webhooks::rotate_secret(app.db.writer(), id, &p.user_id, &secret, until).await?;
-    webhooks::get_endpoint(&app.db.read, &p.user_id, p.mode.as_str(), id)
+    let sealed = at_rest::seal_secret(app, &secret)?;
+    webhooks::rotate_secret(app.db.writer(), id, &p.user_id, &sealed, until).await?;
+    let e = webhooks::get_endpoint(&app.db.read, &p.user_id, p.mode.as_str(), id)
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    at_rest::opened(app, &e)
 }
 
 /// Sends a `webhook.test` event to all of the caller's endpoints (through the outbox, like any event).

@@ -1,12 +1,13 @@
-//! The caller's own settings and history: 2FA enrollment and the event log.
+//! The caller's own settings and history: 2FA enrolment (two steps) and the event log.
 use super::common::PageQuery;
 use crate::error::ApiError;
-use crate::extract::{Auth, QueryParams};
-use axum::Json;
+use crate::extract::{Auth, Body, QueryParams};
+use crate::middleware::HoldsSecret;
 use axum::extract::State;
-use payplane_app::{App, pazemo::twofa};
+use axum::{Extension, Json};
+use payplane_app::{App, AppError, pazemo::twofa};
 use payplane_core::timefmt::iso_millis;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -19,18 +20,76 @@ pub struct TwoFactor {
     otpauth_uri: String,
 }
 
-/// Enroll an authenticator (TOTP, 6 digits, 30 s) for confirming withdrawals; enrolling again
-/// replaces the previous one.
-#[utoipa::path(post, path = "/users/me/2fa", tag = "Users", security(("bearer" = [])),
-    responses((status = 200, body = TwoFactor), (status = 403, description = "Read-only token")))]
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollTwoFactor {
+    /// A current code of the enrolled authenticator: required to replace one.
+    code: Option<String>,
+}
+
+/// Start enrolling an authenticator (TOTP, 6 digits, 30 s) for confirming withdrawals. The new
+/// secret takes effect once a code from it is sent to `POST /users/me/2fa/confirm`; until then
+/// the current authenticator (if any) stays in force. Replacing an enrolled authenticator needs a
+/// current `code` from it (lost it: an operator runs `payplane admin user reset-2fa`). Live-mode
+/// tokens only: the authenticator guards live withdrawals.
+#[utoipa::path(post, path = "/users/me/2fa", tag = "Users", security(("bearer" = [])), request_body = EnrollTwoFactor,
+    responses((status = 200, body = TwoFactor),
+        (status = 400, description = "An authenticator is enrolled and `code` is missing, wrong or used"),
+        (status = 403, description = "Read-only or test-mode token"),
+        (status = 409, description = "Idempotency-Key replay: the secret is not kept")))]
 pub async fn enroll_2fa(
     State(app): State<App>,
     Auth(p): Auth,
-) -> Result<Json<TwoFactor>, ApiError> {
-    let e = twofa::enroll(&app, &p).await?;
-    Ok(Json(TwoFactor {
-        secret: e.secret,
-        otpauth_uri: e.otpauth_uri,
+    Body(req): Body<EnrollTwoFactor>,
+) -> Result<(Extension<HoldsSecret>, Json<TwoFactor>), ApiError> {
+    let e = twofa::begin_enrollment(&app, &p, req.code.as_deref()).await?;
+    Ok((
+        Extension(HoldsSecret),
+        Json(TwoFactor {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmTwoFactor {
+    /// A current code of the authenticator just enrolled.
+    code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorStatus {
+    /// `active`: codes of the new authenticator now confirm withdrawals; the previous one's no
+    /// longer do.
+    status: String,
+}
+
+/// Confirm a pending enrolment with a code from the new authenticator: it becomes the one that
+/// confirms withdrawals. Live-mode tokens only.
+#[utoipa::path(post, path = "/users/me/2fa/confirm", tag = "Users", security(("bearer" = [])), request_body = ConfirmTwoFactor,
+    responses((status = 200, body = TwoFactorStatus),
+        (status = 400, description = "`code` missing or not a current code of the pending authenticator"),
+        (status = 403, description = "Read-only or test-mode token"),
+        (status = 409, description = "No enrolment is pending")))]
+pub async fn confirm_2fa(
+    State(app): State<App>,
+    Auth(p): Auth,
+    Body(req): Body<ConfirmTwoFactor>,
+) -> Result<Json<TwoFactorStatus>, ApiError> {
+    let code = req.code.as_deref().map(str::trim).unwrap_or("");
+    if code.is_empty() {
+        return Err(AppError::field(
+            "code",
+            "error.authorizationCode.required",
+            "code is required: a current code of the authenticator just enrolled",
+        )
+        .into());
+    }
+    twofa::confirm_enrollment(&app, &p, code).await?;
+    Ok(Json(TwoFactorStatus {
+        status: "active".into(),
     }))
 }
 

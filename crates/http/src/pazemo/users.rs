@@ -1,8 +1,9 @@
 use crate::error::ApiError;
 use crate::extract::{Auth, Body, PathParams};
-use axum::Json;
+use crate::middleware::HoldsSecret;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use payplane_app::pazemo::auth::Mode;
 use payplane_app::pazemo::users::{self, NewToken};
 use payplane_app::{App, AppError};
@@ -115,7 +116,7 @@ fn view(t: ApiToken, secret: Option<String>) -> TokenView {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateToken {
-    /// `test` or `live`; defaults to the calling token's mode. A test token cannot create live tokens.
+    /// `test` or `live`; defaults to the calling token's mode, and no other is allowed (403).
     mode: Option<String>,
     /// `full` (default) or `read_only`.
     access: Option<String>,
@@ -125,37 +126,33 @@ pub struct CreateToken {
     label: String,
 }
 
-/// List your active API tokens (never their secrets).
+/// List your active API tokens of the calling token's mode (never their secrets).
 #[utoipa::path(get, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), responses((status = 200, body = [TokenView])))]
 pub async fn list_tokens(
     State(app): State<App>,
     Auth(p): Auth,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    let list = users::list_tokens(&app, &p.user_id).await?;
+    let list = users::list_tokens(&app, &p.user_id, p.mode).await?;
     Ok(Json(list.into_iter().map(|t| view(t, None)).collect()))
 }
 
 /// Create an API token; the secret `token` is shown only in this response. At most 5 active.
+/// The new token has the caller's mode, no write access if the caller is read-only, and an
+/// IP allow-list within the caller's (a replay of its Idempotency-Key is a 409: the secret is
+/// not kept).
 #[utoipa::path(post, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), request_body = CreateToken,
-    responses((status = 201, body = TokenView), (status = 400, description = "Invalid or over the limit"), (status = 403, description = "Read-only token")))]
+    responses((status = 201, body = TokenView), (status = 400, description = "Invalid or over the limit"), (status = 403, description = "Read-only token, another mode, or a wider allow-list"), (status = 409, description = "Idempotency-Key replay of a response that held the secret")))]
 pub async fn create_token(
     State(app): State<App>,
     Auth(p): Auth,
     Body(req): Body<CreateToken>,
-) -> Result<(StatusCode, Json<TokenView>), ApiError> {
+) -> Result<(StatusCode, Extension<HoldsSecret>, Json<TokenView>), ApiError> {
     let mode = match req.mode.as_deref() {
         None => p.mode,
         Some(m) => Mode::parse(m).ok_or_else(|| {
             AppError::field("mode", "error.mode.invalid", "mode must be live or test")
         })?,
     };
-    if mode == Mode::Live && p.mode == Mode::Test {
-        return Err(AppError::forbidden(
-            "error.mode.escalation",
-            "A test-mode token cannot create live-mode tokens",
-        )
-        .into());
-    }
     let read_only = match req.access.as_deref() {
         None | Some("full") => false,
         Some("read_only") => true,
@@ -168,9 +165,9 @@ pub async fn create_token(
             .into());
         }
     };
-    let (token, secret) = users::create_token(
+    let (token, secret) = users::create_token_as(
         &app,
-        &p.user_id,
+        &p,
         NewToken {
             mode,
             read_only,
@@ -179,10 +176,14 @@ pub async fn create_token(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(view(token, Some(secret)))))
+    Ok((
+        StatusCode::CREATED,
+        Extension(HoldsSecret),
+        Json(view(token, Some(secret))),
+    ))
 }
 
-/// Revoke one of your tokens.
+/// Revoke one of your tokens of the calling token's mode (another mode's is a 404).
 #[utoipa::path(delete, path = "/users/me/tokens/{id}", tag = "Tokens", security(("bearer" = [])),
     params(("id" = String, Path, description = "Token ID")), responses((status = 204), (status = 404, description = "No such token")))]
 pub async fn revoke_token(
@@ -190,6 +191,6 @@ pub async fn revoke_token(
     Auth(p): Auth,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
-    users::revoke_token(&app, &p.user_id, &id).await?;
+    users::revoke_token(&app, &p.user_id, p.mode, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

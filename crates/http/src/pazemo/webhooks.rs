@@ -1,8 +1,9 @@
 use crate::error::ApiError;
 use crate::extract::{Auth, Body, PathParams, QueryParams};
-use axum::Json;
+use crate::middleware::HoldsSecret;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use payplane_app::webhooks::endpoints;
 use payplane_app::{App, AppError};
 use payplane_core::timefmt::{iso_millis, parse_rfc3339};
@@ -44,9 +45,13 @@ pub async fn create(
     State(app): State<App>,
     Auth(p): Auth,
     Body(req): Body<CreateWebhook>,
-) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
+) -> Result<(StatusCode, Extension<HoldsSecret>, Json<WebhookView>), ApiError> {
     let e = endpoints::create(&app, &p, req.url.trim()).await?;
-    Ok((StatusCode::CREATED, Json(view(e, true))))
+    Ok((
+        StatusCode::CREATED,
+        Extension(HoldsSecret),
+        Json(view(e, true)),
+    ))
 }
 
 /// List your webhook endpoints (never their secrets).
@@ -83,8 +88,11 @@ pub async fn rotate(
     State(app): State<App>,
     Auth(p): Auth,
     PathParams(id): PathParams<String>,
-) -> Result<Json<WebhookView>, ApiError> {
-    Ok(Json(view(endpoints::rotate(&app, &p, &id).await?, true)))
+) -> Result<(Extension<HoldsSecret>, Json<WebhookView>), ApiError> {
+    Ok((
+        Extension(HoldsSecret),
+        Json(view(endpoints::rotate(&app, &p, &id).await?, true)),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

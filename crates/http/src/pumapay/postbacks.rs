@@ -1,8 +1,11 @@
 //! Postback URLs (seed 004): create, edit, delete, get one, get all; and the signing secret.
 use super::auth::ApiKey;
 use super::envelope::{Envelope, Reply, check, from_body, ok, required};
+use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
+use crate::middleware::HoldsSecret;
 use axum::extract::State;
+use axum::{Extension, Json};
 use payplane_app::App;
 use payplane_app::pumapay::postbacks::{self as uc, NewPostback, input};
 use payplane_store::pumapay::postbacks::Postback;
@@ -96,16 +99,20 @@ pub async fn create(
     State(app): State<App>,
     ApiKey(c): ApiKey,
     Body(v): Body<Value>,
-) -> Reply<PostbackView> {
+) -> Result<(Option<Extension<HoldsSecret>>, Json<Envelope<PostbackView>>), ApiError> {
     let body: PostbackBody = from_body(v)?;
     if let Some(id) = body.id.as_deref().filter(|i| !i.trim().is_empty()) {
         let p = uc::update(&app, &c, id.trim(), body.input()?).await?;
-        return ok("Successfully updated postback url", view(&p));
+        return Ok((None, ok("Successfully updated postback url", view(&p))?));
     }
     let created = uc::create(&app, &c, body.input()?).await?;
     let mut v = view(&created.postback);
+    let secret = created
+        .new_secret
+        .is_some()
+        .then_some(Extension(HoldsSecret));
     v.signing_secret = created.new_secret;
-    ok("Successfully created postback url", v)
+    Ok((secret, ok("Successfully created postback url", v)?))
 }
 
 /// Edit Postback URL.
@@ -199,14 +206,15 @@ pub async fn rotate_secret(
     State(app): State<App>,
     ApiKey(c): ApiKey,
     PathParams(business): PathParams<String>,
-) -> Reply<Rotated> {
+) -> Result<(Extension<HoldsSecret>, Json<Envelope<Rotated>>), ApiError> {
     let (secret, until) = uc::rotate_secret(&app, &c, &business).await?;
-    ok(
+    let reply = ok(
         "Successfully rotated postback signing secret",
         Rotated {
             business_id: business,
             signing_secret: secret,
             previous_secret_valid_until: until / 1_000_000,
         },
-    )
+    )?;
+    Ok((Extension(HoldsSecret), reply))
 }

@@ -10,4 +10,5 @@ mod health;
 mod idempotency;
 mod jobs;
 mod schema;
+mod security;
 mod snapshots;

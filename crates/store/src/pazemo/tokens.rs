@@ -103,6 +103,27 @@ pub async fn revoke(pool: &AnyPool, user_id: &str, id: &str, now: i64) -> Result
     Ok(row.map(|r| r.try_get("token_hash")).transpose()?)
 }
 
+/// Like `revoke`, for a token of `mode` only: a token cannot revoke the other mode's tokens.
+pub async fn revoke_in_mode(
+    pool: &AnyPool,
+    user_id: &str,
+    mode: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND mode = $4 \
+         AND revoked_at IS NULL RETURNING token_hash",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(user_id)
+    .bind(mode)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| r.try_get("token_hash")).transpose()?)
+}
+
 pub async fn touch(pool: &AnyPool, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
         .bind(now)

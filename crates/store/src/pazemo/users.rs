@@ -91,3 +91,59 @@ pub async fn swap_totp_state(pool: &AnyPool, id: &str, old: &str, new: &str) -> 
         .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// The sealed secret of an enrolment waiting for its first code, if any.
+pub async fn pending_totp(pool: &AnyPool, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT totp_pending FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<String>, _>(0))
+        .transpose()?
+        .flatten())
+}
+
+pub async fn set_pending_totp(pool: &AnyPool, id: &str, sealed: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_pending = $1, updated_at = $2 WHERE id = $3")
+        .bind(sealed)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Makes the pending enrolment the active TOTP state, only if it is still `pending` (a
+/// concurrent new enrolment wins). Returns whether it was activated.
+pub async fn activate_pending_totp(
+    pool: &AnyPool,
+    id: &str,
+    pending: &str,
+    active: &str,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_pending = NULL, updated_at = $2 \
+         WHERE id = $3 AND totp_pending = $4",
+    )
+    .bind(active)
+    .bind(now)
+    .bind(id)
+    .bind(pending)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Removes the active and any pending authenticator (operator reset).
+pub async fn clear_totp(conn: &mut crate::Conn, id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_pending = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

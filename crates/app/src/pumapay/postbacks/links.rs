@@ -169,9 +169,12 @@ pub async fn set_parent(
     let mut tx = app.db.begin().await?;
     store::set_parent(&mut tx, postback_id, Some(parent_postback_id), app.now()).await?;
     tx.commit().await?;
-    store::get(&app.db.read, postback_id)
-        .await?
-        .ok_or_else(not_found)
+    super::opened(
+        app,
+        store::get(&app.db.read, postback_id)
+            .await?
+            .ok_or_else(not_found)?,
+    )
 }
 
 pub async fn remove_parent(
@@ -184,9 +187,12 @@ pub async fn remove_parent(
     let mut tx = app.db.begin().await?;
     store::set_parent(&mut tx, postback_id, None, app.now()).await?;
     tx.commit().await?;
-    store::get(&app.db.read, postback_id)
-        .await?
-        .ok_or_else(not_found)
+    super::opened(
+        app,
+        store::get(&app.db.read, postback_id)
+            .await?
+            .ok_or_else(not_found)?,
+    )
 }
 
 fn parent_not_found() -> AppError {

@@ -8,7 +8,7 @@ pub mod links;
 pub mod routing;
 
 use crate::pumapay::access::{self, Caller, Intent};
-use crate::webhooks::{guard, sign};
+use crate::webhooks::{at_rest, guard, sign};
 use crate::{App, AppError};
 use payplane_store::pumapay::postbacks::{self as store, Postback, Scope};
 use payplane_store::webhooks::Endpoint;
@@ -61,7 +61,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
             Some((s, p, u)) => (s, p, u, None),
             None => {
                 let s = sign::new_secret();
-                (s.clone(), None, None, Some(s))
+                (at_rest::seal_secret(app, &s)?, None, None, Some(s))
             }
         };
     let e = Endpoint {
@@ -72,7 +72,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
         secret,
         previous_secret,
         previous_secret_until,
-        headers: input.headers.clone(),
+        headers: at_rest::seal_headers(app, &input.headers)?,
         created_at: now,
     };
     store::insert(&mut tx, &e, &input.business_id, input.network_id).await?;
@@ -88,7 +88,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
         .await?
         .ok_or_else(not_found)?;
     Ok(Created {
-        postback,
+        postback: opened(app, postback)?,
         new_secret,
     })
 }
@@ -102,10 +102,18 @@ pub async fn owned(
     intent: Intent,
 ) -> Result<Postback, AppError> {
     access::authorize(app, caller, business_id, intent).await?;
-    store::get(&app.db.read, postback_id)
+    let p = store::get(&app.db.read, postback_id)
         .await?
         .filter(|p| p.business_id == business_id)
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    opened(app, p)
+}
+
+/// The postback with its delivery headers in the clear (they are stored sealed), as the merchant
+/// who configured them reads them back.
+pub(crate) fn opened(app: &App, mut p: Postback) -> Result<Postback, AppError> {
+    p.endpoint.headers = at_rest::open_headers(app, &p.endpoint.headers)?;
+    Ok(p)
 }
 
 /// Edits url, authorization and environment. Moving to another network drops the postback's
@@ -135,13 +143,16 @@ pub async fn update(
         &mut tx,
         id,
         &input.url,
-        &input.headers,
+        &at_rest::seal_headers(app, &input.headers)?,
         input.network_id,
         now,
     )
     .await?;
     tx.commit().await?;
-    store::get(&app.db.read, id).await?.ok_or_else(not_found)
+    opened(
+        app,
+        store::get(&app.db.read, id).await?.ok_or_else(not_found)?,
+    )
 }
 
 pub async fn delete(
@@ -172,7 +183,11 @@ pub async fn list(
     business_id: &str,
 ) -> Result<Vec<Postback>, AppError> {
     access::authorize(app, caller, business_id, Intent::Read).await?;
-    Ok(store::list(&app.db.read, business_id).await?)
+    store::list(&app.db.read, business_id)
+        .await?
+        .into_iter()
+        .map(|p| opened(app, p))
+        .collect()
 }
 
 /// A new signing secret for every postback of the business; the old one keeps signing for 24 h.
@@ -187,7 +202,8 @@ pub async fn rotate_secret(
     let until = app.now() + ROTATION_OVERLAP_MICROS;
     let mut tx = app.db.begin().await?;
     payplane_store::pumapay::businesses::lock(&mut tx, business_id).await?;
-    if store::rotate_business_secret(&mut tx, business_id, &secret, until).await? == 0 {
+    let sealed = at_rest::seal_secret(app, &secret)?;
+    if store::rotate_business_secret(&mut tx, business_id, &sealed, until).await? == 0 {
         return Err(AppError::not_found(
             "error.postback.secret.not.found",
             "This business has no postback signing secret yet: create a postback first",

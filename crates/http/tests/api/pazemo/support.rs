@@ -1,6 +1,7 @@
 //! Steps shared by the accounts-and-payouts tests: open an account, fund it, add a recipient
 //! that the sandbox network has verified, withdraw.
 use crate::support::*;
+use payplane_app::pazemo::auth::Mode;
 use serde_json::{Value, json};
 
 /// Opens an account in `currency` and returns its id.
@@ -107,4 +108,46 @@ pub async fn event_types(t: &TestApp, u: &TestUser) -> Vec<String> {
         .iter()
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Another token of `u`'s user, made the way the operator CLI makes them.
+pub async fn token_of(t: &TestApp, u: &TestUser, mode: Mode, allow_ips: Vec<String>) -> TestUser {
+    let (_, token) = payplane_app::pazemo::users::create_token(
+        &t.app,
+        &u.id,
+        payplane_app::pazemo::users::NewToken {
+            mode,
+            read_only: false,
+            allow_ips,
+            label: "other".into(),
+        },
+    )
+    .await
+    .expect("token");
+    TestUser {
+        id: u.id.clone(),
+        token,
+    }
+}
+
+/// Enrols an authenticator for `u`'s user and confirms it, as a user does: with a live token of
+/// the user (the authenticator guards live money, so only live mode may set it) and a first code.
+/// Returns the base32 secret. The confirming code is the previous step's (still accepted with
+/// one step of skew), so the current step's code is left unused for the test.
+pub async fn enroll_2fa(t: &TestApp, u: &TestUser) -> String {
+    let live = token_of(t, u, Mode::Live, vec![]).await;
+    let (s, e) = post_raw(t, &live, "/users/me/2fa", "{}").await;
+    assert_eq!(s, 200, "{e}");
+    let secret = e["secret"].as_str().expect("secret").to_string();
+    let now = (t.app.now() / 1_000_000) as u64;
+    let code = payplane_app::pazemo::twofa::code_at(&secret, now - 30).expect("code");
+    let (s, e) = post_raw(
+        t,
+        &live,
+        "/users/me/2fa/confirm",
+        &json!({ "code": code }).to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    secret
 }

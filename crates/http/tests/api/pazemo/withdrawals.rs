@@ -168,7 +168,7 @@ dual!(
         let (s, e) = act(&t, &u, &acct, id, "confirm", "123456").await;
         assert_eq!(s, 400);
         assert_validation(&e, "error.2fa.not.enrolled");
-        post_raw(&t, &u, "/users/me/2fa", "{}").await;
+        enroll_2fa(&t, &u).await;
         for left in (1..=4).rev() {
             let (s, e) = act(&t, &u, &acct, id, "confirm", "999999").await;
             assert_eq!(s, 400);
@@ -189,12 +189,27 @@ dual!(a_code_from_the_enrolled_authenticator_confirms, async |b| {
     let t = TestApp::start(b).await;
     let u = t.user(Mode::Test).await;
     let acct = funded(&t, &u).await;
-    let (s, e) = post_raw(&t, &u, "/users/me/2fa", "{}").await;
+    // The authenticator guards live money too, so it is enrolled with a live token of the user.
+    let live = token_of(&t, &u, Mode::Live, vec![]).await;
+    let (s, e) = post_raw(&t, &live, "/users/me/2fa", "{}").await;
     assert_eq!(s, 200, "{e}");
     let uri = e["otpauthUri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
     let secret = e["secret"].as_str().unwrap();
     assert!(uri.contains(secret));
+    // It takes effect once a first code from it is presented (here the previous step's); that
+    // code is used up, so the clock moves a step on and the codes below are fresh.
+    let first = payplane_app::pazemo::twofa::code_at(secret, (t.app.now() / 1_000_000) as u64 - 30)
+        .unwrap();
+    let (s, c) = post_raw(
+        &t,
+        &live,
+        "/users/me/2fa/confirm",
+        &json!({ "code": first }).to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    t.clock.advance_secs(30);
     let stored: String = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1")
         .bind(&u.id)
         .fetch_one(&t.app.db.read)
@@ -402,17 +417,14 @@ dual!(
             r#"{"amount": 100000, "reference": "w1"}"#,
         )
         .await;
-        let (_, e) = post_raw(&t, &u, "/users/me/2fa", "{}").await;
+        let secret = enroll_2fa(&t, &u).await;
         let (s, w) = withdraw(&t, &u, &acct, "1000").await;
         assert_eq!((s, w["network"].as_str()), (200, Some("none")), "{w}");
         let id = w["id"].as_str().unwrap();
         let (s, x) = act(&t, &u, &acct, id, "confirm", "000000").await;
         assert_eq!(s, 400, "000000 is for test mode only: {x}");
-        let code = payplane_app::pazemo::twofa::code_at(
-            e["secret"].as_str().unwrap(),
-            (t.app.now() / 1_000_000) as u64,
-        )
-        .unwrap();
+        let code = payplane_app::pazemo::twofa::code_at(&secret, (t.app.now() / 1_000_000) as u64)
+            .unwrap();
         let (s, x) = act(&t, &u, &acct, id, "confirm", &code).await;
         assert_eq!(s, 402, "{x}");
         assert_validation(&x, "error.network.not.configured");
