@@ -2,7 +2,7 @@
 //! (a background job) makes it `active` or `rejected`.
 use crate::pazemo::auth::Principal;
 use crate::pazemo::payouts::{Inquiry, network_for};
-use crate::{App, AppError, jobs, pazemo::accounts, pazemo::banks};
+use crate::{App, AppError, ErrorKind, jobs, pazemo::accounts, pazemo::banks};
 use payplane_store::Conn;
 use payplane_store::events::{self, NewEvent};
 use payplane_store::pazemo::beneficiaries::{self, ACTIVE, Beneficiary, PENDING, REJECTED};
@@ -80,7 +80,7 @@ pub async fn create(
         }
     };
     let currency = accounts::owned(app, p, &account_id).await.map_err(|e| {
-        if e.code() == "error.account.not.found" {
+        if e.kind == ErrorKind::NotFound {
             e.with_arguments(vec![account_id.clone()])
         } else {
             e
