@@ -3,6 +3,7 @@
 use crate::auth::Principal;
 use crate::payouts::{Inquiry, network_for};
 use crate::{App, AppError, accounts, banks, worker};
+use payplane_core::text::TextRule;
 use payplane_store::Conn;
 use payplane_store::beneficiaries::{self, ACTIVE, Beneficiary, PENDING, REJECTED};
 use payplane_store::events::{self, NewEvent};
@@ -34,13 +35,7 @@ fn required(field: &str, v: &Option<String>) -> Result<String, AppError> {
 
 fn bounded(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError> {
     let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
-    if s.chars().count() > max {
-        return Err(AppError::field(
-            field,
-            &format!("error.{field}.too.long"),
-            format!("{field} is at most {max} characters"),
-        ));
-    }
+    crate::limits::pazemo(field, &s, TextRule::Line { max_chars: max })?;
     Ok(s)
 }
 

@@ -13,6 +13,7 @@ pub mod gas;
 pub mod group_commit;
 pub mod health;
 pub mod ledger;
+pub mod limits;
 pub mod networks;
 pub mod payouts;
 pub mod settlement;

@@ -4,6 +4,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod secrets;
+pub mod text;
 pub mod timefmt;
 
 pub use clock::{Clock, SystemClock, TestClock};
