@@ -175,6 +175,14 @@ pub fn price(
         .checked_div(Decimal::ONE_HUNDRED)
         .ok_or(Side::Source)?;
     let minor = |d: Decimal, side: Side| -> Result<i64, Side> { d.try_into().map_err(|_| side) };
+    // Target minor units that `net` source minor units buy, rounded down.
+    let converts_to = |net: Decimal| -> Result<Decimal, Side> {
+        net.checked_div(su)
+            .and_then(|v| v.checked_mul(rate))
+            .and_then(|v| v.checked_mul(tu))
+            .map(|v| v.floor())
+            .ok_or(Side::Target)
+    };
     match given {
         Given::Source(s) => {
             let fee = Decimal::from(s)
@@ -183,12 +191,7 @@ pub fn price(
                 .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
             let fee = minor(fee, Side::Source)?;
             let net = s.checked_sub(fee).ok_or(Side::Source)?;
-            let t = Decimal::from(net)
-                .checked_div(su)
-                .and_then(|v| v.checked_mul(rate))
-                .and_then(|v| v.checked_mul(tu))
-                .ok_or(Side::Target)?
-                .floor();
+            let t = converts_to(Decimal::from(net))?;
             Ok(Priced {
                 source: s,
                 fee,
@@ -196,12 +199,16 @@ pub fn price(
             })
         }
         Given::Target(t) => {
-            let net = Decimal::from(t)
+            let mut net = Decimal::from(t)
                 .checked_div(tu)
                 .and_then(|v| v.checked_div(rate))
                 .and_then(|v| v.checked_mul(su))
                 .ok_or(Side::Source)?
                 .ceil();
+            // A quotient rounded at Decimal's 28 digits can land one unit short.
+            if converts_to(net).map_err(|_| Side::Source)? < Decimal::from(t) {
+                net = net.checked_add(Decimal::ONE).ok_or(Side::Source)?;
+            }
             let s = Decimal::ONE
                 .checked_sub(pct)
                 .and_then(|keep| net.checked_div(keep))
@@ -227,6 +234,35 @@ pub async fn get(app: &App, p: &Principal, id: &str) -> Result<Quote, AppError> 
         .ok_or_else(|| AppError::not_found("error.quote.not.found", "Quote not found"))
 }
 
+/// The postings of converting `q`: source main → platform FX (source currency) and fee revenue;
+/// platform FX (target currency) → target main. `fees` is the revenue account, when there is a
+/// fee. A quote's fee never exceeds its source amount (`price`), so the subtraction holds.
+pub fn conversion_postings(
+    q: &Quote,
+    fx_src: String,
+    fx_tgt: String,
+    fees: Option<String>,
+) -> Vec<Posting> {
+    let mut postings = vec![
+        Posting::new(
+            main_ledger(&q.source_account_id),
+            &q.source_currency,
+            -q.source_amount,
+        ),
+        Posting::new(fx_src, &q.source_currency, q.source_amount - q.fee_amount),
+        Posting::new(fx_tgt, &q.target_currency, -q.target_amount),
+        Posting::new(
+            main_ledger(&q.target_account_id),
+            &q.target_currency,
+            q.target_amount,
+        ),
+    ];
+    if let Some(fees) = fees.filter(|_| q.fee_amount > 0) {
+        postings.push(Posting::new(fees, &q.source_currency, q.fee_amount));
+    }
+    postings
+}
+
 /// Converts a quote: source main → platform FX (source currency) and fee revenue; platform FX
 /// (target currency) → target main. One ledger transaction, so either all of it or none.
 pub async fn convert(app: &App, p: &Principal, id: &str) -> Result<Quote, AppError> {
@@ -248,25 +284,13 @@ pub async fn convert(app: &App, p: &Principal, id: &str) -> Result<Quote, AppErr
     let mut tx = app.db.begin().await?;
     let fx_src = accounts::ensure_platform(&mut tx, mode, "fx", &q.source_currency, now).await?;
     let fx_tgt = accounts::ensure_platform(&mut tx, mode, "fx", &q.target_currency, now).await?;
-    let mut postings = vec![
-        Posting::new(
-            main_ledger(&q.source_account_id),
-            &q.source_currency,
-            -q.source_amount,
-        ),
-        Posting::new(fx_src, &q.source_currency, q.source_amount - q.fee_amount),
-        Posting::new(fx_tgt, &q.target_currency, -q.target_amount),
-        Posting::new(
-            main_ledger(&q.target_account_id),
-            &q.target_currency,
-            q.target_amount,
-        ),
-    ];
-    if q.fee_amount > 0 {
-        let fees =
-            accounts::ensure_platform(&mut tx, mode, "fees", &q.source_currency, now).await?;
-        postings.push(Posting::new(fees, &q.source_currency, q.fee_amount));
-    }
+    let fees = match q.fee_amount > 0 {
+        true => {
+            Some(accounts::ensure_platform(&mut tx, mode, "fees", &q.source_currency, now).await?)
+        }
+        false => None,
+    };
+    let postings = conversion_postings(&q, fx_src, fx_tgt, fees);
     let txn = ledger::post(&mut tx, "conversion", mode, &q.id, &postings, now)
         .await
         .map_err(|e| match e {

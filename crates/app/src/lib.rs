@@ -14,6 +14,8 @@ pub mod group_commit;
 pub mod health;
 pub mod ledger;
 pub mod limits;
+#[cfg(test)]
+mod money_properties;
 pub mod networks;
 pub mod payouts;
 pub mod settlement;

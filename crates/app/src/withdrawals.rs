@@ -430,15 +430,15 @@ mod tests {
             percent: "0.5".parse().unwrap(),
         };
         // 100.00 USD: 0.50 + 0.50.
-        assert_eq!(fee(&rule, Currency::USD, 10_000), 100);
+        assert_eq!(fee(&rule, Currency::USD, 10_000), Some(100));
         // 1.01 USD: 0.50 + 0.00505 → 0.51 (0.505 cents rounds up).
-        assert_eq!(fee(&rule, Currency::USD, 101), 51);
+        assert_eq!(fee(&rule, Currency::USD, 101), Some(51));
         // 0.99 USD: 0.50 + 0.00495 → 0.50.
-        assert_eq!(fee(&rule, Currency::USD, 99), 50);
+        assert_eq!(fee(&rule, Currency::USD, 99), Some(50));
         let idr = FeeRule {
             fixed: "2500".parse().unwrap(),
             percent: "0".parse().unwrap(),
         };
-        assert_eq!(fee(&idr, Currency::IDR, 15_000_000), 250_000);
+        assert_eq!(fee(&idr, Currency::IDR, 15_000_000), Some(250_000));
     }
 }
