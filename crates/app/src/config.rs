@@ -568,6 +568,18 @@ impl Config {
                 )));
             }
         }
+        for (cur, max) in &self.limits.max_amount {
+            let units = cur
+                .parse::<payplane_core::Currency>()
+                .map(|c| c.minor_units());
+            if units.is_err()
+                || units.is_ok_and(|u| payplane_core::money::to_minor(*max, u).is_err())
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.max_amount.{cur}: unknown currency, or not a positive amount of at most 10^15 minor units"
+                )));
+            }
+        }
         if self.fx.fee_percent.is_sign_negative() || self.fx.fee_percent >= Decimal::ONE_HUNDRED {
             return Err(ConfigError::Invalid(
                 "fx.fee_percent must be in [0, 100)".into(),
@@ -664,6 +676,26 @@ mod tests {
         let text = toml::to_string_pretty(&c).unwrap();
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back.fx.rates, c.fx.rates);
+    }
+
+    #[test]
+    fn default_maximums_cover_every_currency_and_bad_ones_are_refused() {
+        let c = Config::default();
+        assert_eq!(c.limits.max_amount.len(), 5);
+        assert_eq!(
+            c.limits.max_amount["USD"],
+            "1000000000".parse::<Decimal>().unwrap()
+        );
+        for (cur, max) in [("USD", "0"), ("USD", "-1"), ("USD", "1e14"), ("XYZ", "10")] {
+            let mut bad = Config::default();
+            bad.limits.max_amount.insert(
+                cur.into(),
+                Decimal::from_scientific(max)
+                    .or_else(|_| max.parse())
+                    .unwrap(),
+            );
+            assert!(bad.validate().is_err(), "{cur} {max}");
+        }
     }
 
     #[test]
