@@ -16,7 +16,8 @@ pub enum TextRule {
     Line { max_chars: usize },
     /// Several lines: tab, newline and carriage return are allowed, other controls are not.
     Multiline { max_chars: usize },
-    /// A URL: at most `URL_MAX_BYTES` bytes, no control character or space.
+    /// A URL: at most `URL_MAX_BYTES` bytes, no control character (whether it parses as a URL
+    /// is the caller's check, with its own error).
     Url,
 }
 
@@ -47,7 +48,7 @@ fn is_forbidden(c: char, rule: TextRule) -> bool {
     match rule {
         TextRule::Multiline { .. } => c.is_control() && !matches!(c, '\t' | '\n' | '\r'),
         TextRule::Line { .. } => c.is_control(),
-        TextRule::Url => c.is_control() || c.is_whitespace(),
+        TextRule::Url => c.is_control(),
     }
 }
 
@@ -140,7 +141,7 @@ mod tests {
             Err(TextError::TooLong { .. })
         ));
         assert_eq!(
-            check("https://e.com/a b", TextRule::Url),
+            check("https://e.com/a\nb", TextRule::Url),
             Err(TextError::InvalidCharacters)
         );
     }
