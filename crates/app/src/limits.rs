@@ -50,6 +50,11 @@ pub fn collect(
     }
 }
 
+/// Checks the size of data made of several parts (`len` bytes in all) against `max_bytes`.
+pub fn size(face: Face, field: &str, len: usize, max_bytes: usize) -> Result<(), Detail> {
+    text::check_serialized_len(len, max_bytes).map_err(|e| detail(face, field, e))
+}
+
 /// One field of the accounts face, as its 400.
 pub fn pazemo(field: &str, value: &str, rule: TextRule) -> Result<(), AppError> {
     check(Face::Pazemo, field, value, rule).map_err(|d| AppError::fields(vec![d]))

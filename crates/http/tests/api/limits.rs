@@ -147,6 +147,17 @@ dual!(
         )
         .await;
         assert_field(s, &body, "url", "error.field.too.long");
+        // Postback credentials (sent as headers with every delivery) over 4 KB in all.
+        let (s, body) = json(
+            api(&t, Method::POST, "/api-key-auth/business/postback", &biz)
+                .json(&j!({"businessID": biz.id, "url": "https://example.com/pb", "environment": "Ropsten",
+                    "authorization": {"pma-api-key": "k".repeat(5000)}}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_field(s, &body, "authorization", "error.field.too.long");
         assert_eq!(count(&t, "products").await, 0);
         assert_eq!(count(&t, "webhook_endpoints").await, 0);
     }
