@@ -64,6 +64,8 @@ pub struct Config {
     pub payouts: PayoutConfig,
     /// Exchange rates and the conversion fee between the user's own accounts.
     pub fx: FxConfig,
+    /// Largest single quote or withdrawal per currency (accounts API).
+    pub limits: LimitsConfig,
     /// BIP-39 mnemonic of the platform's HD wallet (gas wallets are derived from it). Empty: one
     /// is generated on first use and stored sealed with `master_key`.
     pub chain_mnemonic: Secret,
@@ -113,9 +115,17 @@ impl Default for WebhookConfig {
 pub struct PumapayConfig {
     /// Lifetime of a console session (`x-access-token`), hours.
     pub session_hours: i64,
-    /// Failed logins allowed per email and per client IP within `login_window_secs`.
+    /// Failed logins allowed per email-and-client-IP pair within `login_window_secs`; past it
+    /// that pair answers 429 (the same email from another IP, or another email, still may try).
     pub login_max_failures: i64,
     pub login_window_secs: i64,
+    /// Failed logins allowed per client IP across all emails within `login_window_secs`, so one
+    /// address cannot spray passwords over many accounts.
+    pub login_max_failures_per_ip: i64,
+    /// Registrations (attempts, whether they succeed or not) allowed per client IP within
+    /// `register_window_secs`; past it registration answers 429.
+    pub register_max_per_ip: i64,
+    pub register_window_secs: i64,
     /// New payment models on the test network (3) start approved instead of pending.
     pub auto_approve_test_network: bool,
     /// Only businesses an operator marked as PSP may create sub-businesses.
@@ -132,6 +142,9 @@ impl Default for PumapayConfig {
             session_hours: 12,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            login_max_failures_per_ip: 50,
+            register_max_per_ip: 10,
+            register_window_secs: 3600,
             auto_approve_test_network: false,
             psp_requires_operator_flag: false,
             image_max_bytes: 512 * 1024,
@@ -179,6 +192,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             payouts: PayoutConfig::default(),
             fx: FxConfig::default(),
+            limits: LimitsConfig::default(),
             chain_mnemonic: Secret::default(),
             pumapay: PumapayConfig::default(),
             chain: ChainConfig::default(),
@@ -288,6 +302,36 @@ impl Default for FxConfig {
             rates,
             fee_percent: Decimal::new(5, 1),
             quote_ttl_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest amount of one quote (source and target side) or one withdrawal (amount plus
+    /// fee), in major units per currency code (`[limits.max_amount] USD = "1000000000"`). A
+    /// currency that is absent is bounded only by the amount parser (10^15 minor units).
+    pub max_amount: BTreeMap<String, Decimal>,
+}
+
+/// About 1 000 000 000 USD per operation in each currency (IDR is capped lower, at the
+/// parser's 10^15 minor units ≈ 615 000 000 USD).
+const DEFAULT_MAX_AMOUNT: [(&str, &str); 5] = [
+    ("USD", "1000000000"),
+    ("IDR", "10000000000000"),
+    ("SGD", "1340000000"),
+    ("MYR", "4470000000"),
+    ("EUR", "920000000"),
+];
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_amount: DEFAULT_MAX_AMOUNT
+                .iter()
+                .filter_map(|(c, v)| Some((c.to_string(), v.parse().ok()?)))
+                .collect(),
         }
     }
 }
@@ -524,6 +568,18 @@ impl Config {
                 )));
             }
         }
+        for (cur, max) in &self.limits.max_amount {
+            let units = cur
+                .parse::<payplane_core::Currency>()
+                .map(|c| c.minor_units());
+            if units.is_err()
+                || units.is_ok_and(|u| payplane_core::money::to_minor(*max, u).is_err())
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.max_amount.{cur}: unknown currency, or not a positive amount of at most 10^15 minor units"
+                )));
+            }
+        }
         if self.fx.fee_percent.is_sign_negative() || self.fx.fee_percent >= Decimal::ONE_HUNDRED {
             return Err(ConfigError::Invalid(
                 "fx.fee_percent must be in [0, 100)".into(),
@@ -650,6 +706,26 @@ mod tests {
         let text = toml::to_string_pretty(&c).unwrap();
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back.fx.rates, c.fx.rates);
+    }
+
+    #[test]
+    fn default_maximums_cover_every_currency_and_bad_ones_are_refused() {
+        let c = Config::default();
+        assert_eq!(c.limits.max_amount.len(), 5);
+        assert_eq!(
+            c.limits.max_amount["USD"],
+            "1000000000".parse::<Decimal>().unwrap()
+        );
+        for (cur, max) in [("USD", "0"), ("USD", "-1"), ("USD", "1e14"), ("XYZ", "10")] {
+            let mut bad = Config::default();
+            bad.limits.max_amount.insert(
+                cur.into(),
+                Decimal::from_scientific(max)
+                    .or_else(|_| max.parse())
+                    .unwrap(),
+            );
+            assert!(bad.validate().is_err(), "{cur} {max}");
+        }
     }
 
     #[test]

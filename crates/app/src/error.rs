@@ -148,6 +148,10 @@ impl From<StoreError> for AppError {
                 "error.balance.insufficient",
                 "The available balance is not enough",
             ),
+            StoreError::Overflow(_) => AppError::bad_request(
+                "error.amount.overflow",
+                "This operation would take a ledger balance past its limit and was refused",
+            ),
             other => AppError::internal(other),
         }
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod ledger;
+pub mod limits;
 pub mod pazemo;
 pub mod pumapay;
 pub mod sealing;

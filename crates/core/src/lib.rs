@@ -5,6 +5,7 @@ pub mod kinds;
 pub mod ledger;
 pub mod money;
 pub mod secrets;
+pub mod text;
 pub mod timefmt;
 
 pub use clock::{Clock, SystemClock, TestClock};

@@ -8,6 +8,10 @@ pub enum StoreError {
     /// A conditional update found the balance too small.
     #[error("insufficient funds")]
     InsufficientFunds,
+    /// A posting would take this ledger account's balance past what an i64 holds: that one
+    /// transaction is refused, the account and every other transaction are untouched.
+    #[error("ledger account {0} would overflow")]
+    Overflow(String),
     #[error(transparent)]
     Ledger(#[from] payplane_core::ledger::LedgerError),
     #[error("database error")]

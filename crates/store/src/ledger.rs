@@ -96,6 +96,24 @@ pub async fn prepare_batch<'a>(
     books.prepare(conn, txns, script).await
 }
 
+/// Why one transaction of a batch is not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    InsufficientFunds,
+    Overflow(String),
+}
+
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::InsufficientFunds => StoreError::InsufficientFunds,
+            Refusal::Overflow(account) => StoreError::Overflow(account),
+        }
+    }
+}
+
+type Fit = std::result::Result<(), Refusal>;
+
 /// The ledger accounts a batch posts to, as read under lock, then as the batch leaves them. On
 /// SQLite they also say what the single writer needs to trust them later (`prepare_if_funded`).
 #[derive(Debug, Clone, Default)]
@@ -166,11 +184,12 @@ impl Books {
         script: &mut Script<'a>,
     ) -> Result<Vec<Result<i64>>> {
         let (fits, after) = self.decide(txns)?;
-        let accepted = fits.iter().filter(|f| **f).count();
+        let accepted = fits.iter().filter(|f| f.is_ok()).count();
         if accepted == 0 {
+            // Nothing fits: every slot is its own refusal.
             return Ok(fits
-                .iter()
-                .map(|_| Err(StoreError::InsufficientFunds))
+                .into_iter()
+                .map(|f| f.map(|()| 0).map_err(StoreError::from))
                 .collect());
         }
         let mut new_ids = match Dialect::of(conn) {
@@ -180,10 +199,10 @@ impl Books {
         }
         .into_iter();
         let outcome: Vec<Result<i64>> = fits
-            .iter()
-            .map(|&fit| match fit {
-                true => Ok(new_ids.next().unwrap_or_default()),
-                false => Err(StoreError::InsufficientFunds),
+            .into_iter()
+            .map(|fit| match fit {
+                Ok(()) => Ok(new_ids.next().unwrap_or_default()),
+                Err(r) => Err(r.into()),
             })
             .collect();
         self.write(&outcome, txns, after, script);
@@ -211,7 +230,7 @@ impl Books {
             return Ok(None);
         }
         let (fits, after) = self.decide(txns)?;
-        if !fits.iter().all(|f| *f) {
+        if !fits.iter().all(Result::is_ok) {
             return Ok(None);
         }
         let ids: Vec<i64> = (self.last_id + 1..=self.last_id + txns.len() as i64).collect();
@@ -226,10 +245,10 @@ impl Books {
 
     /// Whether each transaction fits, in order, and the balances of the accounts the fitting
     /// ones change, after them.
-    fn decide(&self, txns: &[NewTxn<'_>]) -> Result<(Vec<bool>, HashMap<String, i64>)> {
+    fn decide(&self, txns: &[NewTxn<'_>]) -> Result<(Vec<Fit>, HashMap<String, i64>)> {
         let mut now: HashMap<String, i64> = HashMap::new();
         let mut fits = Vec::with_capacity(txns.len());
-        for t in txns {
+        'txns: for t in txns {
             let mut after: HashMap<&str, i64> = HashMap::new();
             for p in &t.postings {
                 let (currency, _, balance) = self.accounts.get(&p.account).ok_or_else(|| {
@@ -247,17 +266,24 @@ impl Books {
                 let b = after
                     .entry(p.account.as_str())
                     .or_insert_with(|| now.get(&p.account).copied().unwrap_or(*balance));
-                *b = b
-                    .checked_add(p.amount)
-                    .ok_or_else(|| StoreError::Corrupt(format!("{} overflows", p.account)))?;
+                // Past i64 is this transaction's problem, not the account's: refuse it alone.
+                match b.checked_add(p.amount) {
+                    Some(v) => *b = v,
+                    None => {
+                        fits.push(Err(Refusal::Overflow(p.account.clone())));
+                        continue 'txns;
+                    }
+                }
             }
-            let fit = !after.iter().any(|(id, b)| *b < 0 && !self.accounts[*id].1);
-            if fit {
+            let funded = !after.iter().any(|(id, b)| *b < 0 && !self.accounts[*id].1);
+            if funded {
                 for (id, b) in after {
                     now.insert(id.to_string(), b);
                 }
+                fits.push(Ok(()));
+            } else {
+                fits.push(Err(Refusal::InsufficientFunds));
             }
-            fits.push(fit);
         }
         Ok((fits, now))
     }

@@ -60,6 +60,35 @@ pub fn amount_error(field: &str, text: &str, e: MoneyError) -> AppError {
     }])
 }
 
+/// The configured largest single operation in `currency`, in minor units (`[limits]
+/// max_amount`); `None` when the currency has no maximum configured.
+pub fn maximum(app: &crate::App, currency: Currency) -> Option<i64> {
+    let major = app.config.limits.max_amount.get(currency.code())?;
+    payplane_core::money::to_minor(*major, currency.minor_units()).ok()
+}
+
+/// Refuses an amount past the currency's configured maximum with `error.amount.above.maximum`
+/// (the maximum, in major units, is the argument).
+pub fn within_maximum(
+    app: &crate::App,
+    field: &str,
+    minor: i64,
+    currency: Currency,
+) -> Result<(), AppError> {
+    match maximum(app, currency) {
+        Some(max) if minor > max => Err(AppError::field(
+            field,
+            "error.amount.above.maximum",
+            format!(
+                "{field} is above the largest single operation in {currency} ({})",
+                json(max, currency.minor_units())
+            ),
+        )
+        .with_arguments(vec![json(max, currency.minor_units()).to_string()])),
+        _ => Ok(()),
+    }
+}
+
 /// A currency code from the request; unknown ones are `error.currency.not.supported`.
 pub fn currency(field: &str, code: Option<&str>) -> Result<Currency, AppError> {
     let code = code.map(str::trim).unwrap_or("");

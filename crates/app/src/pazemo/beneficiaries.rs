@@ -3,6 +3,7 @@
 use crate::pazemo::auth::Principal;
 use crate::pazemo::payouts::{Inquiry, network_for};
 use crate::{App, AppError, ErrorKind, jobs, pazemo::accounts, pazemo::banks};
+use payplane_core::text::TextRule;
 use payplane_store::Conn;
 use payplane_store::events::{self, NewEvent};
 use payplane_store::pazemo::beneficiaries::{self, ACTIVE, Beneficiary, PENDING, REJECTED};
@@ -39,13 +40,7 @@ fn required(field: &str, v: &Option<String>) -> Result<String, AppError> {
 
 fn bounded(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError> {
     let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
-    if s.chars().count() > max {
-        return Err(AppError::field(
-            field,
-            &format!("error.{field}.too.long"),
-            format!("{field} is at most {max} characters"),
-        ));
-    }
+    crate::limits::pazemo(field, &s, TextRule::Line { max_chars: max })?;
     Ok(s)
 }
 

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod banks;
 pub mod beneficiaries;
 pub mod fx;
+#[cfg(test)]
+mod money_properties;
 pub mod payouts;
 pub mod twofa;
 pub mod users;

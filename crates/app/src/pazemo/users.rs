@@ -1,7 +1,9 @@
 //! Users and their API tokens.
 use crate::error::detail;
+use crate::limits::{self, Face};
 use crate::pazemo::auth::{Mode, Principal, forget};
 use crate::{App, AppError, Detail};
+use payplane_core::text::TextRule;
 use payplane_core::{ids::new_id, secrets};
 use payplane_store::pazemo::tokens::{self, ApiToken};
 use payplane_store::pazemo::users::{self, User};
@@ -24,6 +26,13 @@ pub async fn create_user(
     if name.trim().is_empty() {
         errors.push(detail("name", "error.name.required", "name is required"));
     }
+    limits::collect(
+        Face::Pazemo,
+        "name",
+        Some(name.trim()),
+        TextRule::NAME,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }
@@ -87,13 +96,13 @@ pub async fn create_token(
             });
         }
     }
-    if req.label.len() > 100 {
-        bad.push(detail(
-            "label",
-            "error.label.too.long",
-            "label is at most 100 characters",
-        ));
-    }
+    limits::collect(
+        Face::Pazemo,
+        "label",
+        Some(&req.label),
+        TextRule::Line { max_chars: 100 },
+        &mut bad,
+    );
     if !bad.is_empty() {
         return Err(AppError::fields(bad));
     }

@@ -1,9 +1,11 @@
 //! Businesses of the pull-payment API: creation (standalone or under a PSP), details,
 //! onboarding flags, wallets, sub-businesses, and operator actions on them.
 use crate::error::detail;
+use crate::limits::{self, Face};
 use crate::pumapay::access::{self, Caller, Intent};
 use crate::{App, AppError, Detail, pumapay::reference, pumapay::wallets, sealing};
 use payplane_core::ids::new_id;
+use payplane_core::text::TextRule;
 use payplane_store::pumapay::businesses::{self, Business, Details, Flags};
 use payplane_store::pumapay::console::{self, BusinessUser};
 
@@ -17,13 +19,20 @@ pub async fn create(
 ) -> Result<(Business, BusinessUser), AppError> {
     let email = email.trim().to_lowercase();
     let mut errors = vec![];
-    if company.trim().is_empty() || company.len() > 200 {
+    if company.trim().is_empty() {
         errors.push(detail(
             "company",
             "error.company.required",
             "company is required (at most 200 characters)",
         ));
     }
+    limits::collect(
+        Face::Pumapay,
+        "company",
+        Some(company.trim()),
+        TextRule::NAME,
+        &mut errors,
+    );
     if !crate::pazemo::users::is_email(&email) {
         errors.push(detail(
             "email",
@@ -185,24 +194,23 @@ fn validate_details(d: &Details) -> Vec<Detail> {
             "url must be an http(s) URL",
         ));
     }
-    for (field, v) in [
-        ("businessName", &d.business_name),
-        ("description", &d.description),
-        ("kycTierID", &d.kyc_tier_id),
-        ("state", &d.state),
-        ("city", &d.city),
-        ("zipCode", &d.zip_code),
-        ("streetAddress1", &d.street_address1),
-        ("streetAddress2", &d.street_address2),
-        ("url", &d.url),
+    let line = TextRule::Line { max_chars: 1000 };
+    for (field, v, rule) in [
+        ("businessName", &d.business_name, TextRule::NAME),
+        (
+            "description",
+            &d.description,
+            TextRule::Multiline { max_chars: 1000 },
+        ),
+        ("kycTierID", &d.kyc_tier_id, line),
+        ("state", &d.state, line),
+        ("city", &d.city, line),
+        ("zipCode", &d.zip_code, line),
+        ("streetAddress1", &d.street_address1, line),
+        ("streetAddress2", &d.street_address2, line),
+        ("url", &d.url, TextRule::Url),
     ] {
-        if v.as_ref().is_some_and(|s| s.len() > 1000) {
-            errors.push(detail(
-                field,
-                "error.field.too.long",
-                &format!("{field} is at most 1000 characters"),
-            ));
-        }
+        limits::collect(Face::Pumapay, field, v.as_deref(), rule, &mut errors);
     }
     errors
 }
@@ -238,7 +246,21 @@ pub async fn update_details(
     input: DetailsInput,
 ) -> Result<Business, AppError> {
     let target = access::authorize(app, caller, business_id, Intent::Write).await?;
-    let errors = validate_details(&input.details);
+    let mut errors = validate_details(&input.details);
+    for (field, v) in [
+        ("firstName", &input.first_name),
+        ("lastName", &input.last_name),
+        ("phoneNumber", &input.phone_number),
+        ("jobTitle", &input.job_title),
+    ] {
+        limits::collect(
+            Face::Pumapay,
+            field,
+            v.as_deref(),
+            TextRule::NAME,
+            &mut errors,
+        );
+    }
     if !errors.is_empty() {
         return Err(AppError::fields(errors));
     }

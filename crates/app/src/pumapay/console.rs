@@ -14,12 +14,27 @@ pub struct Registered {
     pub user_id: String,
 }
 
+/// Registers a business. Attempts are counted per client IP: past `register_max_per_ip` within
+/// `register_window_secs` every attempt answers 429, which also bounds how fast anyone can
+/// probe for registered emails (`error.email.taken`, see docs/security.md).
 pub async fn register(
     app: &App,
     company: &str,
     email: &str,
     password: &str,
+    ip: &str,
 ) -> Result<Registered, AppError> {
+    let cfg = &app.config.pumapay;
+    let now = app.now();
+    let since = now - cfg.register_window_secs * 1_000_000;
+    let attempts = console::record_registration(app.db.writer(), ip, now, since, since).await?;
+    if attempts > cfg.register_max_per_ip {
+        return Err(AppError::new(
+            ErrorKind::TooManyRequests,
+            "error.register.rate.limited",
+            "Too many registrations from this address; try again later",
+        ));
+    }
     let (b, u) = businesses::create(app, None, company, email, password).await?;
     Ok(Registered {
         business_id: b.id,
@@ -42,15 +57,18 @@ fn rate_limited() -> AppError {
     )
 }
 
-/// Checks the password; failures are counted per email and per client IP, and past
-/// `login_max_failures` within `login_window_secs` every attempt answers 429.
+/// Checks the password. Failures are counted per email-and-client-IP pair and per client IP:
+/// past `login_max_failures` for the pair, or `login_max_failures_per_ip` for the IP, within
+/// `login_window_secs`, attempts answer 429. Counting by pair (not by email alone) means a
+/// stranger cannot lock an owner out of their own account from another address, and one
+/// email's lockout does not block a colleague behind the same IP.
 pub async fn login(app: &App, email: &str, password: &str, ip: &str) -> Result<LoggedIn, AppError> {
     let email = email.trim().to_lowercase();
     let cfg = &app.config.pumapay;
     let now = app.now();
     let since = now - cfg.login_window_secs * 1_000_000;
-    let (by_email, by_ip) = console::login_failures(&app.db.read, &email, ip, since).await?;
-    if by_email >= cfg.login_max_failures || by_ip >= cfg.login_max_failures {
+    let (by_pair, by_ip) = console::login_failures(&app.db.read, &email, ip, since).await?;
+    if by_pair >= cfg.login_max_failures || by_ip >= cfg.login_max_failures_per_ip {
         return Err(rate_limited());
     }
     let user = console::user_by_email(&app.db.read, &email).await?;

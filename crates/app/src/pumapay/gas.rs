@@ -47,9 +47,20 @@ pub async fn for_model(
         .await
         .map_err(unavailable)?;
     let price = chain.gas_price().await.map_err(unavailable)?;
-    let wei = i128::from(gas).saturating_mul(i128::try_from(price).unwrap_or(i128::MAX));
+    // A node's gas price is not ours to trust: out of range is an unavailable estimate, not a
+    // clamped figure or a 500.
+    let out_of_range = || {
+        AppError::unavailable(format!(
+            "Gas estimation failed on network {}: the gas cost is out of range",
+            m.network_id
+        ))
+    };
+    let wei = i128::try_from(price)
+        .ok()
+        .and_then(|p| i128::from(gas).checked_mul(p))
+        .ok_or_else(out_of_range)?;
     let eth = Decimal::try_from_i128_with_scale(wei, 18)
-        .map_err(AppError::internal)?
+        .map_err(|_| out_of_range())?
         .normalize();
     let currency = fiat_currency
         .map(str::to_string)
@@ -60,6 +71,7 @@ pub async fn for_model(
         .chain
         .eth_prices
         .get(&currency.to_uppercase())
-        .map(|p| (eth * p).round_dp(6).normalize());
+        .and_then(|p| eth.checked_mul(*p))
+        .map(|f| f.round_dp(6).normalize());
     Ok(GasEstimate { eth, fiat })
 }

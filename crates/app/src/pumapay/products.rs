@@ -1,11 +1,13 @@
 //! Products of a business: create with an image, list with statistics, update, hide.
 use crate::error::detail;
+use crate::limits::{self, Face};
 use crate::pumapay::access::{self, Caller, Intent};
 use crate::pumapay::fields;
 use crate::pumapay::paging::{self, PageQuery};
 use crate::{App, AppError, Detail, pumapay::reference};
 use base64::Engine as _;
 use payplane_core::ids::new_id;
+use payplane_core::text::TextRule;
 use payplane_store::pumapay::products::{self, Order, Product, Stats};
 
 /// The update sentinel that keeps the current image.
@@ -130,22 +132,24 @@ fn validate(
             "error.field.required",
             "productName cannot be empty",
         )),
-        Some(n) if n.len() > 200 => errors.push(detail(
-            "productName",
-            "error.field.too.long",
-            "productName is at most 200 characters",
-        )),
-        _ => {}
+        n => limits::collect(Face::Pumapay, "productName", n, TextRule::NAME, &mut errors),
     }
-    if input.description.as_ref().is_some_and(|d| d.len() > 5000) {
-        errors.push(detail(
-            "productDescription",
-            "error.field.too.long",
-            "productDescription is at most 5000 characters",
-        ));
-    }
+    limits::collect(
+        Face::Pumapay,
+        "productDescription",
+        input.description.as_deref(),
+        TextRule::Multiline { max_chars: 5000 },
+        &mut errors,
+    );
+    limits::collect(
+        Face::Pumapay,
+        "productUrl",
+        input.url.as_deref(),
+        TextRule::Url,
+        &mut errors,
+    );
     if let Some(u) = input.url.as_deref().filter(|u| !u.is_empty())
-        && (!(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000)
+        && !(u.starts_with("https://") || u.starts_with("http://"))
     {
         errors.push(detail(
             "productUrl",

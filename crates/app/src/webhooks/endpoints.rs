@@ -9,6 +9,7 @@ const MAX_ENDPOINTS: usize = 16;
 const ROTATION_OVERLAP_MICROS: i64 = 24 * 3_600_000_000;
 
 pub async fn create(app: &App, p: &Principal, url: &str) -> Result<Endpoint, AppError> {
+    crate::limits::pazemo("url", url, payplane_core::text::TextRule::Url)?;
     guard::check_url(url).map_err(|m| AppError::field("url", "error.url.invalid", m))?;
     if webhooks::list_endpoints(&app.db.read, &p.user_id, p.mode.as_str())
         .await?

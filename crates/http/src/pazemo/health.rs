@@ -16,8 +16,19 @@ pub struct CheckResponse {
     headers: BTreeMap<String, String>,
 }
 
-/// Headers never echoed back: credentials.
-const HIDDEN: [&str; 4] = ["authorization", "cookie", "pma-api-key", "x-access-token"];
+/// The only request headers echoed back. An allow-list, because credentials travel in headers
+/// no deny-list can enumerate (`Proxy-Authorization`, `X-Api-Key`, a proxy's own token…).
+const ECHOED: [&str; 9] = [
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "content-length",
+    "content-type",
+    "host",
+    "user-agent",
+    "x-request-id",
+    "idempotency-key",
+];
 
 fn check_body(app: &App, uri: &Uri, headers: &HeaderMap, greeting: &str) -> CheckResponse {
     let host = headers
@@ -30,7 +41,7 @@ fn check_body(app: &App, uri: &Uri, headers: &HeaderMap, greeting: &str) -> Chec
         url: format!("http://{host}{uri}"),
         headers: headers
             .iter()
-            .filter(|(n, _)| !HIDDEN.contains(&n.as_str()))
+            .filter(|(n, _)| ECHOED.contains(&n.as_str()))
             .filter_map(|(n, v)| Some((canonical(n.as_str()), v.to_str().ok()?.to_string())))
             .collect(),
     }

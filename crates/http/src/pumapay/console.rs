@@ -30,10 +30,14 @@ pub struct Registered {
 /// Register a standalone business and its admin user.
 #[utoipa::path(post, path = "/api/v2/console-auth/register", tag = "Console",
     request_body = RegisterBody,
-    responses((status = 200, body = Envelope<Registered>), (status = 400, description = "Invalid field"), (status = 409, description = "Email taken")))]
-pub async fn register(State(app): State<App>, Body(v): Body<Value>) -> Reply<Registered> {
+    responses((status = 200, body = Envelope<Registered>), (status = 400, description = "Invalid field"), (status = 409, description = "Email taken"), (status = 429, description = "Too many registrations from this address")))]
+pub async fn register(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    Body(v): Body<Value>,
+) -> Reply<Registered> {
     let b: RegisterBody = from_body(v)?;
-    let r = console::register(&app, &b.company, &b.email, &b.password).await?;
+    let r = console::register(&app, &b.company, &b.email, &b.password, &ip.to_string()).await?;
     ok(
         "Successfully registered the business",
         Registered {
@@ -62,7 +66,7 @@ pub struct LoggedIn {
 }
 
 /// Log in to the console: a session token for `x-access-token`. Failed logins are limited per
-/// email and per client address (429 beyond the limit).
+/// email-and-client-address pair and per client address (429 beyond the limit).
 #[utoipa::path(post, path = "/api/v2/console-auth/login", tag = "Console",
     request_body = LoginBody,
     responses((status = 200, body = Envelope<LoggedIn>), (status = 401, description = "Wrong email or password"), (status = 429, description = "Too many failed logins")))]

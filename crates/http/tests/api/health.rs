@@ -132,3 +132,33 @@ dual!(
         assert!(ui.text().await.unwrap().contains("swagger"));
     }
 );
+
+dual!(check_echoes_only_allow_listed_headers, async |b| {
+    let t = TestApp::start(b).await;
+    let res = t
+        .get("/check")
+        .header("Accept", "application/json")
+        .header("Proxy-Authorization", "Basic c2VjcmV0")
+        .header("X-Api-Key", "secret-key")
+        .header("X-Auth-Token", "secret-token")
+        .header("X-Custom", "anything")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(res).await;
+    assert_eq!(status, 200);
+    let headers = body["headers"].as_object().unwrap();
+    assert_eq!(headers["Accept"], "application/json");
+    for hidden in [
+        "Proxy-Authorization",
+        "X-Api-Key",
+        "X-Auth-Token",
+        "X-Custom",
+    ] {
+        assert!(!headers.contains_key(hidden), "{hidden} echoed: {body}");
+    }
+    assert!(
+        !body.to_string().contains("secret"),
+        "a credential was echoed: {body}"
+    );
+});

@@ -9,6 +9,8 @@ mod errors;
 mod health;
 mod idempotency;
 mod jobs;
+mod limits;
+mod overflow;
 mod schema;
 mod security;
 mod snapshots;

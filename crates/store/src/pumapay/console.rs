@@ -177,7 +177,7 @@ pub async fn record_login_failure(
     Ok(())
 }
 
-/// Failures since `since` for this email and for this IP.
+/// Failures since `since` for this email from this IP, and for this IP whatever the email.
 pub async fn login_failures(
     pool: &AnyPool,
     email: &str,
@@ -185,7 +185,7 @@ pub async fn login_failures(
     since: i64,
 ) -> Result<(i64, i64)> {
     let r = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM console_login_failures WHERE email = $1 AND created_at > $3), \
+        "SELECT (SELECT COUNT(*) FROM console_login_failures WHERE email = $1 AND ip = $2 AND created_at > $3), \
                 (SELECT COUNT(*) FROM console_login_failures WHERE ip = $2 AND created_at > $3)",
     )
     .bind(email)
@@ -194,6 +194,35 @@ pub async fn login_failures(
     .fetch_one(pool)
     .await?;
     Ok((r.try_get(0)?, r.try_get(1)?))
+}
+
+/// Records a registration attempt from `ip` (forgetting those before `forget_before`) and
+/// returns how many attempts `ip` made since `since`, this one included. Recording first makes
+/// concurrent attempts see each other.
+pub async fn record_registration(
+    pool: &AnyPool,
+    ip: &str,
+    now: i64,
+    since: i64,
+    forget_before: i64,
+) -> Result<i64> {
+    sqlx::query("DELETE FROM console_registrations WHERE created_at < $1")
+        .bind(forget_before)
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO console_registrations (id, ip, created_at) VALUES ($1,$2,$3)")
+        .bind(payplane_core::ids::new_id())
+        .bind(ip)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    let r =
+        sqlx::query("SELECT COUNT(*) FROM console_registrations WHERE ip = $1 AND created_at > $2")
+            .bind(ip)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+    Ok(r.try_get(0)?)
 }
 
 /// Replaces the business's active API key: the old one stops working in the same transaction.

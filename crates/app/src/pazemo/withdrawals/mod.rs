@@ -5,6 +5,7 @@ pub mod payout_jobs;
 pub mod view;
 
 use crate::config::FeeRule;
+use crate::limits::{self, Face};
 use crate::pazemo::auth::Principal;
 use crate::pazemo::payouts::{network_for, network_name};
 use crate::{App, AppError, jobs, pazemo::accounts, pazemo::amounts, pazemo::banks, pazemo::twofa};
@@ -12,6 +13,7 @@ use group_commit::InsufficientFunds;
 use payout_jobs::SUBMIT_JOB;
 use payplane_core::Currency;
 use payplane_core::ids::new_id;
+use payplane_core::text::TextRule;
 use payplane_store::pazemo::beneficiaries;
 use payplane_store::pazemo::withdrawals::{
     self, CANCELLED, FAILED, PENDING, PROCESSING, SUCCEEDED, Withdrawal,
@@ -31,35 +33,47 @@ pub struct NewWithdrawal {
     pub reference_data: Option<Value>,
 }
 
-fn text(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError> {
+fn text(field: &str, v: &Option<String>, rule: TextRule) -> Result<String, AppError> {
     let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
-    if s.chars().count() > max {
-        return Err(AppError::field(
-            field,
-            &format!("error.{field}.too.long"),
-            format!("{field} is at most {max} characters"),
-        ));
-    }
+    limits::pazemo(field, &s, rule)?;
     Ok(s)
 }
 
-/// The fee for withdrawing `amount` minor units under the configured schedule.
-pub fn fee_for(app: &App, currency: Currency, amount: i64) -> i64 {
-    app.config
-        .payouts
-        .fees
-        .get(currency.code())
-        .map(|rule| fee(rule, currency, amount))
-        .unwrap_or(0)
+/// The fee for withdrawing `amount` minor units under the configured schedule; `None` when it
+/// does not fit in minor units.
+pub fn fee_for(app: &App, currency: Currency, amount: i64) -> Option<i64> {
+    match app.config.payouts.fees.get(currency.code()) {
+        Some(rule) => fee(rule, currency, amount),
+        None => Some(0),
+    }
 }
 
-/// `fixed + amount × percent / 100`, in minor units, rounded half up (away from zero).
-pub fn fee(rule: &FeeRule, currency: Currency, amount: i64) -> i64 {
-    let scale = Decimal::from(10i64.pow(currency.minor_units()));
-    let fee = rule.fixed * scale + Decimal::from(amount) * rule.percent / Decimal::ONE_HUNDRED;
-    fee.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+/// `fixed + amount × percent / 100`, in minor units, rounded half up (away from zero); `None`
+/// when a step overflows (never a clamped or zero fee).
+pub fn fee(rule: &FeeRule, currency: Currency, amount: i64) -> Option<i64> {
+    let scale = Decimal::from(10i64.checked_pow(currency.minor_units())?);
+    let fixed = rule.fixed.checked_mul(scale)?;
+    let variable = Decimal::from(amount)
+        .checked_mul(rule.percent)?
+        .checked_div(Decimal::ONE_HUNDRED)?;
+    fixed
+        .checked_add(variable)?
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
         .try_into()
-        .unwrap_or(0)
+        .ok()
+}
+
+/// Amount plus fee, the sum a withdrawal holds, within the currency's maximum.
+fn held_total(app: &App, currency: Currency, amount: i64) -> Result<(i64, i64), AppError> {
+    let too_large = || {
+        AppError::field("amount", "error.amount.too.large", "amount is too large").with_arguments(
+            vec![amounts::json(amount, currency.minor_units()).to_string()],
+        )
+    };
+    let fee = fee_for(app, currency, amount).ok_or_else(too_large)?;
+    let total = amount.checked_add(fee).ok_or_else(too_large)?;
+    amounts::within_maximum(app, "amount", total, currency)?;
+    Ok((fee, total))
 }
 
 pub async fn create(
@@ -70,11 +84,20 @@ pub async fn create(
 ) -> Result<Withdrawal, AppError> {
     let currency = accounts::owned(app, p, account_id).await?;
     let amount = amounts::parse("amount", req.amount.as_ref(), currency)?;
-    let notes = text("notes", &req.notes, 500)?;
-    let reference = text("reference", &req.reference, 100)?;
+    let (fee, total) = held_total(app, currency, amount)?;
+    let notes = text("notes", &req.notes, TextRule::Multiline { max_chars: 500 })?;
+    let reference = text(
+        "reference",
+        &req.reference,
+        TextRule::Line { max_chars: 100 },
+    )?;
     let reference_data = match req.reference_data {
         None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v,
+        Some(v @ Value::Object(_)) => {
+            limits::reference_data(Face::Pazemo, "referenceData", &v)
+                .map_err(|d| AppError::fields(vec![d]))?;
+            v
+        }
         Some(_) => {
             return Err(AppError::field(
                 "referenceData",
@@ -121,13 +144,16 @@ pub async fn create(
             let name = required("addressName", &req.address_name)?;
             (
                 address,
-                text("addressName", &Some(name), 100)?,
+                text(
+                    "addressName",
+                    &Some(name),
+                    TextRule::Line { max_chars: 100 },
+                )?,
                 prefix,
                 None,
             )
         }
     };
-    let fee = fee_for(app, currency, amount);
     let now = app.now();
     let mut w = Withdrawal {
         id: new_id(),
@@ -163,7 +189,7 @@ pub async fn create(
                 "The available balance does not cover the amount plus the fee",
             )
             .with_arguments(vec![
-                amounts::json(amount + fee, currency.minor_units()).to_string(),
+                amounts::json(total, currency.minor_units()).to_string(),
             ])
         })?;
     Ok(w)
@@ -409,15 +435,15 @@ mod tests {
             percent: "0.5".parse().unwrap(),
         };
         // 100.00 USD: 0.50 + 0.50.
-        assert_eq!(fee(&rule, Currency::USD, 10_000), 100);
+        assert_eq!(fee(&rule, Currency::USD, 10_000), Some(100));
         // 1.01 USD: 0.50 + 0.00505 → 0.51 (0.505 cents rounds up).
-        assert_eq!(fee(&rule, Currency::USD, 101), 51);
+        assert_eq!(fee(&rule, Currency::USD, 101), Some(51));
         // 0.99 USD: 0.50 + 0.00495 → 0.50.
-        assert_eq!(fee(&rule, Currency::USD, 99), 50);
+        assert_eq!(fee(&rule, Currency::USD, 99), Some(50));
         let idr = FeeRule {
             fixed: "2500".parse().unwrap(),
             percent: "0".parse().unwrap(),
         };
-        assert_eq!(fee(&idr, Currency::IDR, 15_000_000), 250_000);
+        assert_eq!(fee(&idr, Currency::IDR, 15_000_000), Some(250_000));
     }
 }

@@ -1,10 +1,12 @@
 //! The per-type rules of payment models (decisions.md §2): every broken rule is one field error
 //! naming the field, the rule and the type.
 use crate::error::detail;
+use crate::limits::{self, Face};
 use crate::pumapay::fields;
 use crate::{Detail, pumapay::businesses, pumapay::wallets};
 use payplane_core::ids::new_id;
 use payplane_core::kinds::{PaymentModelStatus, PaymentModelType};
+use payplane_core::text::TextRule;
 use payplane_store::pumapay::payment_models::PaymentModel;
 
 /// Body of "Create Payment Model"; numbers already read from integers or numeric strings.
@@ -88,18 +90,16 @@ pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> 
             String::new()
         }
     };
-    for (field, v, max) in [
-        ("title", &m.title, 200),
-        ("internalTitle", &m.internal_title, 200),
-        ("description", &m.description, 5000),
+    for (field, v, rule) in [
+        ("title", &m.title, TextRule::NAME),
+        ("internalTitle", &m.internal_title, TextRule::NAME),
+        (
+            "description",
+            &m.description,
+            TextRule::Multiline { max_chars: 5000 },
+        ),
     ] {
-        if v.as_ref().is_some_and(|s| s.len() > max) {
-            errors.push(detail(
-                field,
-                "error.field.too.long",
-                &format!("{field} is at most {max} characters"),
-            ));
-        }
+        limits::collect(Face::Pumapay, field, v.as_deref(), rule, errors);
     }
     let currency = m
         .currency

@@ -105,6 +105,16 @@ pub fn authorization(
             ));
         }
     }
+    // Sent as headers with every delivery and stored with the postback: bounded in all.
+    let bytes = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if let Err(d) = crate::limits::size(
+        crate::limits::Face::Pumapay,
+        "authorization",
+        bytes,
+        payplane_core::text::REFERENCE_DATA_MAX_BYTES,
+    ) {
+        errors.push(d);
+    }
     if pairs.len() > 10 {
         errors.push(detail(
             "authorization",

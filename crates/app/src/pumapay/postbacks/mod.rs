@@ -36,6 +36,13 @@ pub fn not_found() -> AppError {
 }
 
 fn check_url(url: &str) -> Result<(), AppError> {
+    crate::limits::check(
+        crate::limits::Face::Pumapay,
+        "url",
+        url,
+        payplane_core::text::TextRule::Url,
+    )
+    .map_err(|d| AppError::fields(vec![d]))?;
     guard::check_url(url)
         .map(|_| ())
         .map_err(|m| AppError::field("url", "error.url.invalid", format!("url is invalid: {m}")))

@@ -146,7 +146,11 @@ dual!(wrong_passwords_are_limited_per_email_then_429, async |b| {
 });
 
 dual!(unknown_emails_count_against_the_client_ip, async |b| {
-    let t = TestApp::start(b).await;
+    // Many emails from one address: the per-IP cap (not the per-pair one) stops the spray.
+    let t = TestApp::builder(b)
+        .config(|c| c.pumapay.login_max_failures_per_ip = 5)
+        .start()
+        .await;
     for _ in 0..5 {
         let (s, _) = json(
             t.post("/api/v2/console-auth/login")
@@ -345,5 +349,84 @@ dual!(
                 .get("put")
                 .is_some()
         );
+    }
+);
+
+async fn register_status(t: &TestApp) -> (u16, serde_json::Value) {
+    json(
+        t.post("/api/v2/console-auth/register")
+            .json(&j!({"company": "Acme", "email": email(), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+dual!(registration_is_throttled_per_client_ip, async |b| {
+    let t = TestApp::builder(b)
+        .config(|c| {
+            c.pumapay.register_max_per_ip = 3;
+            c.pumapay.register_window_secs = 600;
+        })
+        .start()
+        .await;
+    for _ in 0..3 {
+        let (s, body) = register_status(&t).await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let (s, body) = register_status(&t).await;
+    assert_error(s, &body, 429, "error.register.rate.limited");
+    // A refused attempt registered nothing.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM businesses")
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    t.clock.advance_secs(601);
+    let (s, body) = register_status(&t).await;
+    assert_eq!(s, 200, "{body}");
+});
+
+/// A console login from `ip` (the test server trusts its loopback peer as a proxy).
+async fn login_from(
+    t: &TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> (u16, serde_json::Value) {
+    json(
+        t.post("/api/v2/console-auth/login")
+            .header("X-Forwarded-For", ip)
+            .json(&j!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+dual!(
+    a_locked_out_email_does_not_lock_out_another_email_from_the_same_ip,
+    async |b| {
+        let t = TestApp::builder(b)
+            .config(|c| c.trusted_proxies = vec!["127.0.0.1/32".into()])
+            .start()
+            .await;
+        let victim = business(&t).await;
+        let other = business(&t).await;
+        let attacker = "198.51.100.7";
+        for _ in 0..5 {
+            let (s, _) = login_from(&t, attacker, &victim.email, "wrong password").await;
+            assert_eq!(s, 401);
+        }
+        let (s, body) = login_from(&t, attacker, &victim.email, PASSWORD).await;
+        assert_error(s, &body, 429, "error.login.rate.limited");
+        // Another email behind the same address still logs in...
+        let (s, body) = login_from(&t, attacker, &other.email, PASSWORD).await;
+        assert_eq!(s, 200, "another email from the same IP logs in: {body}");
+        // ...and so does the owner, from their own address.
+        let (s, body) = login_from(&t, "203.0.113.9", &victim.email, PASSWORD).await;
+        assert_eq!(s, 200, "the owner logs in from elsewhere: {body}");
     }
 );

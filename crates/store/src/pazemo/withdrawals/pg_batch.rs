@@ -147,11 +147,16 @@ pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -
 /// transaction ids drawn for the holds, in order; or writes nothing and returns `None` when a
 /// hold does not fit.
 pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<Vec<i64>>> {
-    // Net change per ledger account over the batch.
+    // Net change per ledger account over the batch. A sum past i64 goes to the checked path,
+    // which refuses only the transaction that overflows.
     let mut net: BTreeMap<&str, i64> = BTreeMap::new();
     for r in batch {
         for (account, amount) in &r.postings {
-            *net.entry(account.as_str()).or_default() += amount;
+            let sum = net.entry(account.as_str()).or_default();
+            let Some(s) = sum.checked_add(*amount) else {
+                return Ok(None);
+            };
+            *sum = s;
         }
     }
     let deltas: Vec<Value> = net
