@@ -1,4 +1,15 @@
-//! Every SQL difference between SQLite and PostgreSQL lives here.
+//! What differs between SQLite and PostgreSQL in a statement: row locking (`for_update`), claiming
+//! (`skip_locked`) and the like, as methods the store's queries call. The rest of the engine
+//! specifics stay in this crate, each where its reason is:
+//! - `engine/db.rs`: pools (SQLite's one writer, its WAL checkpoints), migrations per engine;
+//! - `engine/sql.rs`: scripts sent in one round trip (SQLite runs them as one batch on its writer,
+//!   PostgreSQL as one pipelined statement list);
+//! - `ledger.rs`: where new ledger ids come from (SQLite counts on, PostgreSQL reserves from its
+//!   sequence);
+//! - `pazemo/withdrawals/batch.rs` and `pg_batch.rs`: the two engines' fast paths for a batch of
+//!   new withdrawals.
+//!
+//! Nothing above this crate names the engine.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -16,15 +16,7 @@ use payplane_core::kinds::{Network, PaymentModelStatus, PaymentModelType};
 pub use rules::NewModel;
 
 pub async fn create(app: &App, caller: &Caller, input: NewModel) -> Result<PaymentModel, AppError> {
-    let mut errors = vec![];
-    let model = rules::validate(&input, &mut errors);
-    fields::check(errors)?;
-    let Some(mut model) = model else {
-        return Err(AppError::bad_request(
-            "error.body.invalid",
-            "Invalid payment model",
-        ));
-    };
+    let mut model = rules::parse(&input).map_err(AppError::fields)?;
     let product = products::find(
         app,
         caller,

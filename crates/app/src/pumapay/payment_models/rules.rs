@@ -40,8 +40,20 @@ fn rule(errors: &mut Vec<Detail>, field: &str, code: &str, t: PaymentModelType, 
     ));
 }
 
-/// Checks the body and returns the model to store (status and ids still to be set).
-pub fn validate(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
+/// Reads the body of "Create Payment Model" into the model to store (status and ids still to
+/// be set), or every rule it breaks, each naming its field.
+pub fn parse(m: &NewModel) -> Result<PaymentModel, Vec<Detail>> {
+    let mut errors = vec![];
+    match collect(m, &mut errors) {
+        Some(model) if errors.is_empty() => Ok(model),
+        // `collect` gives up only after recording why.
+        _ => Err(errors),
+    }
+}
+
+/// Every broken rule of the body into `errors`; the model when the body was complete enough to
+/// build one.
+fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
     let required = |errors: &mut Vec<Detail>, field: &str, present: bool| {
         if !present {
             errors.push(detail(
