@@ -22,6 +22,7 @@ mod pumapay_products;
 mod pumapay_psp;
 mod pumapay_support;
 mod schema;
+mod slow_clients;
 mod users;
 mod webhooks;
 mod withdrawal_concurrency;
