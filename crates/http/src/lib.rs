@@ -129,14 +129,14 @@ pub async fn serve_router(
 
 /// The accept loop. `axum::serve` runs hyper without a timer, so hyper's header read timeout
 /// never fires and a client that sends half a header holds its connection for ever: this loop
-/// is `axum::serve` with the timer and the timeout set.
+/// is `axum::serve` with the timer and the timeout set, for HTTP/1.
 pub async fn serve_router_with(
     router: Router,
     listener: TcpListener,
     shutdown: CancellationToken,
     header_timeout: Duration,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let connections = tokio_util::task::TaskTracker::new();
     loop {
         let accepted = tokio::select! {
@@ -162,12 +162,14 @@ pub async fn serve_router_with(
         });
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
+            // HTTP/1 only: hyper-util's HTTP/1-or-2 detection waits for the client's first
+            // bytes with no timeout, so a client that connects and sends nothing would hold the
+            // connection for ever. Clients reach the server over HTTP/1.1 (a TLS proxy in
+            // front speaks HTTP/1.1 to it); cleartext HTTP/2 is not offered.
+            let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}

@@ -283,21 +283,22 @@ mod tests {
 
     #[test]
     fn a_busy_key_survives_eviction_of_least_recent_ones() {
-        let l = RateLimiter::new(Quota::per_minute(1, 10), 8);
+        let l: RateLimiter<String> = RateLimiter::new(Quota::per_minute(1, 10), 8);
+        let key = |s: &str| s.to_string();
         let t0 = Instant::now();
-        l.check_at(&"busy", 1, t0).unwrap();
+        l.check_at(&key("busy"), 1, t0).unwrap();
         for k in 0..7 {
-            l.check_at(&format!("k{k}").as_str(), 1, t0 + SEC).unwrap();
+            l.check_at(&format!("k{k}"), 1, t0 + SEC).unwrap();
         }
         // Full: the busy key is refreshed, so the next newcomer evicts an older one.
-        l.check_at(&"busy", 1, t0 + 2 * SEC).unwrap();
-        l.check_at(&"new", 1, t0 + 3 * SEC).unwrap();
+        l.check_at(&key("busy"), 1, t0 + 2 * SEC).unwrap();
+        l.check_at(&key("new"), 1, t0 + 3 * SEC).unwrap();
         assert!(l.len() <= 8);
         // The busy key's spent tokens were remembered: 8 left of 10.
         for _ in 0..8 {
-            l.check_at(&"busy", 1, t0 + 3 * SEC).unwrap();
+            l.check_at(&key("busy"), 1, t0 + 3 * SEC).unwrap();
         }
-        assert!(l.check_at(&"busy", 1, t0 + 3 * SEC).is_err());
+        assert!(l.check_at(&key("busy"), 1, t0 + 3 * SEC).is_err());
     }
 
     #[test]

@@ -53,6 +53,21 @@ dual!(
             answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
             "{answer}"
         );
+        // Nor may a client connect and send nothing at all.
+        let mut silent = connect(&t).await;
+        let started = Instant::now();
+        let answer = read_until_closed(&mut silent, Duration::from_secs(8))
+            .await
+            .expect("the silent connection was closed");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer}"
+        );
         // A prompt client on the same server is unaffected.
         let (s, _) = json(t.get("/ping").send().await.unwrap()).await;
         assert_eq!(s, 200);
