@@ -53,6 +53,12 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// A client must send a request's whole header within this many seconds, or the connection
+    /// is closed (slow-header clients would otherwise hold a connection for ever).
+    pub http_header_timeout_secs: u64,
+    /// A request body must arrive in full within this many seconds of its header; a slower one
+    /// gets 408 and the connection is closed.
+    pub http_body_timeout_secs: u64,
     pub worker: WorkerConfig,
     pub tokens: TokenConfig,
     /// How long an `Idempotency-Key` response is kept, hours.
@@ -93,6 +99,10 @@ pub struct WebhookConfig {
     pub batch: i64,
     /// Bytes of a receiver's response kept in the attempt log.
     pub max_response_bytes: usize,
+    /// Outgoing proxy for deliveries (`http://host:port`). Empty: deliveries connect directly
+    /// and proxy environment variables (`HTTP_PROXY`, …) are ignored, because a proxy resolves
+    /// the target itself and the SSRF guard would never see its address.
+    pub proxy: Secret,
 }
 
 impl Default for WebhookConfig {
@@ -106,6 +116,7 @@ impl Default for WebhookConfig {
             lease_secs: 60,
             batch: 256,
             max_response_bytes: 1024,
+            proxy: Secret::default(),
         }
     }
 }
@@ -185,6 +196,8 @@ impl Default for Config {
             log_format: "human".into(),
             trusted_proxies: vec![],
             max_body_bytes: 1024 * 1024,
+            http_header_timeout_secs: 10,
+            http_body_timeout_secs: 30,
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
@@ -345,6 +358,21 @@ pub struct ChainConfig {
     pub networks: std::collections::BTreeMap<String, NetworkConfig>,
     /// Price of 1 ETH per fiat currency, for gas estimates in fiat (`estimatedGasResultFial`).
     pub eth_prices: std::collections::BTreeMap<String, Decimal>,
+    /// Calls in one public JSON-RPC batch; a larger batch is refused whole.
+    pub rpc_max_batch: usize,
+    /// Gas one `eth_call` / `eth_estimateGas` run may use on the public JSON-RPC (the embedded
+    /// network's own per-transaction cap, 2^24, applies as well).
+    pub rpc_gas_cap: u64,
+    /// Gas all the calls of one public JSON-RPC request (a batch, or one `eth_estimateGas` and
+    /// its search) may use together; calls past it get a `-32005` error.
+    pub rpc_gas_budget: u64,
+    /// Public JSON-RPC calls each client IP may make per minute (0: no limit); each call of a
+    /// batch counts.
+    pub rpc_rate_per_minute: u32,
+    /// Calls a client may make at once before the per-minute rate applies.
+    pub rpc_rate_burst: u32,
+    /// Client IPs the rate limiter remembers; past it, idle then least recently seen are dropped.
+    pub rpc_rate_max_clients: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -381,6 +409,12 @@ impl Default for ChainConfig {
             data_dir: "./data/chain".into(),
             networks,
             eth_prices,
+            rpc_max_batch: 100,
+            rpc_gas_cap: 30_000_000,
+            rpc_gas_budget: 50_000_000,
+            rpc_rate_per_minute: 1200,
+            rpc_rate_burst: 200,
+            rpc_rate_max_clients: 65_536,
         }
     }
 }
@@ -474,6 +508,12 @@ impl Config {
         if let Some(v) = get("PAYPLANE_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("PAYPLANE_MAX_BODY_BYTES", v)?;
         }
+        if let Some(v) = get("PAYPLANE_HTTP_HEADER_TIMEOUT_SECS") {
+            self.http_header_timeout_secs = parse("PAYPLANE_HTTP_HEADER_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_HTTP_BODY_TIMEOUT_SECS") {
+            self.http_body_timeout_secs = parse("PAYPLANE_HTTP_BODY_TIMEOUT_SECS", v)?;
+        }
         if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
             self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
         }
@@ -488,6 +528,9 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_WEBHOOKS_LEASE_SECS") {
             self.webhooks.lease_secs = parse("PAYPLANE_WEBHOOKS_LEASE_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_WEBHOOKS_PROXY") {
+            self.webhooks.proxy = Secret(v);
         }
         if let Some(v) = get("PAYPLANE_CHAIN_DATA_DIR") {
             self.chain.data_dir = v;
@@ -597,6 +640,33 @@ impl Config {
                     "chain.networks.{id}: an rpc network needs a url"
                 )));
             }
+        }
+        if self.http_header_timeout_secs < 1 || self.http_body_timeout_secs < 1 {
+            return Err(ConfigError::Invalid(
+                "http_header_timeout_secs and http_body_timeout_secs must be at least 1".into(),
+            ));
+        }
+        let c = &self.chain;
+        if c.rpc_max_batch < 1 || c.rpc_gas_cap < 1 || c.rpc_gas_budget < 1 {
+            return Err(ConfigError::Invalid(
+                "chain.rpc_max_batch, rpc_gas_cap and rpc_gas_budget must be positive".into(),
+            ));
+        }
+        // A batch costs one token per call: a burst below the batch size would refuse every
+        // full batch for ever.
+        if c.rpc_rate_per_minute > 0
+            && (usize::try_from(c.rpc_rate_burst).unwrap_or(usize::MAX) < c.rpc_max_batch
+                || c.rpc_rate_max_clients < 1)
+        {
+            return Err(ConfigError::Invalid(
+                "chain.rpc_rate_burst must be at least chain.rpc_max_batch, and rpc_rate_max_clients positive".into(),
+            ));
+        }
+        let proxy = self.webhooks.proxy.0.trim();
+        if !proxy.is_empty() && url::Url::parse(proxy).is_err() {
+            return Err(ConfigError::Invalid(
+                "webhooks.proxy must be a URL such as http://proxy:3128".into(),
+            ));
         }
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {

@@ -70,6 +70,10 @@ pub enum ChainError {
     #[error("evm: {0}")]
     Evm(String),
 
+    /// The calls of one public JSON-RPC request used up the gas it is allowed in total.
+    #[error("the request's gas budget of {budget} is used up")]
+    GasBudgetExhausted { budget: u64 },
+
     #[error("abi: {0}")]
     Abi(#[from] alloy::sol_types::Error),
 }

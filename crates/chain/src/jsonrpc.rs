@@ -13,7 +13,7 @@ use alloy::rpc::types::{BlockNumberOrTag, Filter, FilterBlockOption, Transaction
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::devnet::{DevBlock, Devnet};
+use crate::devnet::{DevBlock, Devnet, GasMeter};
 use crate::error::ChainError;
 use crate::types::{CallRequest, ChainLog, LogQuery, TxReceipt};
 
@@ -21,6 +21,8 @@ const INVALID_REQUEST: i64 = -32600;
 const METHOD_NOT_FOUND: i64 = -32601;
 const INVALID_PARAMS: i64 = -32602;
 const SERVER_ERROR: i64 = -32000;
+/// EIP-1474's "limit exceeded": a batch, gas or rate limit of this endpoint was hit.
+pub const LIMIT_EXCEEDED: i64 = -32005;
 /// What geth answers for a reverted call/estimate, with the revert data in `data`.
 const EXECUTION_REVERTED: i64 = 3;
 /// A single `eth_getLogs` may not span more blocks than this.
@@ -56,6 +58,9 @@ impl From<ChainError> for RpcError {
             },
             ChainError::Rejected(msg) => RpcError::new(SERVER_ERROR, msg),
             ChainError::InvalidInput(msg) => RpcError::params(msg),
+            e @ ChainError::GasBudgetExhausted { .. } => {
+                RpcError::new(LIMIT_EXCEEDED, format!("{e}; send fewer or cheaper calls"))
+            }
             other => RpcError::new(SERVER_ERROR, other.to_string()),
         }
     }
@@ -63,34 +68,71 @@ impl From<ChainError> for RpcError {
 
 type RpcResult = Result<Value, RpcError>;
 
+/// What one request to the public endpoint may cost: the CPU of a request is bounded by its
+/// number of calls and by the gas its EVM runs may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Calls in one batch; a larger batch is refused whole.
+    pub max_batch: usize,
+    /// Gas of one `eth_call` / `eth_estimateGas` run, whatever the call asks for.
+    pub gas_cap: u64,
+    /// Gas of all the EVM runs of one request (batch) together.
+    pub gas_budget: u64,
+}
+
+impl Default for RpcLimits {
+    /// geth's precedent (`--rpc.batch-request-limit` 1000, `--rpc.gascap` 50M), tightened: a
+    /// public endpoint on a shared server.
+    fn default() -> Self {
+        RpcLimits {
+            max_batch: 100,
+            gas_cap: 30_000_000,
+            gas_budget: 50_000_000,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RpcHandler {
     devnet: Arc<Devnet>,
+    limits: RpcLimits,
 }
 
 impl RpcHandler {
     pub fn new(devnet: Arc<Devnet>) -> Self {
-        RpcHandler { devnet }
+        Self::with_limits(devnet, RpcLimits::default())
+    }
+
+    pub fn with_limits(devnet: Arc<Devnet>, limits: RpcLimits) -> Self {
+        RpcHandler { devnet, limits }
+    }
+
+    pub fn limits(&self) -> RpcLimits {
+        self.limits
     }
 
     /// Answers one JSON-RPC 2.0 request or a batch (array). Notifications (no `id`) get no
     /// entry in a batch answer; a lone notification answers `Value::Null` (send HTTP 204).
     pub fn handle(&self, request: Value) -> Value {
+        let mut meter = GasMeter::new(self.limits.gas_cap, self.limits.gas_budget);
         match request {
             Value::Array(items) if items.is_empty() => {
                 error_response(Value::Null, RpcError::new(INVALID_REQUEST, "empty batch"))
             }
+            Value::Array(items) if items.len() > self.limits.max_batch => {
+                batch_too_large(items.len(), self.limits.max_batch)
+            }
             Value::Array(items) => Value::Array(
                 items
                     .into_iter()
-                    .filter_map(|item| self.handle_one(item))
+                    .filter_map(|item| self.handle_one(item, &mut meter))
                     .collect(),
             ),
-            single => self.handle_one(single).unwrap_or(Value::Null),
+            single => self.handle_one(single, &mut meter).unwrap_or(Value::Null),
         }
     }
 
-    fn handle_one(&self, request: Value) -> Option<Value> {
+    fn handle_one(&self, request: Value, meter: &mut GasMeter) -> Option<Value> {
         let Value::Object(obj) = request else {
             return Some(error_response(
                 Value::Null,
@@ -114,7 +156,7 @@ impl RpcHandler {
                 ));
             }
         };
-        let result = self.dispatch(method, &params);
+        let result = self.dispatch(method, &params, meter);
         let id = id?;
         Some(match result {
             Ok(value) => json!({ "jsonrpc": "2.0", "id": id, "result": value }),
@@ -122,7 +164,7 @@ impl RpcHandler {
         })
     }
 
-    fn dispatch(&self, method: &str, params: &[Value]) -> RpcResult {
+    fn dispatch(&self, method: &str, params: &[Value], meter: &mut GasMeter) -> RpcResult {
         let d = &self.devnet;
         match method {
             "eth_chainId" => Ok(quantity(d.chain_id_value())),
@@ -149,8 +191,10 @@ impl RpcHandler {
                     d.storage_at(param::<Address>(params, 0)?, slot)
                 )))
             }
-            "eth_call" => Ok(json!(d.call_sync(&call_request(params)?)?)),
-            "eth_estimateGas" => Ok(quantity(d.estimate_gas_sync(&call_request(params)?)?)),
+            "eth_call" => Ok(json!(d.call_metered_sync(&call_request(params)?, meter)?)),
+            "eth_estimateGas" => Ok(quantity(
+                d.estimate_gas_metered_sync(&call_request(params)?, meter)?,
+            )),
             "eth_sendRawTransaction" => Ok(json!(d.submit_raw(&param::<Bytes>(params, 0)?)?)),
             "eth_getTransactionReceipt" => Ok(d
                 .transaction(param(params, 0)?)
@@ -307,6 +351,31 @@ impl Devnet {
     fn chain_id_value(&self) -> u64 {
         crate::chain::Chain::chain_id(self)
     }
+}
+
+/// JSON-RPC 2.0 has no per-call answer to a refused batch: one response object, id null (what
+/// geth answers past `--rpc.batch-request-limit`, with the same code).
+pub fn batch_too_large(len: usize, max: usize) -> Value {
+    error_response(
+        Value::Null,
+        RpcError::new(
+            INVALID_REQUEST,
+            format!("batch too large: {len} calls, at most {max} per request"),
+        ),
+    )
+}
+
+/// The answer to a request refused by a limit outside the handler (a rate limit, say): in the
+/// JSON-RPC error shape, with the request's id when it was a single call.
+pub fn limit_exceeded(id: Value, message: impl Into<String>, data: Option<Value>) -> Value {
+    error_response(
+        id,
+        RpcError {
+            code: LIMIT_EXCEEDED,
+            message: message.into(),
+            data,
+        },
+    )
 }
 
 fn error_response(id: Value, e: RpcError) -> Value {

@@ -30,7 +30,7 @@ pub use consent::{PullPaymentTerms, SignedConsent, SignedPermit};
 pub use devnet::{Devnet, DevnetConfig};
 pub use error::{ChainError, Result};
 pub use faucet::{Faucet, FaucetConfig, FaucetGrant};
-pub use jsonrpc::RpcHandler;
+pub use jsonrpc::{RpcHandler, RpcLimits};
 pub use rpc::{RpcChain, RpcConfig};
 
 pub use sender::{GasPolicy, PlatformSigners};

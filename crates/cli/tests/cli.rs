@@ -425,3 +425,124 @@ async fn serve_refuses_to_start_in_live_mode_without_a_master_key() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// With `HTTP_PROXY` (and friends) in the server's environment, a webhook to a loopback receiver
+/// goes straight to it: the environment's proxy would resolve the target itself, out of the SSRF
+/// guard's sight, so deliveries only use a proxy configured as `webhooks.proxy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_deliveries_ignore_proxy_environment_variables() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let via_proxy: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = via_proxy.clone();
+    std::thread::spawn(move || {
+        for mut conn in proxy.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let text = String::from_utf8_lossy(&buf[..n]);
+            seen.lock()
+                .unwrap()
+                .push(text.lines().next().unwrap_or("").to_string());
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let received: Arc<Mutex<usize>> = Arc::default();
+    let r = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let r = r.clone();
+            async move {
+                *r.lock().unwrap() += 1;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let env = Env::new();
+    let user = env.json(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "p@example.com",
+        "--name",
+        "P",
+    ]);
+    let token = env.json(&[
+        "admin",
+        "token",
+        "create",
+        "--user",
+        user["id"].as_str().unwrap(),
+        "--mode",
+        "test",
+    ]);
+    let token = token["token"].as_str().unwrap().to_string();
+    let port = free_port();
+    let mut cmd = env.cmd(&["serve", "--role", "all"]);
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env(var, &proxy_url);
+    }
+    let mut child = cmd
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("PAYPLANE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/users/me/webhooks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"url": hook}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{base}/users/me/webhooks/test"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    for _ in 0..400 {
+        if *received.lock().unwrap() > 0 || !via_proxy.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        *via_proxy.lock().unwrap(),
+        Vec::<String>::new(),
+        "nothing went through the proxy"
+    );
+    assert_eq!(
+        *received.lock().unwrap(),
+        1,
+        "the receiver got the delivery directly"
+    );
+}

@@ -7,13 +7,14 @@ pub mod middleware;
 pub mod ops;
 pub mod pazemo;
 pub mod pumapay;
+pub mod rate_limit;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use ops::SecuritySchemes;
 use payplane_app::App;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -90,6 +91,13 @@ pub fn with_layers(routes: Router<App>, app: App) -> Router {
             app.clone(),
             middleware::idempotency,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::body_deadline,
+        ))
+        .layer(axum::Extension(
+            pumapay::network::RpcRateLimit::from_config(&app.config),
+        ))
         .layer(axum::Extension(metrics.clone()))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -104,18 +112,84 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    serve_router(router(app), listener, shutdown).await
+    let header_timeout = Duration::from_secs(app.config.http_header_timeout_secs);
+    serve_router_with(router(app), listener, shutdown, header_timeout).await
 }
 
+/// [`serve_router_with`] with the default header timeout (`http_header_timeout_secs`).
 pub async fn serve_router(
     router: Router,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+    let header_timeout =
+        Duration::from_secs(payplane_app::Config::default().http_header_timeout_secs);
+    serve_router_with(router, listener, shutdown, header_timeout).await
+}
+
+/// The accept loop. `axum::serve` runs hyper without a timer, so hyper's header read timeout
+/// never fires and a client that sends half a header holds its connection for ever: this loop
+/// is `axum::serve` with the timer and the timeout set, for HTTP/1.
+pub async fn serve_router_with(
+    router: Router,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    header_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let connections = tokio_util::task::TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                // Out of file descriptors and the like: let other tasks release some.
+                tracing::error!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let mut router = router.clone();
+            async move { tower::Service::call(&mut router, req).await }
+        });
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            // HTTP/1 only: hyper-util's HTTP/1-or-2 detection waits for the client's first
+            // bytes with no timeout, so a client that connects and sends nothing would hold the
+            // connection for ever. Clients reach the server over HTTP/1.1 (a TLS proxy in
+            // front speaks HTTP/1.1 to it); cleartext HTTP/2 is not offered.
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = shutdown.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
     )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
 }

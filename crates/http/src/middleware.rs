@@ -9,8 +9,11 @@ use axum::response::{IntoResponse, Response};
 use payplane_app::{App, AppError, ErrorKind};
 use payplane_core::secrets::sha256_hex;
 use payplane_store::idempotency::{self, Begin, Stored};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -222,6 +225,83 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
             }
             Response::from_parts(res_parts, Body::from(body))
         }
+    }
+}
+
+/// The whole request body must arrive within `http_body_timeout_secs` of the header, however it
+/// is trickled: past the deadline reading it fails, and the answer is a 408 in the face's shape
+/// with the connection closed (whatever the handler made of the failed read).
+pub async fn body_deadline(State(app): State<App>, req: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let secs = app.config.http_body_timeout_secs;
+    let path = req.uri().path().to_string();
+    let fired = Arc::new(AtomicBool::new(false));
+    let (parts, body) = req.into_parts();
+    let body = Body::new(DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(Duration::from_secs(secs))),
+        fired: fired.clone(),
+    });
+    let res = next.run(Request::from_parts(parts, body)).await;
+    if !fired.load(Ordering::Acquire) {
+        return res;
+    }
+    let e = AppError::new(
+        ErrorKind::RequestTimeout,
+        "error.request.timeout",
+        format!("The request body did not arrive within {secs} s"),
+    );
+    let mut res = render(Face::of(&path), &path, &ErrorBody::from(&e), app.now());
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    fired: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl axum::body::HttpBody for DeadlineBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.fired.store(true, Ordering::Release);
+            return Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

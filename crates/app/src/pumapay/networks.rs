@@ -3,7 +3,7 @@
 use crate::{App, AppError};
 use payplane_chain::{
     Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy, HdWallet,
-    PlatformSigners, RpcChain, RpcConfig, RpcHandler,
+    PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,7 +66,9 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
             let devnet = Arc::new(devnet);
             Network {
                 id,
-                rpc: cfg.public.then(|| RpcHandler::new(devnet.clone())),
+                rpc: cfg
+                    .public
+                    .then(|| RpcHandler::with_limits(devnet.clone(), rpc_limits(app))),
                 faucet: cfg
                     .public
                     .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
@@ -105,6 +107,16 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
     let network = Arc::new(network);
     built.insert(id, network.clone());
     Ok(network)
+}
+
+/// The public JSON-RPC's per-request limits (`[chain] rpc_*`).
+pub fn rpc_limits(app: &App) -> RpcLimits {
+    let c = &app.config.chain;
+    RpcLimits {
+        max_batch: c.rpc_max_batch,
+        gas_cap: c.rpc_gas_cap,
+        gas_budget: c.rpc_gas_budget,
+    }
 }
 
 fn data_dir(app: &App, id: i64) -> Option<PathBuf> {

@@ -13,16 +13,33 @@ use tokio_util::sync::CancellationToken;
 
 /// The HTTP client for deliveries: no redirects, a timeout, and (unless private addresses are
 /// allowed) a resolver that refuses internal addresses.
+///
+/// Proxy environment variables are ignored: through a proxy the proxy resolves the target, so
+/// the guarded resolver would never see its address. Only `webhooks.proxy` sends deliveries
+/// through a proxy, and then `send` checks the target's addresses itself.
 pub fn client(app: &App) -> reqwest::Client {
     let cfg = &app.config.webhooks;
     let mut b = reqwest::Client::builder()
         .timeout(Duration::from_secs(cfg.timeout_secs))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("payplane-webhooks/", env!("CARGO_PKG_VERSION")));
-    if !cfg.allow_private {
-        b = b.dns_resolver(Arc::new(guard::GuardedResolver));
+        .user_agent(concat!("payplane-webhooks/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    match explicit_proxy(app) {
+        Some(url) => match reqwest::Proxy::all(url) {
+            Ok(p) => b = b.proxy(p),
+            Err(e) => tracing::error!(error = %e, "webhooks.proxy is not a usable proxy URL"),
+        },
+        // The proxy's own name may well resolve to a private address: the guarded resolver
+        // only serves direct connections.
+        None if !cfg.allow_private => b = b.dns_resolver(Arc::new(guard::GuardedResolver)),
+        None => {}
     }
     b.build().unwrap_or_default()
+}
+
+/// The configured delivery proxy, if any.
+fn explicit_proxy(app: &App) -> Option<&str> {
+    Some(app.config.webhooks.proxy.0.trim()).filter(|p| !p.is_empty())
 }
 
 /// Claims and sends one batch; returns how many deliveries were attempted.
@@ -137,6 +154,13 @@ async fn send(app: &App, client: &reqwest::Client, e: &Endpoint, c: &Claimed) ->
     };
     if !app.config.webhooks.allow_private && literal.is_some_and(guard::is_internal) {
         return Err(("the URL points at an internal address".into(), true));
+    }
+    if !app.config.webhooks.allow_private
+        && literal.is_none()
+        && explicit_proxy(app).is_some()
+        && let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default())
+    {
+        guard::check_host_for_proxy(host, port).await?;
     }
     let e = &super::at_rest::opened(app, e)
         .map_err(|err| (format!("the endpoint's secrets do not open: {err}"), false))?;

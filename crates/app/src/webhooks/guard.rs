@@ -38,6 +38,13 @@ pub fn is_internal(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_internal(IpAddr::V4(v4));
             }
+            // Forms that carry an IPv4 address a host or gateway will route to: IPv4-compatible
+            // (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) and 6to4 (`2002:AABB:CCDD::/48`).
+            if let Some(v4) = embedded_ipv4(v6)
+                && is_internal(IpAddr::V4(v4))
+            {
+                return true;
+            }
             let seg = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
@@ -46,6 +53,41 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (seg[0] & 0xffc0) == 0xfe80
         }
     }
+}
+
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let seg = v6.segments();
+    let o = v6.octets();
+    let last32 = || std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if seg[..6] == [0; 6] && !(seg[6] == 0 && seg[7] <= 1) {
+        // `::` and `::1` are the unspecified and loopback addresses, not embeddings.
+        return Some(last32());
+    }
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(last32());
+    }
+    if seg[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
+}
+
+/// The check the resolver cannot make when deliveries go through a proxy (the proxy resolves
+/// the target): resolve `host` here and refuse it if any of its addresses is internal. Any, not
+/// all, because which address the proxy will pick is not ours to choose. `Err((message, fatal))`:
+/// never fatal, like a refusal by the resolver, because a name may resolve elsewhere later.
+pub async fn check_host_for_proxy(host: &str, port: u16) -> Result<(), (String, bool)> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| (format!("could not resolve {host}: {e}"), false))?
+        .collect();
+    if addrs.iter().any(|a| is_internal(a.ip())) {
+        return Err((
+            format!("{host} resolves to an internal address, which webhooks may not reach"),
+            false,
+        ));
+    }
+    Ok(())
 }
 
 /// A DNS resolver for the delivery client that drops internal addresses.
@@ -92,6 +134,29 @@ mod tests {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_an_internal_ipv4_address_are_internal() {
+        for ip in [
+            // IPv4-compatible (deprecated, still routed by some stacks).
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::169.254.169.254",
+            // NAT64 well-known prefix.
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b::a9fe:a9fe",
+            // 6to4: the IPv4 address is bits 16..48.
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2002:a9fe:a9fe:1::1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8"] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -11,7 +11,7 @@ use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol_types::{SolCall, SolValue};
 use async_trait::async_trait;
 
-pub use state::{DevBlock, DevTransaction};
+pub use state::{DevBlock, DevTransaction, GasMeter};
 
 use crate::chain::Chain;
 use crate::clock::Clock;
@@ -241,6 +241,24 @@ impl Devnet {
         let mut inner = self.lock();
         let timestamp = self.now(&inner);
         inner.state.estimate_gas(req, timestamp)
+    }
+
+    /// [`Self::call_sync`] within a public request's gas allowance.
+    pub fn call_metered_sync(&self, req: &CallRequest, meter: &mut GasMeter) -> Result<Bytes> {
+        let mut inner = self.lock();
+        let timestamp = self.now(&inner);
+        inner.state.call_output_metered(req, timestamp, meter)
+    }
+
+    /// [`Self::estimate_gas_sync`] within a public request's gas allowance.
+    pub fn estimate_gas_metered_sync(
+        &self,
+        req: &CallRequest,
+        meter: &mut GasMeter,
+    ) -> Result<u64> {
+        let mut inner = self.lock();
+        let timestamp = self.now(&inner);
+        inner.state.estimate_gas_metered(req, timestamp, meter)
     }
 
     pub fn head(&self) -> DevBlock {

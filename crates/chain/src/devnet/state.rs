@@ -19,6 +19,36 @@ use crate::types::{CallRequest, ChainLog, LogQuery, TxReceipt};
 /// EIP-7825's per-transaction gas cap, active in the EVM version revm runs (Osaka).
 const TX_GAS_CAP: u64 = 1 << 24;
 
+/// The gas one public request may spend on read-only EVM runs (`eth_call`, `eth_estimateGas`
+/// and its search): each run gets at most `per_call`, all runs together at most `budget`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GasMeter {
+    pub per_call: u64,
+    pub budget: u64,
+    pub remaining: u64,
+}
+
+impl GasMeter {
+    pub fn new(per_call: u64, budget: u64) -> Self {
+        GasMeter {
+            per_call,
+            budget,
+            remaining: budget,
+        }
+    }
+
+    /// The platform's own calls: only the chain's caps apply.
+    pub fn unlimited() -> Self {
+        Self::new(u64::MAX, u64::MAX)
+    }
+
+    fn exhausted(&self) -> ChainError {
+        ChainError::GasBudgetExhausted {
+            budget: self.budget,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Params {
     pub chain_id: u64,
@@ -229,21 +259,45 @@ impl EvmState {
 
     /// Runs a read call on the pending block (the next block's number and timestamp), without
     /// balance, base-fee or nonce checks, like `eth_call`.
-    pub fn call(
+    ///
+    /// The run gets `meter`'s allowance and the gas it used is taken from it. A run the
+    /// remaining budget cut short fails as a budget error rather than as the call's own failure.
+    pub fn call_metered(
         &mut self,
         req: &CallRequest,
         timestamp: u64,
         gas_limit: Option<u64>,
+        meter: &mut GasMeter,
+    ) -> Result<ExecutionResult> {
+        // Clients pass generous limits to eth_call; above the cap revm would refuse the call.
+        let wanted = gas_limit
+            .or(req.gas)
+            .unwrap_or(u64::MAX)
+            .min(self.call_gas_cap())
+            .min(meter.per_call);
+        if meter.remaining == 0 {
+            return Err(meter.exhausted());
+        }
+        let granted = wanted.min(meter.remaining);
+        let result = self.run_call(req, timestamp, granted)?;
+        meter.remaining = meter.remaining.saturating_sub(result.tx_gas_used());
+        if granted < wanted && !result.is_success() {
+            return Err(meter.exhausted());
+        }
+        Ok(result)
+    }
+
+    fn run_call(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        gas_limit: u64,
     ) -> Result<ExecutionResult> {
         let caller = req.from.unwrap_or(Address::ZERO);
         let tx = TxEnv {
             tx_type: 0,
             caller,
-            // Clients pass generous limits to eth_call; above the cap revm would refuse the call.
-            gas_limit: gas_limit
-                .or(req.gas)
-                .unwrap_or(u64::MAX)
-                .min(self.call_gas_cap()),
+            gas_limit,
             gas_price: 0,
             kind: req.to.map(TxKind::Call).unwrap_or(TxKind::Create),
             value: req.value,
@@ -269,7 +323,16 @@ impl EvmState {
 
     /// `eth_call` semantics: the output, or the revert reason as an error.
     pub fn call_output(&mut self, req: &CallRequest, timestamp: u64) -> Result<Bytes> {
-        match self.call(req, timestamp, None)? {
+        self.call_output_metered(req, timestamp, &mut GasMeter::unlimited())
+    }
+
+    pub fn call_output_metered(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        meter: &mut GasMeter,
+    ) -> Result<Bytes> {
+        match self.call_metered(req, timestamp, None, meter)? {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
             ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
                 reason: decode_revert(&output),
@@ -284,8 +347,22 @@ impl EvmState {
 
     /// The smallest gas limit (within 1.5 %) with which the call succeeds.
     pub fn estimate_gas(&mut self, req: &CallRequest, timestamp: u64) -> Result<u64> {
-        let cap = req.gas.unwrap_or(u64::MAX).min(self.call_gas_cap());
-        let first = self.call(req, timestamp, Some(cap))?;
+        self.estimate_gas_metered(req, timestamp, &mut GasMeter::unlimited())
+    }
+
+    /// [`Self::estimate_gas`] with every run of the search taken from `meter`.
+    pub fn estimate_gas_metered(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        meter: &mut GasMeter,
+    ) -> Result<u64> {
+        let cap = req
+            .gas
+            .unwrap_or(u64::MAX)
+            .min(self.call_gas_cap())
+            .min(meter.per_call);
+        let first = self.call_metered(req, timestamp, Some(cap), meter)?;
         let used = match first {
             ExecutionResult::Success { .. } => first.tx_gas_used(),
             ExecutionResult::Revert { output, .. } => {
@@ -307,14 +384,14 @@ impl EvmState {
         let guess = (used.saturating_mul(64) / 63)
             .saturating_add(3_000)
             .min(cap);
-        if self.succeeds(req, timestamp, guess)? {
+        if self.succeeds(req, timestamp, guess, meter)? {
             hi = guess;
         } else {
             lo = guess;
         }
         while hi - lo > (hi / 64).max(1) {
             let mid = lo + (hi - lo) / 2;
-            if self.succeeds(req, timestamp, mid)? {
+            if self.succeeds(req, timestamp, mid, meter)? {
                 hi = mid;
             } else {
                 lo = mid;
@@ -339,8 +416,16 @@ impl EvmState {
         out
     }
 
-    fn succeeds(&mut self, req: &CallRequest, timestamp: u64, gas: u64) -> Result<bool> {
-        Ok(self.call(req, timestamp, Some(gas))?.is_success())
+    fn succeeds(
+        &mut self,
+        req: &CallRequest,
+        timestamp: u64,
+        gas: u64,
+        meter: &mut GasMeter,
+    ) -> Result<bool> {
+        Ok(self
+            .call_metered(req, timestamp, Some(gas), meter)?
+            .is_success())
     }
 
     fn call_gas_cap(&self) -> u64 {

@@ -1,17 +1,37 @@
 //! The embedded test network, open to wallets and tools: its Ethereum JSON-RPC and its faucet.
 use super::envelope::{Reply, ok};
 use crate::error::ApiError;
-use crate::extract::{Body, PathParams};
-use axum::Json;
+use crate::extract::{Body, ClientIp, PathParams};
+use crate::rate_limit::{Quota, RateLimiter, client_key};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use payplane_app::pumapay::networks::network;
-use payplane_app::{App, AppError, ErrorKind};
+use payplane_app::{App, AppError, Config, ErrorKind};
 use payplane_chain::ChainError;
+use payplane_chain::jsonrpc::{batch_too_large, limit_exceeded};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::sync::Arc;
 use utoipa::ToSchema;
+
+/// The public JSON-RPC's per-client limiter (`[chain] rpc_rate_*`); `None` when the rate is 0.
+#[derive(Clone)]
+pub struct RpcRateLimit(pub Option<Arc<RateLimiter<IpAddr>>>);
+
+impl RpcRateLimit {
+    pub fn from_config(config: &Config) -> Self {
+        let c = &config.chain;
+        RpcRateLimit((c.rpc_rate_per_minute > 0).then(|| {
+            Arc::new(RateLimiter::new(
+                Quota::per_minute(c.rpc_rate_per_minute, c.rpc_rate_burst),
+                c.rpc_rate_max_clients,
+            ))
+        }))
+    }
+}
 
 /// Ethereum JSON-RPC of the embedded network (`eth_chainId`, `eth_sendRawTransaction`,
 /// `eth_getTransactionReceipt`, `eth_call`, `eth_getLogs`, …), for wallets, web3 libraries and
@@ -19,9 +39,13 @@ use utoipa::ToSchema;
 #[utoipa::path(post, path = "/api/v2/open-auth/rpc/{networkID}", tag = "Network",
     params(("networkID" = i64, Path, description = "3 (test network)")),
     request_body(content = Object, description = "A JSON-RPC 2.0 request or batch"),
-    responses((status = 200, description = "JSON-RPC 2.0 response"), (status = 404, description = "This network has no public embedded node")))]
+    responses((status = 200, description = "JSON-RPC 2.0 response; a batch over `chain.rpc_max_batch` calls is refused whole (-32600), a call past the request's gas budget gets -32005"),
+        (status = 404, description = "This network has no public embedded node"),
+        (status = 429, description = "This client made too many calls (each call of a batch counts): a JSON-RPC error -32005, with Retry-After")))]
 pub async fn rpc(
     State(app): State<App>,
+    Extension(limiter): Extension<RpcRateLimit>,
+    ClientIp(ip): ClientIp,
     PathParams(id): PathParams<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -37,6 +61,34 @@ pub async fn rpc(
         let parse_error = json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}});
         return Ok(Json(parse_error).into_response());
     };
+    let max_batch = net.rpc.as_ref().map_or(1, |h| h.limits().max_batch);
+    let calls = match &request {
+        Value::Array(items) if items.len() > max_batch => {
+            return Ok(Json(batch_too_large(items.len(), max_batch)).into_response());
+        }
+        Value::Array(items) => items.len().max(1),
+        _ => 1,
+    };
+    if let Some(limiter) = &limiter.0 {
+        // Each call of a batch counts, so batching is no way around the limit.
+        let cost = u32::try_from(calls).unwrap_or(u32::MAX);
+        if let Err(refused) = limiter.check(&client_key(ip), cost) {
+            let secs = refused.retry_after_secs();
+            let id = match &request {
+                Value::Object(o) => o.get("id").cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            let answer = limit_exceeded(
+                id,
+                format!("rate limit exceeded: too many calls from this client; retry in {secs} s"),
+                Some(json!({ "retryAfter": secs })),
+            );
+            let mut res = (StatusCode::TOO_MANY_REQUESTS, Json(answer)).into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return Ok(res);
+        }
+    }
     // Executing a transaction runs the EVM: keep it off the async workers.
     let answer = tokio::task::spawn_blocking(move || net.rpc.as_ref().map(|h| h.handle(request)))
         .await

@@ -13,4 +13,5 @@ mod limits;
 mod overflow;
 mod schema;
 mod security;
+mod slow_clients;
 mod snapshots;

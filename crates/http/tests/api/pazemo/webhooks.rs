@@ -408,3 +408,108 @@ dual!(
         assert!(theirs.as_array().unwrap().is_empty());
     }
 );
+
+/// A stand-in forward proxy: records the request line of everything sent through it (absolute
+/// form `POST http://…` or `CONNECT host:port`) and answers 200.
+struct FakeProxy {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeProxy {
+    async fn start() -> FakeProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf);
+                    s.lock()
+                        .unwrap()
+                        .push(text.lines().next().unwrap_or("").to_string());
+                    let _ = conn
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                });
+            }
+        });
+        FakeProxy { url, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+dual!(
+    an_explicit_proxy_never_carries_a_delivery_to_an_internal_address,
+    async |b| {
+        let proxy = FakeProxy::start().await;
+        let proxy_url = proxy.url.clone();
+        let t = TestApp::builder(b)
+            .config(move |c| c.webhooks.proxy = payplane_app::config::Secret(proxy_url))
+            .start()
+            .await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        // Names are resolved by the proxy, not by us: the guard must resolve them itself.
+        register(&t, &u, &rx.url.replace("127.0.0.1", "localhost")).await;
+        register(&t, &u, &rx.url).await;
+        send_test(&t, &u).await;
+        t.run_deliveries().await;
+        assert_eq!(
+            proxy.seen(),
+            Vec::<String>::new(),
+            "nothing went to the proxy"
+        );
+        assert!(rx.received().is_empty());
+        let (_, list) = json(
+            t.get("/users/me/webhooks/deliveries")
+                .header("Authorization", u.bearer())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        for d in list.as_array().unwrap() {
+            assert!(d["lastError"].as_str().unwrap().contains("internal"), "{d}");
+        }
+    }
+);
+
+dual!(
+    deliveries_go_through_an_explicitly_configured_proxy,
+    async |b| {
+        let proxy = FakeProxy::start().await;
+        let proxy_url = proxy.url.clone();
+        let t = private_ok(b)
+            .config(move |c| c.webhooks.proxy = payplane_app::config::Secret(proxy_url))
+            .start()
+            .await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        register(&t, &u, &rx.url).await;
+        send_test(&t, &u).await;
+        assert_eq!(t.run_deliveries().await, 1);
+        assert_eq!(proxy.seen(), vec![format!("POST {} HTTP/1.1", rx.url)]);
+        assert!(
+            rx.received().is_empty(),
+            "the proxy answered, not the receiver"
+        );
+    }
+);

@@ -199,3 +199,164 @@ async fn web3_py_transfers_pma_over_the_servers_json_rpc() {
     assert_eq!(seen["recipient_balance"], "7000000000000000001");
     assert_eq!(seen["symbol"], "PMA");
 }
+
+fn eth_call(id: i64, code: &str) -> Value {
+    // No `to`: the data runs as init code, so a test can ship its own bytecode.
+    j!({"jsonrpc": "2.0", "id": id, "method": "eth_call",
+        "params": [{"data": code, "gas": "0x1c9c380"}, "latest"]})
+}
+
+/// Init code that returns the gas left when it runs: GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN.
+const GAS_LEFT: &str = "0x5a60005260206000f3";
+/// Init code that loops until it runs out of gas: JUMPDEST PUSH1 0 JUMP.
+const SPIN: &str = "0x5b600056";
+
+dual!(
+    a_json_rpc_batch_over_the_limit_is_refused_whole,
+    async |b| {
+        let t = TestApp::builder(b)
+            .config(|c| c.chain.rpc_max_batch = 3)
+            .start()
+            .await;
+        let chain_id = |id: i64| j!({"jsonrpc": "2.0", "id": id, "method": "eth_chainId"});
+        let (s, body) = rpc(&t, 3, j!([chain_id(1), chain_id(2), chain_id(3)])).await;
+        assert_eq!(s, 200);
+        assert_eq!(body.as_array().map(Vec::len), Some(3), "{body}");
+        let (s, body) = rpc(
+            &t,
+            3,
+            j!([chain_id(1), chain_id(2), chain_id(3), chain_id(4)]),
+        )
+        .await;
+        assert_eq!(s, 200);
+        // JSON-RPC 2.0: a batch that is refused as a whole gets one response object, id null.
+        assert_eq!(body["jsonrpc"], "2.0", "{body}");
+        assert_eq!(body["id"], Value::Null, "{body}");
+        assert_eq!(body["error"]["code"], -32600, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 3"),
+            "{body}"
+        );
+    }
+);
+
+dual!(
+    json_rpc_calls_are_capped_and_share_a_gas_budget,
+    async |b| {
+        let t = TestApp::builder(b)
+            .config(|c| {
+                c.chain.rpc_gas_cap = 1_000_000;
+                c.chain.rpc_gas_budget = 2_500_000;
+            })
+            .start()
+            .await;
+        // The call asked for 30 M gas; it ran with at most the 1 M cap.
+        let (s, body) = rpc(&t, 3, eth_call(1, GAS_LEFT)).await;
+        assert_eq!(s, 200);
+        let left = body["result"].as_str().unwrap_or_else(|| panic!("{body}"));
+        let left = u64::from_str_radix(left.trim_start_matches("0x").trim_start_matches('0'), 16)
+            .unwrap_or_else(|_| panic!("{body}"));
+        assert!(left > 900_000 && left < 1_000_000, "gas left {left}");
+        // Each spinning call burns its whole allowance: two fit in the 2.5 M budget, the third
+        // would be cut short by it and the fourth has nothing left; neither runs to the cap.
+        let (s, body) = rpc(
+            &t,
+            3,
+            j!([
+                eth_call(1, SPIN),
+                eth_call(2, SPIN),
+                eth_call(3, SPIN),
+                eth_call(4, SPIN)
+            ]),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let answers = body.as_array().unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(answers.len(), 4, "{body}");
+        for a in &answers[..2] {
+            assert_eq!(a["error"]["code"], 3, "out of gas at the cap: {a}");
+        }
+        for (a, id) in answers[2..].iter().zip([3, 4]) {
+            assert_eq!(a["id"], id, "{a}");
+            assert_eq!(a["error"]["code"], -32005, "{a}");
+            assert!(
+                a["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("gas budget"),
+                "{a}"
+            );
+        }
+        // The budget is per request: the next request starts afresh.
+        let (_, body) = rpc(&t, 3, eth_call(5, SPIN)).await;
+        assert_eq!(body["error"]["code"], 3, "{body}");
+    }
+);
+
+dual!(json_rpc_calls_are_rate_limited_per_client_ip, async |b| {
+    let t = TestApp::builder(b)
+        .config(|c| {
+            c.chain.rpc_rate_per_minute = 1;
+            c.chain.rpc_rate_burst = 3;
+            c.chain.rpc_max_batch = 2;
+            c.trusted_proxies = vec!["127.0.0.1".into()];
+        })
+        .start()
+        .await;
+    let from = |ip: &str, body: Value| {
+        t.post("/api/v2/open-auth/rpc/3")
+            .header("x-forwarded-for", ip)
+            .json(&body)
+    };
+    let chain_id = |id: i64| j!({"jsonrpc": "2.0", "id": id, "method": "eth_chainId"});
+    for id in 1..=3 {
+        let (s, body) = json(from("203.0.113.7", chain_id(id)).send().await.unwrap()).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(body["result"], "0x539");
+    }
+    let res = from("203.0.113.7", chain_id(4)).send().await.unwrap();
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in whole seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let (s, body) = json(res).await;
+    assert_eq!(s, 429);
+    assert_eq!(body["jsonrpc"], "2.0", "{body}");
+    assert_eq!(body["id"], 4, "{body}");
+    assert_eq!(body["error"]["code"], -32005, "{body}");
+    // A batch is refused whole, in one response object.
+    let (s, body) = json(
+        from("203.0.113.7", j!([chain_id(5), chain_id(6)]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 429);
+    assert_eq!(body["id"], Value::Null, "{body}");
+    assert_eq!(body["error"]["code"], -32005, "{body}");
+    // Another client has its own allowance; each call of a batch counts against it.
+    let (s, body) = json(
+        from("203.0.113.8", j!([chain_id(7), chain_id(8)]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+    let (s, _) = json(
+        from("203.0.113.8", j!([chain_id(9), chain_id(10)]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 429);
+});
