@@ -1,7 +1,21 @@
-//! Layered configuration: defaults, then a TOML file, then `PAYPLANE_*` variables.
+//! Layered configuration: defaults, then a TOML file, then `PAYPLANE_*` variables. The sections
+//! of each area live in their own file; the keys and variables are this file's.
+mod chain;
+mod fx;
+mod limits;
+mod payouts;
+mod pumapay;
+mod webhooks;
+
+pub use chain::{ChainConfig, NetworkConfig};
+pub use fx::FxConfig;
+pub use limits::LimitsConfig;
+pub use payouts::{FeeRule, PayoutConfig};
+pub use pumapay::PumapayConfig;
+pub use webhooks::WebhookConfig;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A secret value: `Debug` and `config show` print `***`.
@@ -83,89 +97,6 @@ pub struct Config {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Delay before each attempt, seconds: the first is immediate; after the last, a delivery is dead.
-    pub schedule_secs: Vec<i64>,
-    /// Random extra delay, as a fraction of each retry delay.
-    pub jitter: f64,
-    pub timeout_secs: u64,
-    /// Deliver to loopback, private and link-local addresses (tests, local development).
-    pub allow_private: bool,
-    pub poll_ms: u64,
-    /// How long a claimed delivery is leased; a worker that dies mid-batch has its deliveries
-    /// retried after this.
-    pub lease_secs: i64,
-    /// Deliveries claimed per batch, and sent at once.
-    pub batch: i64,
-    /// Bytes of a receiver's response kept in the attempt log.
-    pub max_response_bytes: usize,
-    /// Outgoing proxy for deliveries (`http://host:port`). Empty: deliveries connect directly
-    /// and proxy environment variables (`HTTP_PROXY`, …) are ignored, because a proxy resolves
-    /// the target itself and the SSRF guard would never see its address.
-    pub proxy: Secret,
-}
-
-impl Default for WebhookConfig {
-    fn default() -> Self {
-        WebhookConfig {
-            schedule_secs: vec![0, 5, 300, 1800, 7200, 18000, 36000, 36000],
-            jitter: 0.1,
-            timeout_secs: 10,
-            allow_private: false,
-            poll_ms: 25,
-            lease_secs: 60,
-            batch: 256,
-            max_response_bytes: 1024,
-            proxy: Secret::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PumapayConfig {
-    /// Lifetime of a console session (`x-access-token`), hours.
-    pub session_hours: i64,
-    /// Failed logins allowed per email-and-client-IP pair within `login_window_secs`; past it
-    /// that pair answers 429 (the same email from another IP, or another email, still may try).
-    pub login_max_failures: i64,
-    pub login_window_secs: i64,
-    /// Failed logins allowed per client IP across all emails within `login_window_secs`, so one
-    /// address cannot spray passwords over many accounts.
-    pub login_max_failures_per_ip: i64,
-    /// Registrations (attempts, whether they succeed or not) allowed per client IP within
-    /// `register_window_secs`; past it registration answers 429.
-    pub register_max_per_ip: i64,
-    pub register_window_secs: i64,
-    /// New payment models on the test network (3) start approved instead of pending.
-    pub auto_approve_test_network: bool,
-    /// Only businesses an operator marked as PSP may create sub-businesses.
-    pub psp_requires_operator_flag: bool,
-    /// Largest accepted product image after base64 decoding, bytes.
-    pub image_max_bytes: usize,
-    /// Public base URL of this server for `imageUrl` (empty: URLs are relative paths).
-    pub public_url: String,
-}
-
-impl Default for PumapayConfig {
-    fn default() -> Self {
-        PumapayConfig {
-            session_hours: 12,
-            login_max_failures: 5,
-            login_window_secs: 15 * 60,
-            login_max_failures_per_ip: 50,
-            register_max_per_ip: 10,
-            register_window_secs: 3600,
-            auto_approve_test_network: false,
-            psp_requires_operator_flag: false,
-            image_max_bytes: 512 * 1024,
-            public_url: String::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
     /// Idle poll interval, milliseconds (in-process enqueues wake the worker at once).
     pub poll_ms: u64,
@@ -229,206 +160,6 @@ impl Default for TokenConfig {
         TokenConfig {
             max_active_per_user: 5,
             cache_secs: 30,
-        }
-    }
-}
-
-/// Withdrawal fee of one currency, in major units: `fixed + amount × percent / 100`, rounded half
-/// up to the currency's minor unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeeRule {
-    pub fixed: Decimal,
-    pub percent: Decimal,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PayoutConfig {
-    /// Fee schedule per currency code (`[payouts.fees.IDR] fixed = "2500" percent = "0"`).
-    pub fees: BTreeMap<String, FeeRule>,
-    /// Payout network used by live-mode withdrawals. None: live withdrawals cannot be confirmed
-    /// (402, hold released). `sandbox` is accepted for staging installs.
-    pub live_network: Option<String>,
-    /// How long the sandbox network takes to settle a payout, seconds.
-    pub sandbox_settle_secs: i64,
-    /// Wrong authorization codes before a pending withdrawal is cancelled.
-    pub max_code_attempts: i64,
-}
-
-impl Default for PayoutConfig {
-    fn default() -> Self {
-        let rule = |fixed: &str, percent: &str| FeeRule {
-            fixed: fixed.parse().unwrap_or_default(),
-            percent: percent.parse().unwrap_or_default(),
-        };
-        PayoutConfig {
-            fees: BTreeMap::from([
-                ("IDR".into(), rule("2500", "0")),
-                ("USD".into(), rule("0.50", "0.5")),
-                ("SGD".into(), rule("0.50", "0.5")),
-                ("MYR".into(), rule("1.00", "0.5")),
-                ("EUR".into(), rule("0.30", "0.5")),
-            ]),
-            live_network: None,
-            sandbox_settle_secs: 3,
-            max_code_attempts: 5,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FxConfig {
-    /// Target units per source unit, keyed `SRC-TGT` (`"USD-IDR" = "16250"`). A pair that is
-    /// absent is not supported (`error.route.not.supported`).
-    pub rates: BTreeMap<String, Decimal>,
-    /// Conversion fee, percent of the source amount, charged in the source currency.
-    pub fee_percent: Decimal,
-    /// How long a quote is honoured, seconds.
-    pub quote_ttl_secs: i64,
-}
-
-/// Units of each currency per US dollar; the default cross rates are derived from it.
-const USD_RATES: [(&str, &str); 5] = [
-    ("USD", "1"),
-    ("IDR", "16250"),
-    ("SGD", "1.34"),
-    ("MYR", "4.47"),
-    ("EUR", "0.92"),
-];
-
-impl Default for FxConfig {
-    fn default() -> Self {
-        let mut rates = BTreeMap::new();
-        for (from, f) in USD_RATES {
-            for (to, t) in USD_RATES {
-                let (Ok(f), Ok(t)) = (f.parse::<Decimal>(), t.parse::<Decimal>()) else {
-                    continue;
-                };
-                if from != to && !f.is_zero() {
-                    rates.insert(format!("{from}-{to}"), (t / f).round_dp(8).normalize());
-                }
-            }
-        }
-        FxConfig {
-            rates,
-            fee_percent: Decimal::new(5, 1),
-            quote_ttl_secs: 60,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest amount of one quote (source and target side) or one withdrawal (amount plus
-    /// fee), in major units per currency code (`[limits.max_amount] USD = "1000000000"`). A
-    /// currency that is absent is bounded only by the amount parser (10^15 minor units).
-    pub max_amount: BTreeMap<String, Decimal>,
-}
-
-/// About 1 000 000 000 USD per operation in each currency (IDR is capped lower, at the
-/// parser's 10^15 minor units ≈ 615 000 000 USD).
-const DEFAULT_MAX_AMOUNT: [(&str, &str); 5] = [
-    ("USD", "1000000000"),
-    ("IDR", "10000000000000"),
-    ("SGD", "1340000000"),
-    ("MYR", "4470000000"),
-    ("EUR", "920000000"),
-];
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_amount: DEFAULT_MAX_AMOUNT
-                .iter()
-                .filter_map(|(c, v)| Some((c.to_string(), v.parse().ok()?)))
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ChainConfig {
-    /// Where embedded networks keep their journal (empty: in memory, lost at exit).
-    pub data_dir: String,
-    /// `networkID` → backend. By default 3 is the embedded network and 1 is not configured.
-    pub networks: std::collections::BTreeMap<String, NetworkConfig>,
-    /// Price of 1 ETH per fiat currency, for gas estimates in fiat (`estimatedGasResultFial`).
-    pub eth_prices: std::collections::BTreeMap<String, Decimal>,
-    /// Calls in one public JSON-RPC batch; a larger batch is refused whole.
-    pub rpc_max_batch: usize,
-    /// Gas one `eth_call` / `eth_estimateGas` run may use on the public JSON-RPC (the embedded
-    /// network's own per-transaction cap, 2^24, applies as well).
-    pub rpc_gas_cap: u64,
-    /// Gas all the calls of one public JSON-RPC request (a batch, or one `eth_estimateGas` and
-    /// its search) may use together; calls past it get a `-32005` error.
-    pub rpc_gas_budget: u64,
-    /// Public JSON-RPC calls each client IP may make per minute (0: no limit); each call of a
-    /// batch counts.
-    pub rpc_rate_per_minute: u32,
-    /// Calls a client may make at once before the per-minute rate applies.
-    pub rpc_rate_burst: u32,
-    /// Client IPs the rate limiter remembers; past it, idle then least recently seen are dropped.
-    pub rpc_rate_max_clients: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NetworkConfig {
-    /// `devnet` (embedded EVM in this process) or `rpc` (any Ethereum JSON-RPC node).
-    pub backend: String,
-    pub chain_id: u64,
-    /// JSON-RPC URL of the node (`rpc` backend).
-    pub url: Secret,
-    /// Blocks before a receipt is final (`rpc` backend).
-    pub confirmations: u64,
-    /// Deployed PMA token and pull-payment contract (`rpc` backend); empty: deploy at first start.
-    pub token: String,
-    pub pull_payments: String,
-    /// Serve the embedded network's JSON-RPC at `/api/v2/open-auth/rpc/{networkID}` and its faucet.
-    pub public: bool,
-}
-
-impl Default for ChainConfig {
-    fn default() -> Self {
-        let mut networks = std::collections::BTreeMap::new();
-        networks.insert("3".to_string(), NetworkConfig::default());
-        let eth_prices = [
-            ("USD", 3000),
-            ("EUR", 2800),
-            ("GBP", 2400),
-            ("JPY", 450_000),
-        ]
-        .into_iter()
-        .map(|(c, p)| (c.to_string(), Decimal::from(p)))
-        .collect();
-        ChainConfig {
-            data_dir: "./data/chain".into(),
-            networks,
-            eth_prices,
-            rpc_max_batch: 100,
-            rpc_gas_cap: 30_000_000,
-            rpc_gas_budget: 50_000_000,
-            rpc_rate_per_minute: 1200,
-            rpc_rate_burst: 200,
-            rpc_rate_max_clients: 65_536,
-        }
-    }
-}
-
-impl Default for NetworkConfig {
-    fn default() -> Self {
-        NetworkConfig {
-            backend: "devnet".into(),
-            chain_id: 1337,
-            url: Secret::default(),
-            confirmations: 1,
-            token: String::new(),
-            pull_payments: String::new(),
-            public: true,
         }
     }
 }
