@@ -6,7 +6,8 @@ use crate::{App, AppError, ErrorKind, jobs, pazemo::accounts, pazemo::banks};
 use payplane_core::text::TextRule;
 use payplane_store::Conn;
 use payplane_store::events::{self, NewEvent};
-use payplane_store::pazemo::beneficiaries::{self, ACTIVE, Beneficiary, PENDING, REJECTED};
+use payplane_core::kinds::RecipientStatus;
+use payplane_store::pazemo::beneficiaries::{self, Beneficiary};
 use serde_json::json;
 
 pub const INQUIRY_JOB: &str = "beneficiary.inquiry";
@@ -94,7 +95,7 @@ pub async fn create(
         name,
         email,
         label,
-        status: PENDING.into(),
+        status: RecipientStatus::Pending,
         kind: kind.into(),
         created_at: now,
         updated_at: now,
@@ -181,7 +182,7 @@ pub async fn run_inquiry(app: &App, payload: &serde_json::Value) -> Result<(), A
         let mut conn = app.db.read.acquire().await?;
         beneficiaries::get_any(&mut conn, id).await?
     };
-    let Some(mut b) = b.filter(|b| b.status == PENDING) else {
+    let Some(mut b) = b.filter(|b| b.status == RecipientStatus::Pending) else {
         return Ok(());
     };
     let mode = crate::pazemo::auth::Mode::parse(&b.mode).unwrap_or(crate::pazemo::auth::Mode::Test);
@@ -196,19 +197,19 @@ pub async fn run_inquiry(app: &App, payload: &serde_json::Value) -> Result<(), A
         .map_err(AppError::internal)?;
     let (status, name) = match answer {
         Inquiry::Found { holder_name } => (
-            ACTIVE,
+            RecipientStatus::Active,
             if b.name.is_empty() {
                 holder_name
             } else {
                 b.name.clone()
             },
         ),
-        Inquiry::NotFound => (REJECTED, b.name.clone()),
+        Inquiry::NotFound => (RecipientStatus::Rejected, b.name.clone()),
     };
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if beneficiaries::settle(&mut tx, b.id, status, &name, now).await? {
-        b.status = status.into();
+        b.status = status;
         b.name = name;
         event(&mut tx, &b, now).await?;
     }

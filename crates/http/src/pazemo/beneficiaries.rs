@@ -39,7 +39,7 @@ fn view(b: Beneficiary) -> BeneficiaryView {
         name: b.name,
         email: b.email,
         label: b.label,
-        status: b.status,
+        status: b.status.to_string(),
         kind: b.kind,
     }
 }

@@ -3,10 +3,6 @@
 use crate::{Conn, Result};
 use sqlx::{AnyPool, Row};
 
-// The stored spellings of `RecipientStatus`.
-pub const PENDING: &str = RecipientStatus::Pending.as_str();
-pub const ACTIVE: &str = RecipientStatus::Active.as_str();
-pub const REJECTED: &str = RecipientStatus::Rejected.as_str();
 use payplane_core::kinds::RecipientStatus;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -20,7 +16,7 @@ pub struct Beneficiary {
     pub name: String,
     pub email: String,
     pub label: String,
-    pub status: String,
+    pub status: RecipientStatus,
     pub kind: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -39,7 +35,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Beneficiary> {
         name: r.try_get(6)?,
         email: r.try_get(7)?,
         label: r.try_get(8)?,
-        status: r.try_get(9)?,
+        status: r
+            .try_get::<String, _>(9)?
+            .parse()
+            .map_err(|e: payplane_core::kinds::UnknownKind| crate::StoreError::Corrupt(e.to_string()))?,
         kind: r.try_get(10)?,
         created_at: r.try_get(11)?,
         updated_at: r.try_get(12)?,
@@ -60,7 +59,7 @@ pub async fn insert(conn: &mut Conn, b: &Beneficiary) -> Result<i64> {
     .bind(&b.name)
     .bind(&b.email)
     .bind(&b.label)
-    .bind(&b.status)
+    .bind(b.status.as_str())
     .bind(&b.kind)
     .bind(b.created_at)
     .bind(b.updated_at)
@@ -121,12 +120,18 @@ pub async fn list(
 }
 
 /// Moves a recipient out of `pending`; false when it was no longer pending (or was deleted).
-pub async fn settle(conn: &mut Conn, id: i64, status: &str, name: &str, now: i64) -> Result<bool> {
+pub async fn settle(
+    conn: &mut Conn,
+    id: i64,
+    status: RecipientStatus,
+    name: &str,
+    now: i64,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE beneficiaries SET status = $1, name = $2, updated_at = $3 \
          WHERE id = $4 AND status = 'pending' AND deleted_at IS NULL",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(name)
     .bind(now)
     .bind(id)

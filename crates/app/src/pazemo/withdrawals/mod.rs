@@ -12,11 +12,12 @@ use crate::{App, AppError, jobs, pazemo::accounts, pazemo::amounts, pazemo::bank
 use group_commit::InsufficientFunds;
 use payout_jobs::SUBMIT_JOB;
 use payplane_core::Currency;
+use payplane_core::kinds::{RecipientStatus, WithdrawalStatus};
 use payplane_core::ids::new_id;
 use payplane_core::text::TextRule;
 use payplane_store::pazemo::beneficiaries;
 use payplane_store::pazemo::withdrawals::{
-    self, CANCELLED, FAILED, PENDING, PROCESSING, SUCCEEDED, Withdrawal,
+    self, Withdrawal,
 };
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
@@ -124,7 +125,7 @@ pub async fn create(
                 )
                 .with_arguments(vec![bid.to_string()]));
             }
-            if b.status != beneficiaries::ACTIVE {
+            if b.status != RecipientStatus::Active {
                 return Err(AppError::conflict(
                     "error.beneficiary.not.active",
                     format!(
@@ -132,7 +133,7 @@ pub async fn create(
                         b.status
                     ),
                 )
-                .with_arguments(vec![bid.to_string(), b.status.clone()]));
+                .with_arguments(vec![bid.to_string(), b.status.to_string()]));
             }
             (b.address, b.name, b.bank_id, Some(bid))
         }
@@ -162,7 +163,7 @@ pub async fn create(
         mode: p.mode.as_str().into(),
         currency: currency.code().into(),
         transaction_id: 0,
-        status: PENDING.into(),
+        status: WithdrawalStatus::Pending,
         network: network_name(app, p.mode),
         address,
         address_name,
@@ -230,19 +231,17 @@ pub async fn list(
     page: amounts::Page,
 ) -> Result<Vec<Withdrawal>, AppError> {
     accounts::owned(app, p, account_id).await?;
-    let status = status.map(str::trim).filter(|s| !s.is_empty());
-    if let Some(s) = status
-        && ![PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELLED].contains(&s)
-    {
-        {
-            return Err(AppError::field(
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<WithdrawalStatus>().map_err(|_| {
+            AppError::field(
                 "status",
                 "error.status.invalid",
                 "status is pending, processing, succeeded, failed or cancelled",
             )
-            .with_arguments(vec![s.to_string()]));
-        }
-    }
+            .with_arguments(vec![s.to_string()])
+        })?),
+    };
     Ok(withdrawals::list(&app.db.read, account_id, status, page.limit, page.offset).await?)
 }
 
@@ -254,22 +253,22 @@ enum Action {
 
 /// The 409 for acting on a withdrawal that is no longer pending.
 fn not_pending(w: &Withdrawal, action: Action) -> AppError {
-    let (code, message) = match (w.status.as_str(), action) {
-        (PROCESSING | SUCCEEDED, _) => (
+    let (code, message) = match (w.status, action) {
+        (WithdrawalStatus::Processing | WithdrawalStatus::Succeeded, _) => (
             "error.withdrawal.already.confirmed",
             "This withdrawal was already confirmed",
         ),
-        (CANCELLED, Action::Confirm) => (
+        (WithdrawalStatus::Cancelled, Action::Confirm) => (
             "error.withdrawal.cancelled",
             "This withdrawal was cancelled",
         ),
-        (CANCELLED, Action::Cancel) => (
+        (WithdrawalStatus::Cancelled, Action::Cancel) => (
             "error.withdrawal.already.cancelled",
             "This withdrawal was already cancelled",
         ),
         _ => ("error.withdrawal.failed", "This withdrawal has failed"),
     };
-    AppError::conflict(code, message).with_arguments(vec![w.status.clone()])
+    AppError::conflict(code, message).with_arguments(vec![w.status.to_string()])
 }
 
 /// Checks the authorization code; a wrong one is counted, and the last allowed wrong one
@@ -318,8 +317,8 @@ async fn authorize(
         payout_jobs::finish_unpaid(
             &mut tx,
             w,
-            PENDING,
-            CANCELLED,
+            WithdrawalStatus::Pending,
+            WithdrawalStatus::Cancelled,
             Some("too many wrong codes"),
             now,
         )
@@ -355,7 +354,7 @@ pub async fn confirm(
     code: Option<&str>,
 ) -> Result<Withdrawal, AppError> {
     let w = get(app, p, account_id, id).await?;
-    if w.status != PENDING {
+    if w.status != WithdrawalStatus::Pending {
         return Err(not_pending(&w, Action::Confirm));
     }
     authorize(app, p, &w, code, Action::Confirm).await?;
@@ -365,8 +364,8 @@ pub async fn confirm(
         let failed = payout_jobs::finish_unpaid(
             &mut tx,
             &w,
-            PENDING,
-            FAILED,
+            WithdrawalStatus::Pending,
+            WithdrawalStatus::Failed,
             Some("no payout network configured"),
             now,
         )
@@ -381,12 +380,12 @@ pub async fn confirm(
             "No payout network is configured for live mode; the withdrawal failed and its funds were released",
         ));
     }
-    if !withdrawals::transition(&mut tx, &w.id, PENDING, PROCESSING, None, now).await? {
+    if !withdrawals::transition(&mut tx, &w.id, WithdrawalStatus::Pending, WithdrawalStatus::Processing, None, now).await? {
         drop(tx);
         return Err(not_pending(&reload(app, &w).await?, Action::Confirm));
     }
     let mut w = w;
-    w.status = PROCESSING.into();
+    w.status = WithdrawalStatus::Processing;
     w.updated_at = now;
     payout_jobs::event(&mut tx, &w, now).await?;
     jobs::enqueue(
@@ -410,13 +409,13 @@ pub async fn cancel(
     code: Option<&str>,
 ) -> Result<Withdrawal, AppError> {
     let w = get(app, p, account_id, id).await?;
-    if w.status != PENDING {
+    if w.status != WithdrawalStatus::Pending {
         return Err(not_pending(&w, Action::Cancel));
     }
     authorize(app, p, &w, code, Action::Cancel).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    if !payout_jobs::finish_unpaid(&mut tx, &w, PENDING, CANCELLED, None, now).await? {
+    if !payout_jobs::finish_unpaid(&mut tx, &w, WithdrawalStatus::Pending, WithdrawalStatus::Cancelled, None, now).await? {
         drop(tx);
         return Err(not_pending(&reload(app, &w).await?, Action::Cancel));
     }

@@ -8,11 +8,12 @@ use super::view::view;
 use crate::pazemo::auth::Mode;
 use crate::pazemo::payouts::{PayoutOrder, PayoutStatus, network_for};
 use crate::{App, AppError, jobs, pazemo::accounts::ensure_platform};
+use payplane_core::kinds::WithdrawalStatus;
 use payplane_core::ledger::transfer;
 use payplane_store::events;
 use payplane_store::pazemo::accounts::{hold_ledger, main_ledger};
 use payplane_store::pazemo::withdrawals::{
-    self, FAILED, PROCESSING, SUCCEEDED, Withdrawal, event_of,
+    self, Withdrawal, event_of,
 };
 use payplane_store::{Conn, ledger};
 use serde_json::json;
@@ -66,8 +67,8 @@ pub async fn event(conn: &mut Conn, w: &Withdrawal, now: i64) -> Result<(), AppE
 pub async fn finish_unpaid(
     conn: &mut Conn,
     w: &Withdrawal,
-    from: &str,
-    to: &str,
+    from: WithdrawalStatus,
+    to: WithdrawalStatus,
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool, AppError> {
@@ -76,7 +77,7 @@ pub async fn finish_unpaid(
     }
     release(conn, w, now).await?;
     let mut w = w.clone();
-    w.status = to.into();
+    w.status = to;
     w.updated_at = now;
     event(conn, &w, now).await?;
     Ok(true)
@@ -103,7 +104,7 @@ async fn load_processing(
     let mut conn = app.db.read.acquire().await?;
     Ok(withdrawals::get_any(&mut conn, id)
         .await?
-        .filter(|w| w.status == PROCESSING))
+        .filter(|w| w.status == WithdrawalStatus::Processing))
 }
 
 fn settle_delay(app: &App) -> i64 {
@@ -123,8 +124,8 @@ pub async fn run_submit(app: &App, payload: &serde_json::Value) -> Result<(), Ap
         finish_unpaid(
             &mut tx,
             &w,
-            PROCESSING,
-            FAILED,
+            WithdrawalStatus::Processing,
+            WithdrawalStatus::Failed,
             Some("no payout network configured"),
             now,
         )
@@ -171,16 +172,16 @@ pub async fn run_settle(app: &App, payload: &serde_json::Value) -> Result<(), Ap
             jobs::enqueue(app, &mut tx, SETTLE_JOB, payload, now + settle_delay(app)).await?;
         }
         PayoutStatus::Succeeded => {
-            if withdrawals::transition(&mut tx, &w.id, PROCESSING, SUCCEEDED, None, now).await? {
+            if withdrawals::transition(&mut tx, &w.id, WithdrawalStatus::Processing, WithdrawalStatus::Succeeded, None, now).await? {
                 pay_out(&mut tx, &w, now).await?;
                 let mut done = w.clone();
-                done.status = SUCCEEDED.into();
+                done.status = WithdrawalStatus::Succeeded;
                 done.updated_at = now;
                 event(&mut tx, &done, now).await?;
             }
         }
         PayoutStatus::Failed(reason) => {
-            finish_unpaid(&mut tx, &w, PROCESSING, FAILED, Some(&reason), now).await?;
+            finish_unpaid(&mut tx, &w, WithdrawalStatus::Processing, WithdrawalStatus::Failed, Some(&reason), now).await?;
         }
     }
     tx.commit().await?;

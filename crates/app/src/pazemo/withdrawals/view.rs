@@ -1,6 +1,7 @@
 //! The one body of a withdrawal: what its routes answer, the payload of its events, and (through
 //! `ToSchema`) its OpenAPI schema, so the three cannot drift apart.
 use crate::pazemo::amounts;
+use payplane_core::kinds::WithdrawalStatus;
 use payplane_store::pazemo::withdrawals::Withdrawal;
 use serde::Serialize;
 use serde_json::Value;
@@ -17,7 +18,8 @@ pub struct WithdrawalView {
     /// Ledger transaction of the hold.
     pub transaction_id: i64,
     /// pending, processing, succeeded, failed or cancelled.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: WithdrawalStatus,
     /// `flip` in test mode (the sandbox network).
     pub network: String,
     pub address: String,
@@ -44,7 +46,7 @@ impl WithdrawalView {
             updated_time: payplane_core::timefmt::iso_millis(w.updated_at),
             account_id: w.account_id.clone(),
             transaction_id: w.transaction_id,
-            status: w.status.clone(),
+            status: w.status,
             network: w.network.clone(),
             address: w.address.clone(),
             address_name: w.address_name.clone(),

@@ -6,17 +6,11 @@ pub mod pg_batch;
 use crate::engine::sql::{Arg, Script};
 use crate::events::NewEvent;
 use crate::pazemo::accounts::{hold_ledger, main_ledger};
-use crate::{Conn, Result, ledger};
+use crate::{Conn, Result, StoreError, ledger};
 use payplane_core::kinds::WithdrawalStatus;
 use payplane_core::ledger::transfer;
 use sqlx::{AnyPool, Row};
 
-// The stored spellings of `WithdrawalStatus`.
-pub const PENDING: &str = WithdrawalStatus::Pending.as_str();
-pub const PROCESSING: &str = WithdrawalStatus::Processing.as_str();
-pub const SUCCEEDED: &str = WithdrawalStatus::Succeeded.as_str();
-pub const FAILED: &str = WithdrawalStatus::Failed.as_str();
-pub const CANCELLED: &str = WithdrawalStatus::Cancelled.as_str();
 
 #[derive(Debug, Clone)]
 pub struct Withdrawal {
@@ -26,7 +20,7 @@ pub struct Withdrawal {
     pub mode: String,
     pub currency: String,
     pub transaction_id: i64,
-    pub status: String,
+    pub status: WithdrawalStatus,
     pub network: String,
     pub address: String,
     pub address_name: String,
@@ -57,7 +51,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Withdrawal> {
         mode: r.try_get(3)?,
         currency: r.try_get(4)?,
         transaction_id: r.try_get(5)?,
-        status: r.try_get(6)?,
+        status: r
+            .try_get::<String, _>(6)?
+            .parse()
+            .map_err(|e: payplane_core::kinds::UnknownKind| StoreError::Corrupt(e.to_string()))?,
         network: r.try_get(7)?,
         address: r.try_get(8)?,
         address_name: r.try_get(9)?,
@@ -86,7 +83,7 @@ pub fn args(w: &Withdrawal) -> [Arg<'_>; 22] {
         Arg::Text(&w.mode),
         Arg::Text(&w.currency),
         Arg::Int(w.transaction_id),
-        Arg::Text(&w.status),
+        Arg::Text(w.status.as_str()),
         Arg::Text(&w.network),
         Arg::Text(&w.address),
         Arg::Text(&w.address_name),
@@ -174,7 +171,7 @@ pub async fn get_any(conn: &mut Conn, id: &str) -> Result<Option<Withdrawal>> {
 pub async fn list(
     pool: &AnyPool,
     account_id: &str,
-    status: Option<&str>,
+    status: Option<WithdrawalStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Withdrawal>> {
@@ -183,7 +180,7 @@ pub async fn list(
          ORDER BY id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(account_id)
-    .bind(status.unwrap_or(""))
+    .bind(status.map_or("", WithdrawalStatus::as_str))
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
@@ -195,8 +192,8 @@ pub async fn list(
 pub async fn transition(
     conn: &mut Conn,
     id: &str,
-    from: &str,
-    to: &str,
+    from: WithdrawalStatus,
+    to: WithdrawalStatus,
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
@@ -204,11 +201,11 @@ pub async fn transition(
         "UPDATE withdrawals SET status = $1, failure_reason = COALESCE($2, failure_reason), updated_at = $3 \
          WHERE id = $4 AND status = $5",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(reason)
     .bind(now)
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
