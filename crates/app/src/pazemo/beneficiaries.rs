@@ -3,10 +3,10 @@
 use crate::pazemo::auth::Principal;
 use crate::pazemo::payouts::{Inquiry, network_for};
 use crate::{App, AppError, ErrorKind, jobs, pazemo::accounts, pazemo::banks};
+use payplane_core::kinds::RecipientStatus;
 use payplane_core::text::TextRule;
 use payplane_store::Conn;
 use payplane_store::events::{self, NewEvent};
-use payplane_core::kinds::RecipientStatus;
 use payplane_store::pazemo::beneficiaries::{self, Beneficiary};
 use serde_json::json;
 

@@ -35,10 +35,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Beneficiary> {
         name: r.try_get(6)?,
         email: r.try_get(7)?,
         label: r.try_get(8)?,
-        status: r
-            .try_get::<String, _>(9)?
-            .parse()
-            .map_err(|e: payplane_core::kinds::UnknownKind| crate::StoreError::Corrupt(e.to_string()))?,
+        status: r.try_get::<String, _>(9)?.parse().map_err(
+            |e: payplane_core::kinds::UnknownKind| crate::StoreError::Corrupt(e.to_string()),
+        )?,
         kind: r.try_get(10)?,
         created_at: r.try_get(11)?,
         updated_at: r.try_get(12)?,

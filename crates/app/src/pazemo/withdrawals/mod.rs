@@ -12,13 +12,11 @@ use crate::{App, AppError, jobs, pazemo::accounts, pazemo::amounts, pazemo::bank
 use group_commit::InsufficientFunds;
 use payout_jobs::SUBMIT_JOB;
 use payplane_core::Currency;
-use payplane_core::kinds::{RecipientStatus, WithdrawalStatus};
 use payplane_core::ids::new_id;
+use payplane_core::kinds::{RecipientStatus, WithdrawalStatus};
 use payplane_core::text::TextRule;
 use payplane_store::pazemo::beneficiaries;
-use payplane_store::pazemo::withdrawals::{
-    self, Withdrawal,
-};
+use payplane_store::pazemo::withdrawals::{self, Withdrawal};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
@@ -380,7 +378,16 @@ pub async fn confirm(
             "No payout network is configured for live mode; the withdrawal failed and its funds were released",
         ));
     }
-    if !withdrawals::transition(&mut tx, &w.id, WithdrawalStatus::Pending, WithdrawalStatus::Processing, None, now).await? {
+    if !withdrawals::transition(
+        &mut tx,
+        &w.id,
+        WithdrawalStatus::Pending,
+        WithdrawalStatus::Processing,
+        None,
+        now,
+    )
+    .await?
+    {
         drop(tx);
         return Err(not_pending(&reload(app, &w).await?, Action::Confirm));
     }
@@ -415,7 +422,16 @@ pub async fn cancel(
     authorize(app, p, &w, code, Action::Cancel).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    if !payout_jobs::finish_unpaid(&mut tx, &w, WithdrawalStatus::Pending, WithdrawalStatus::Cancelled, None, now).await? {
+    if !payout_jobs::finish_unpaid(
+        &mut tx,
+        &w,
+        WithdrawalStatus::Pending,
+        WithdrawalStatus::Cancelled,
+        None,
+        now,
+    )
+    .await?
+    {
         drop(tx);
         return Err(not_pending(&reload(app, &w).await?, Action::Cancel));
     }

@@ -12,9 +12,7 @@ use payplane_core::kinds::WithdrawalStatus;
 use payplane_core::ledger::transfer;
 use payplane_store::events;
 use payplane_store::pazemo::accounts::{hold_ledger, main_ledger};
-use payplane_store::pazemo::withdrawals::{
-    self, Withdrawal, event_of,
-};
+use payplane_store::pazemo::withdrawals::{self, Withdrawal, event_of};
 use payplane_store::{Conn, ledger};
 use serde_json::json;
 
@@ -172,7 +170,16 @@ pub async fn run_settle(app: &App, payload: &serde_json::Value) -> Result<(), Ap
             jobs::enqueue(app, &mut tx, SETTLE_JOB, payload, now + settle_delay(app)).await?;
         }
         PayoutStatus::Succeeded => {
-            if withdrawals::transition(&mut tx, &w.id, WithdrawalStatus::Processing, WithdrawalStatus::Succeeded, None, now).await? {
+            if withdrawals::transition(
+                &mut tx,
+                &w.id,
+                WithdrawalStatus::Processing,
+                WithdrawalStatus::Succeeded,
+                None,
+                now,
+            )
+            .await?
+            {
                 pay_out(&mut tx, &w, now).await?;
                 let mut done = w.clone();
                 done.status = WithdrawalStatus::Succeeded;
@@ -181,7 +188,15 @@ pub async fn run_settle(app: &App, payload: &serde_json::Value) -> Result<(), Ap
             }
         }
         PayoutStatus::Failed(reason) => {
-            finish_unpaid(&mut tx, &w, WithdrawalStatus::Processing, WithdrawalStatus::Failed, Some(&reason), now).await?;
+            finish_unpaid(
+                &mut tx,
+                &w,
+                WithdrawalStatus::Processing,
+                WithdrawalStatus::Failed,
+                Some(&reason),
+                now,
+            )
+            .await?;
         }
     }
     tx.commit().await?;

@@ -11,7 +11,6 @@ use payplane_core::kinds::WithdrawalStatus;
 use payplane_core::ledger::transfer;
 use sqlx::{AnyPool, Row};
 
-
 #[derive(Debug, Clone)]
 pub struct Withdrawal {
     pub id: String,
