@@ -37,7 +37,6 @@ pub type Handler =
     for<'a> fn(&'a App, &'a serde_json::Value) -> BoxFuture<'a, Result<(), AppError>>;
 
 /// Job kind → handler. Filled once when the `App` is built (`crate::job_kinds`).
-#[derive(Default)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
 }
@@ -98,6 +97,29 @@ fn rand_fraction() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_capability_registers_its_kinds_once() {
+        let registry = crate::job_kinds();
+        for kind in [
+            "ping",
+            "always_fail",
+            "beneficiary.inquiry",
+            "withdrawal.submit",
+            "withdrawal.settle",
+        ] {
+            assert!(
+                registry.handlers.contains_key(kind),
+                "{kind} has no handler"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "job kind ping registered twice")]
+    fn a_kind_registered_twice_is_refused() {
+        Registry::new(&[PLATFORM_JOBS, PLATFORM_JOBS]);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
