@@ -103,6 +103,7 @@ pub fn with_layers(routes: Router<App>, app: App) -> Router {
             metrics,
             middleware::trace_requests,
         ))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(app)
 }
 

@@ -359,3 +359,21 @@ async fn principal_scope(app: &App, parts: &axum::http::request::Parts) -> Optio
         .ok()?;
     Some(format!("pazemo:{}:{}", p.user_id, p.mode.as_str()))
 }
+
+/// Headers every answer carries unless its handler set its own: an API body is never sniffed as
+/// another type, stored by a cache, framed by another site, or sent the calling page's URL.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    res
+}

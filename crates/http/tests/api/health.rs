@@ -162,3 +162,29 @@ dual!(check_echoes_only_allow_listed_headers, async |b| {
         "a credential was echoed: {body}"
     );
 });
+
+dual!(every_answer_carries_the_security_headers, async |b| {
+    let t = TestApp::start(b).await;
+    // A success, an error of each face, and the document.
+    for path in [
+        "/check",
+        "/no/such/route",
+        "/api/v2/no/such/route",
+        "/openapi.json",
+    ] {
+        let res = t.get(path).send().await.unwrap();
+        let h = res.headers();
+        for (name, want) in [
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(
+                h.get(name).and_then(|v| v.to_str().ok()),
+                Some(want),
+                "{name} on {path}"
+            );
+        }
+    }
+});
