@@ -60,6 +60,13 @@ pub fn pazemo(field: &str, value: &str, rule: TextRule) -> Result<(), AppError> 
     check(Face::Pazemo, field, value, rule).map_err(|d| AppError::fields(vec![d]))
 }
 
+/// An optional accounts-face field, trimmed (absent is empty) and checked against `rule`.
+pub fn pazemo_trimmed(field: &str, v: &Option<String>, rule: TextRule) -> Result<String, AppError> {
+    let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
+    pazemo(field, &s, rule)?;
+    Ok(s)
+}
+
 /// Client-supplied structured data: at most `REFERENCE_DATA_MAX_BYTES` of compact JSON, and no
 /// hidden characters in any string in it (keys included).
 pub fn reference_data(face: Face, field: &str, v: &Value) -> Result<(), Detail> {

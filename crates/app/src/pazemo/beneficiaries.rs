@@ -40,9 +40,7 @@ fn required(field: &str, v: &Option<String>) -> Result<String, AppError> {
 }
 
 fn bounded(field: &str, v: &Option<String>, max: usize) -> Result<String, AppError> {
-    let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
-    crate::limits::pazemo(field, &s, TextRule::Line { max_chars: max })?;
-    Ok(s)
+    crate::limits::pazemo_trimmed(field, v, TextRule::Line { max_chars: max })
 }
 
 pub async fn create(

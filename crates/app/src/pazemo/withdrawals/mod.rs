@@ -32,12 +32,6 @@ pub struct NewWithdrawal {
     pub reference_data: Option<Value>,
 }
 
-fn text(field: &str, v: &Option<String>, rule: TextRule) -> Result<String, AppError> {
-    let s = v.as_deref().map(str::trim).unwrap_or("").to_string();
-    limits::pazemo(field, &s, rule)?;
-    Ok(s)
-}
-
 /// The fee for withdrawing `amount` minor units under the configured schedule; `None` when it
 /// does not fit in minor units.
 pub fn fee_for(app: &App, currency: Currency, amount: i64) -> Option<i64> {
@@ -84,8 +78,9 @@ pub async fn create(
     let currency = accounts::owned(app, p, account_id).await?;
     let amount = amounts::parse("amount", req.amount.as_ref(), currency)?;
     let (fee, total) = held_total(app, currency, amount)?;
-    let notes = text("notes", &req.notes, TextRule::Multiline { max_chars: 500 })?;
-    let reference = text(
+    let notes =
+        limits::pazemo_trimmed("notes", &req.notes, TextRule::Multiline { max_chars: 500 })?;
+    let reference = limits::pazemo_trimmed(
         "reference",
         &req.reference,
         TextRule::Line { max_chars: 100 },
@@ -143,7 +138,7 @@ pub async fn create(
             let name = required("addressName", &req.address_name)?;
             (
                 address,
-                text(
+                limits::pazemo_trimmed(
                     "addressName",
                     &Some(name),
                     TextRule::Line { max_chars: 100 },
