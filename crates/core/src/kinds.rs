@@ -208,6 +208,79 @@ impl PaymentModelType {
     }
 }
 
+/// An enum of seed 004 whose members the documents number (`id`, `from_id`).
+macro_rules! numbered {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $id:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant = $id),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn from_id(id: i64) -> Option<$name> {
+                Self::ALL.iter().copied().find(|k| k.id() == id)
+            }
+
+            pub fn id(self) -> i64 {
+                self as i64
+            }
+        }
+    };
+}
+
+numbered! {
+    /// Pull-payment statuses of seed 004 (decisions.md §2, "Pull payments on chain").
+    PullPaymentStatus {
+        /// Signed by the customer, awaiting registration on chain.
+        Initial = 1,
+        Running = 2,
+        /// The business was disabled or the payment model suspended.
+        Stopped = 3,
+        Cancelled = 4,
+        Done = 5,
+        /// A transaction of it is in flight.
+        Processing = 6,
+        /// A pull failed after its retries (the reason is kept).
+        Failed = 7,
+    }
+}
+
+impl PullPaymentStatus {
+    /// Nothing more happens to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            PullPaymentStatus::Stopped
+                | PullPaymentStatus::Cancelled
+                | PullPaymentStatus::Done
+                | PullPaymentStatus::Failed
+        )
+    }
+}
+
+numbered! {
+    /// Transaction types of seed 004.
+    TxType {
+        Register = 1,
+        Initial = 2,
+        Execute = 3,
+        Cancel = 4,
+        RegisterAndExecute = 5,
+    }
+}
+
+numbered! {
+    /// Transaction statuses of seed 004 (the postback's `type`: 1 pending, 2 failed, 3 success).
+    TxStatus {
+        Pending = 1,
+        Failed = 2,
+        Success = 3,
+    }
+}
+
 /// The networks of seed 004 (`networkID`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Network {

@@ -4,6 +4,7 @@ mod chain;
 mod fx;
 mod limits;
 mod payouts;
+mod pull_payments;
 mod pumapay;
 mod webhooks;
 
@@ -11,6 +12,7 @@ pub use chain::{ChainConfig, NetworkConfig};
 pub use fx::FxConfig;
 pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
+pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
 pub use webhooks::WebhookConfig;
 
@@ -91,6 +93,8 @@ pub struct Config {
     pub chain_mnemonic: Secret,
     /// The pull-payment API (seed 004), business side.
     pub pumapay: PumapayConfig,
+    /// Pull payments: wallet requests, the executor, the rate source.
+    pub pull_payments: PullPaymentsConfig,
     /// Ethereum networks by `networkID` (1 main, 3 test).
     pub chain: ChainConfig,
 }
@@ -139,6 +143,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             chain_mnemonic: Secret::default(),
             pumapay: PumapayConfig::default(),
+            pull_payments: PullPaymentsConfig::default(),
             chain: ChainConfig::default(),
         }
     }

@@ -8,6 +8,7 @@ use payplane_chain::{
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 pub struct Network {
@@ -17,6 +18,16 @@ pub struct Network {
     pub rpc: Option<RpcHandler>,
     /// The test-network faucet (embedded, public networks only).
     pub faucet: Option<Faucet>,
+    /// How far the test clock moved this network ahead of the wall clock, seconds (persisted in
+    /// `network_clocks`; the embedded network's blocks carry the moved time too).
+    pub clock_offset: Arc<AtomicI64>,
+}
+
+impl Network {
+    /// The network's time, unix seconds: what schedules compare with due dates.
+    pub fn now_secs(&self, app: &App) -> i64 {
+        app.now().div_euclid(1_000_000) + self.clock_offset.load(Ordering::SeqCst)
+    }
 }
 
 #[derive(Default)]
@@ -48,13 +59,19 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
     };
     let phrase = crate::pumapay::wallets::mnemonic(app).await?;
     let wallet = HdWallet::from_phrase(&phrase).map_err(AppError::internal)?;
+    let clock_offset = Arc::new(AtomicI64::new(
+        payplane_store::pumapay::clocks::offset(&app.db.read, id).await?,
+    ));
     let network = match cfg.backend.as_str() {
         "devnet" => {
             let mut dc = DevnetConfig::new(phrase, data_dir(app, id));
             dc.chain_id = cfg.chain_id;
             let clock = app.clock.clone();
-            let chain_clock: Arc<dyn payplane_chain::Clock> =
-                Arc::new(move || (clock.now_micros() / 1_000_000).max(0) as u64);
+            let offset = clock_offset.clone();
+            let chain_clock: Arc<dyn payplane_chain::Clock> = Arc::new(move || {
+                (clock.now_micros().div_euclid(1_000_000) + offset.load(Ordering::SeqCst)).max(0)
+                    as u64
+            });
             let executor = wallet.executor().map_err(AppError::internal)?.address();
             let devnet = {
                 let chain_clock = chain_clock.clone();
@@ -73,6 +90,7 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                     .public
                     .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
                 chain: devnet,
+                clock_offset,
             }
         }
         _ => {
@@ -101,6 +119,7 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                 chain: Arc::new(chain),
                 rpc: None,
                 faucet: None,
+                clock_offset,
             }
         }
     };

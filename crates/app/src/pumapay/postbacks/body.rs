@@ -3,25 +3,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// Status of a pull-payment transaction (the document's `type`: 1 pending, 2 failed, 3 success).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxStatus {
-    Pending = 1,
-    Failed = 2,
-    Success = 3,
-}
+pub use payplane_core::kinds::{TxStatus, TxType};
 
-/// Transaction types of seed 004.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxType {
-    Register = 1,
-    Initial = 2,
-    Execute = 3,
-    Cancel = 4,
-    RegisterAndExecute = 5,
-}
-
-/// What a pull payment says about itself (pull payments are built in a later issue).
+/// What a pull payment says about itself .
 #[derive(Debug, Clone)]
 pub struct PullPaymentFacts {
     pub payment_id: String,

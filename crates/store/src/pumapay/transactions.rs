@@ -1,0 +1,200 @@
+//! Chain transactions of pull payments (seed 004 "Transactions"). A pull's row is written,
+//! pending and with its on-chain pull index, before its transaction is sent.
+use crate::{Result, StoreError};
+use payplane_core::kinds::{TxStatus, TxType};
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transaction {
+    pub id: String,
+    pub pull_payment_id: String,
+    pub business_id: String,
+    pub product_id: String,
+    pub payment_model_id: String,
+    pub network_id: i64,
+    pub tx_type: TxType,
+    pub status: TxStatus,
+    /// The contract's 0-based pull index, for pulls.
+    pub pull_index: Option<i64>,
+    /// The platform's running number of transactions (`referenceNo`).
+    pub reference_no: i64,
+    pub tx_hash: Option<String>,
+    pub sender: Option<String>,
+    pub receiver: Option<String>,
+    pub block_number: Option<i64>,
+    pub block_hash: Option<String>,
+    pub transaction_index: Option<i64>,
+    pub gas_used: Option<i64>,
+    pub cumulative_gas_used: Option<i64>,
+    /// Wei, decimal text.
+    pub effective_gas_price: Option<String>,
+    /// The receipt's logs, JSON array.
+    pub logs: Option<String>,
+    pub logs_bloom: Option<String>,
+    pub currency: String,
+    pub fiat_amount: i64,
+    /// Token units (18 decimals), decimal text.
+    pub token_amount: Option<String>,
+    /// Price of one PMA in `currency`, exact decimal text, with its source and time (µs).
+    pub rate: Option<String>,
+    pub rate_source: Option<String>,
+    pub rate_at: Option<i64>,
+    /// Why it failed (the contract's decoded error), when it did.
+    pub reason: Option<String>,
+    /// Unix seconds of the block.
+    pub execution_date: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub const COLUMNS: &str = "id, pull_payment_id, business_id, product_id, payment_model_id, network_id, type_id, status, \
+    pull_index, reference_no, tx_hash, sender, receiver, block_number, block_hash, transaction_index, gas_used, \
+    cumulative_gas_used, effective_gas_price, logs, logs_bloom, currency, fiat_amount, token_amount, rate, rate_source, \
+    rate_at, reason, execution_date, created_at, updated_at";
+
+pub fn from_row(r: &sqlx::any::AnyRow) -> Result<Transaction> {
+    let type_id: i64 = r.try_get("type_id")?;
+    let status: i64 = r.try_get("status")?;
+    Ok(Transaction {
+        id: r.try_get("id")?,
+        pull_payment_id: r.try_get("pull_payment_id")?,
+        business_id: r.try_get("business_id")?,
+        product_id: r.try_get("product_id")?,
+        payment_model_id: r.try_get("payment_model_id")?,
+        network_id: r.try_get("network_id")?,
+        tx_type: TxType::from_id(type_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("transaction type {type_id}")))?,
+        status: TxStatus::from_id(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("transaction status {status}")))?,
+        pull_index: r.try_get("pull_index")?,
+        reference_no: r.try_get("reference_no")?,
+        tx_hash: r.try_get("tx_hash")?,
+        sender: r.try_get("sender")?,
+        receiver: r.try_get("receiver")?,
+        block_number: r.try_get("block_number")?,
+        block_hash: r.try_get("block_hash")?,
+        transaction_index: r.try_get("transaction_index")?,
+        gas_used: r.try_get("gas_used")?,
+        cumulative_gas_used: r.try_get("cumulative_gas_used")?,
+        effective_gas_price: r.try_get("effective_gas_price")?,
+        logs: r.try_get("logs")?,
+        logs_bloom: r.try_get("logs_bloom")?,
+        currency: r.try_get("currency")?,
+        fiat_amount: r.try_get("fiat_amount")?,
+        token_amount: r.try_get("token_amount")?,
+        rate: r.try_get("rate")?,
+        rate_source: r.try_get("rate_source")?,
+        rate_at: r.try_get("rate_at")?,
+        reason: r.try_get("reason")?,
+        execution_date: r.try_get("execution_date")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
+    let placeholders: Vec<String> = (1..=31).map(|i| format!("${i}")).collect();
+    sqlx::query(&format!(
+        "INSERT INTO transactions ({COLUMNS}) VALUES ({})",
+        placeholders.join(",")
+    ))
+    .bind(&t.id)
+    .bind(&t.pull_payment_id)
+    .bind(&t.business_id)
+    .bind(&t.product_id)
+    .bind(&t.payment_model_id)
+    .bind(t.network_id)
+    .bind(t.tx_type.id())
+    .bind(t.status.id())
+    .bind(t.pull_index)
+    .bind(t.reference_no)
+    .bind(&t.tx_hash)
+    .bind(&t.sender)
+    .bind(&t.receiver)
+    .bind(t.block_number)
+    .bind(&t.block_hash)
+    .bind(t.transaction_index)
+    .bind(t.gas_used)
+    .bind(t.cumulative_gas_used)
+    .bind(&t.effective_gas_price)
+    .bind(&t.logs)
+    .bind(&t.logs_bloom)
+    .bind(&t.currency)
+    .bind(t.fiat_amount)
+    .bind(&t.token_amount)
+    .bind(&t.rate)
+    .bind(&t.rate_source)
+    .bind(t.rate_at)
+    .bind(&t.reason)
+    .bind(t.execution_date)
+    .bind(t.created_at)
+    .bind(t.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites a transaction's outcome: status, hash and receipt fields, rate and reason.
+pub async fn update(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
+    sqlx::query(
+        "UPDATE transactions SET status = $1, tx_hash = $2, sender = $3, receiver = $4, block_number = $5, \
+         block_hash = $6, transaction_index = $7, gas_used = $8, cumulative_gas_used = $9, effective_gas_price = $10, \
+         logs = $11, logs_bloom = $12, token_amount = $13, rate = $14, rate_source = $15, rate_at = $16, \
+         reason = $17, execution_date = $18, type_id = $19, updated_at = $20 WHERE id = $21",
+    )
+    .bind(t.status.id())
+    .bind(&t.tx_hash)
+    .bind(&t.sender)
+    .bind(&t.receiver)
+    .bind(t.block_number)
+    .bind(&t.block_hash)
+    .bind(t.transaction_index)
+    .bind(t.gas_used)
+    .bind(t.cumulative_gas_used)
+    .bind(&t.effective_gas_price)
+    .bind(&t.logs)
+    .bind(&t.logs_bloom)
+    .bind(&t.token_amount)
+    .bind(&t.rate)
+    .bind(&t.rate_source)
+    .bind(t.rate_at)
+    .bind(&t.reason)
+    .bind(t.execution_date)
+    .bind(t.tx_type.id())
+    .bind(t.updated_at)
+    .bind(&t.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    conn: E,
+    id: &str,
+) -> Result<Option<Transaction>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The pending transactions of a pull payment (at most one pull is in flight at a time).
+pub async fn pending_of<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    conn: E,
+    pull_payment_id: &str,
+) -> Result<Vec<Transaction>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM transactions WHERE pull_payment_id = $1 AND status = $2 ORDER BY created_at, id"
+    ))
+    .bind(pull_payment_id)
+    .bind(TxStatus::Pending.id())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The platform's next `referenceNo`.
+pub async fn next_reference_no(conn: &mut crate::Conn) -> Result<i64> {
+    crate::platform::next_value(conn, "transaction_reference_no", 1).await
+}
