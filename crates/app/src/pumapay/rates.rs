@@ -23,7 +23,7 @@ pub async fn current(app: &App, currency: &str) -> Result<Rate, AppError> {
         let price = r
             .rate
             .parse::<Decimal>()
-            .map_err(|e| AppError::internal(format!("stored rate {currency}: {e}")))?;
+            .map_err(AppError::internal)?;
         return Ok(Rate {
             currency,
             price,
@@ -48,12 +48,12 @@ pub async fn current(app: &App, currency: &str) -> Result<Rate, AppError> {
 /// than the fiat amount is worth.
 pub fn token_units(cents: i64, rate: &Rate) -> Result<U256, AppError> {
     if rate.price <= Decimal::ZERO {
-        return Err(AppError::internal(format!(
-            "rate for {} is not positive",
+        return Err(AppError::unavailable(format!(
+            "The PMA rate for {} is not positive",
             rate.currency
         )));
     }
-    let overflow = || AppError::internal("token amount out of range");
+    let overflow = || AppError::bad_request("error.amount.range", "The token amount is out of range");
     let pma = Decimal::from(cents.max(0))
         .checked_div(Decimal::ONE_HUNDRED)
         .and_then(|fiat| fiat.checked_div(rate.price))
