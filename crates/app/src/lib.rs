@@ -26,5 +26,6 @@ pub fn job_kinds() -> jobs::Registry {
         jobs::PLATFORM_JOBS,
         pazemo::beneficiaries::JOBS,
         pazemo::withdrawals::payout_jobs::JOBS,
+        pumapay::pull_payments::executor::JOBS,
     ])
 }

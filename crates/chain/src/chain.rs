@@ -195,6 +195,45 @@ pub trait Chain: Send + Sync {
         })
     }
 
+    /// The receipt of the transaction that emitted `event` for `payment_id`, if any: how a
+    /// transaction whose answer was lost (a crash after sending) is found again.
+    async fn find_payment_tx(
+        &self,
+        event: PaymentEvent,
+        payment_id: B256,
+    ) -> Result<Option<TxReceipt>> {
+        let topic0 = match event {
+            PaymentEvent::Registered => PullPayments::Registered::SIGNATURE_HASH,
+            PaymentEvent::Executed(_) => PullPayments::Executed::SIGNATURE_HASH,
+            PaymentEvent::Cancelled => PullPayments::Cancelled::SIGNATURE_HASH,
+        };
+        let logs = self
+            .logs(&LogQuery {
+                from_block: 0,
+                to_block: None,
+                addresses: vec![self.contracts().pull_payments],
+                topic0: vec![topic0],
+            })
+            .await?;
+        for log in logs {
+            if log.topics.get(1) != Some(&payment_id) {
+                continue;
+            }
+            if let PaymentEvent::Executed(k) = event {
+                let Ok(e) =
+                    PullPayments::Executed::decode_raw_log(log.topics.iter().copied(), &log.data)
+                else {
+                    continue;
+                };
+                if e.pullIndex != U256::from(k) {
+                    continue;
+                }
+            }
+            return self.receipt(log.tx_hash).await;
+        }
+        Ok(None)
+    }
+
     /// Registers the customer's signed consent; with a permit, the allowance is set in the same
     /// transaction.
     async fn register_pull_payment(
@@ -303,6 +342,15 @@ pub trait Chain: Send + Sync {
         )
         .await
     }
+}
+
+/// An event of one pull payment, to find the transaction that emitted it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentEvent {
+    Registered,
+    /// The pull with this index.
+    Executed(u64),
+    Cancelled,
 }
 
 /// Events of the pull-payment contract found in a receipt.

@@ -245,6 +245,10 @@ async fn serve(config: Config) -> Result<()> {
             worker_id,
             shutdown.clone(),
         ));
+        tasks.spawn(payplane_app::pumapay::pull_payments::executor::run(
+            app.clone(),
+            shutdown.clone(),
+        ));
     }
     if role.runs_api() {
         let listener = tokio::net::TcpListener::bind(&listen)

@@ -2,7 +2,7 @@
 //! use from configuration: the embedded devnet or any JSON-RPC node.
 use crate::{App, AppError};
 use payplane_chain::{
-    Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy, HdWallet,
+    Address, Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy, HdWallet,
     PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits,
 };
 use std::collections::HashMap;
@@ -21,6 +21,8 @@ pub struct Network {
     /// How far the test clock moved this network ahead of the wall clock, seconds (persisted in
     /// `network_clocks`; the embedded network's blocks carry the moved time too).
     pub clock_offset: Arc<AtomicI64>,
+    /// The platform's executor (HD index 0): it sends registrations, pulls and cancellations.
+    pub executor: Address,
 }
 
 impl Network {
@@ -59,6 +61,7 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
     };
     let phrase = crate::pumapay::wallets::mnemonic(app).await?;
     let wallet = HdWallet::from_phrase(&phrase).map_err(AppError::internal)?;
+    let executor = wallet.executor().map_err(AppError::internal)?.address();
     let clock_offset = Arc::new(AtomicI64::new(
         payplane_store::pumapay::clocks::offset(&app.db.read, id).await?,
     ));
@@ -72,7 +75,6 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                 (clock.now_micros().div_euclid(1_000_000) + offset.load(Ordering::SeqCst)).max(0)
                     as u64
             });
-            let executor = wallet.executor().map_err(AppError::internal)?.address();
             let devnet = {
                 let chain_clock = chain_clock.clone();
                 tokio::task::spawn_blocking(move || Devnet::open(dc, chain_clock))
@@ -91,6 +93,7 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                     .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
                 chain: devnet,
                 clock_offset,
+                executor,
             }
         }
         _ => {
@@ -120,6 +123,7 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                 rpc: None,
                 faucet: None,
                 clock_offset,
+                executor,
             }
         }
     };

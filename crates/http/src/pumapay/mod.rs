@@ -12,6 +12,7 @@ pub mod postback_links;
 pub mod postbacks;
 pub mod products;
 pub mod psp;
+pub mod pull_payment_actions;
 pub mod views;
 
 use payplane_app::App;
@@ -76,4 +77,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(postback_dev::deliveries))
         .routes(routes!(postback_dev::redeliver))
         .routes(routes!(postback_dev::test))
+        .routes(routes!(pull_payment_actions::top_up))
+        .routes(routes!(pull_payment_actions::stop))
+        .routes(routes!(pull_payment_actions::stop_alias))
 }

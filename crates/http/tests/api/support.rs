@@ -185,6 +185,10 @@ impl Builder {
                 "test-worker".into(),
                 shutdown.clone(),
             ));
+            tokio::spawn(payplane_app::pumapay::pull_payments::executor::run(
+                app.clone(),
+                shutdown.clone(),
+            ));
         }
         TestApp {
             app,
@@ -232,6 +236,20 @@ impl TestApp {
             let n = payplane_app::jobs::worker::run_due(&self.app, "test-driver")
                 .await
                 .expect("run jobs");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Runs the pull-payment executor's rounds until nothing is due (tests without `worker`).
+    pub async fn run_pulls(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = payplane_app::pumapay::pull_payments::executor::run_due(&self.app)
+                .await
+                .expect("run pulls");
             if n == 0 {
                 return total;
             }

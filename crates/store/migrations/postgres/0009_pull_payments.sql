@@ -71,7 +71,8 @@ CREATE INDEX pull_payments_due ON pull_payments(network_id, status, next_payment
 
 -- One chain transaction of a pull payment (seed 004 "Transactions"): register, initial,
 -- execute, cancel, register_and_execute. A pull's row is written (pending, with its on-chain
--- pull index) before its transaction is sent, so a crash can be reconciled against the chain.
+-- pull index) before its transaction is sent, so a crash can be reconciled against the chain;
+-- a pull index has at most one row that is not failed (failed attempts stay as history).
 CREATE TABLE transactions (
     id TEXT PRIMARY KEY,
     pull_payment_id TEXT NOT NULL,
@@ -105,7 +106,7 @@ CREATE TABLE transactions (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX transactions_pull ON transactions(pull_payment_id, pull_index) WHERE pull_index IS NOT NULL;
+CREATE UNIQUE INDEX transactions_pull ON transactions(pull_payment_id, pull_index) WHERE pull_index IS NOT NULL AND status <> 2;
 CREATE UNIQUE INDEX transactions_hash ON transactions(tx_hash) WHERE tx_hash IS NOT NULL;
 CREATE INDEX transactions_business ON transactions(business_id, network_id, created_at);
 CREATE INDEX transactions_payment ON transactions(pull_payment_id, created_at);

@@ -1,0 +1,712 @@
+//! The executor: registers signed pull payments on chain, makes each pull when it is due,
+//! cancels, and records every outcome (transaction row, pull-payment status, postback) in one
+//! database transaction.
+//!
+//! Crash safety: before a transaction is sent, its row is written `pending` with the pull index
+//! and the payment moves to `processing` (6). Whatever happens next, the chain is the judge: a
+//! payment found `processing` after its lease (a crash, a lost answer) is reconciled by reading
+//! the contract — `pulls` past the row's index means the pull was made (its `Executed` log gives
+//! the receipt), otherwise it is sent again. The contract's own pull counter makes a second send
+//! of the same pull impossible to count twice, and a pull is never skipped because the row stays
+//! pending until the chain answers.
+use super::{events, schedule};
+use crate::jobs::Handler;
+use crate::pumapay::networks::{Network, network};
+use crate::pumapay::rates;
+use crate::{App, AppError};
+use futures::StreamExt;
+use payplane_chain::chain::PaymentEvent;
+use payplane_chain::{B256, ChainError, TxReceipt};
+use payplane_core::ids::new_id;
+use payplane_core::kinds::{PaymentModelStatus, PullPaymentStatus as S, TxStatus, TxType};
+use payplane_store::pumapay::pull_payments::{self as store, PullPayment, Transition};
+use payplane_store::pumapay::transactions::{self as txs, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub const REGISTER: &str = "pullpayment.register";
+pub const CANCEL: &str = "pullpayment.cancel";
+
+pub const JOBS: &[(&str, Handler)] = &[
+    (REGISTER, |app, p| Box::pin(register_job(app, p))),
+    (CANCEL, |app, p| Box::pin(cancel_job(app, p))),
+];
+
+/// Pulls of one round sent at once (the chain client keeps each sender's nonces in order).
+const CONCURRENCY: usize = 16;
+
+fn payload_id(p: &serde_json::Value) -> Result<String, AppError> {
+    p.get("id")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| AppError::bad_request("error.job.payload", "job payload has no id"))
+}
+
+async fn register_job(app: &App, p: &serde_json::Value) -> Result<(), AppError> {
+    register(app, &payload_id(p)?).await
+}
+
+async fn cancel_job(app: &App, p: &serde_json::Value) -> Result<(), AppError> {
+    let id = payload_id(p)?;
+    let by = match p.get("signature").and_then(|s| s.as_str()) {
+        Some(sig) => Canceller::Customer(sig.to_string()),
+        None => Canceller::Business,
+    };
+    match cancel(app, &id, by).await {
+        // Already final or refused by the contract: retrying changes nothing.
+        Err(e) if e.kind != crate::ErrorKind::Unavailable => {
+            tracing::warn!(pull_payment = %id, error = %e, "cancellation not made");
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+fn unavailable(net: &Network, e: ChainError) -> AppError {
+    AppError::unavailable(format!("Network {} did not answer: {e}", net.id))
+}
+
+fn payment_id(pp: &PullPayment) -> Result<B256, AppError> {
+    pp.chain_payment_id.parse().map_err(AppError::internal)
+}
+
+async fn load(app: &App, id: &str) -> Result<Option<PullPayment>, AppError> {
+    Ok(store::get(&app.db.read, id).await?)
+}
+
+/// Why a payment must not pull any more: its business is disabled or its model suspended.
+async fn stop_reason(app: &App, pp: &PullPayment) -> Result<Option<String>, AppError> {
+    let business = payplane_store::pumapay::businesses::get(&app.db.read, &pp.business_id).await?;
+    if business.is_none_or(|b| b.disabled) {
+        return Ok(Some("The business is disabled".into()));
+    }
+    let model =
+        payplane_store::pumapay::payment_models::get(&app.db.read, &pp.payment_model_id).await?;
+    if model.is_none_or(|m| m.status == PaymentModelStatus::Suspended) {
+        return Ok(Some("The payment model is suspended".into()));
+    }
+    Ok(None)
+}
+
+/// Moves a payment to stopped (3); no chain transaction (the consent stays registered but the
+/// executor never uses it again).
+async fn stop(app: &App, pp: &PullPayment, reason: String) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    store::transition(
+        &mut tx,
+        &pp.id,
+        &[S::Initial, S::Running, S::Processing],
+        &Transition {
+            status: S::Stopped,
+            reason: Some(reason),
+            next_payment_at: None,
+            last_payment_at: None,
+            add_pulls: 0,
+            add_fiat: 0,
+            failed_attempts: pp.failed_attempts,
+            now: app.now(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn keep(pp: &PullPayment, status: S, now: i64) -> Transition {
+    Transition {
+        status,
+        reason: pp.status_reason.clone(),
+        next_payment_at: pp.next_payment_at,
+        last_payment_at: None,
+        add_pulls: 0,
+        add_fiat: 0,
+        failed_attempts: pp.failed_attempts,
+        now,
+    }
+}
+
+fn new_row(pp: &PullPayment, tx_type: TxType, pull_index: Option<i64>, cents: i64, now: i64) -> Transaction {
+    Transaction {
+        id: new_id(),
+        pull_payment_id: pp.id.clone(),
+        business_id: pp.business_id.clone(),
+        product_id: pp.product_id.clone(),
+        payment_model_id: pp.payment_model_id.clone(),
+        network_id: pp.network_id,
+        tx_type,
+        status: TxStatus::Pending,
+        pull_index,
+        reference_no: 0,
+        tx_hash: None,
+        sender: None,
+        receiver: None,
+        block_number: None,
+        block_hash: None,
+        transaction_index: None,
+        gas_used: None,
+        cumulative_gas_used: None,
+        effective_gas_price: None,
+        logs: None,
+        logs_bloom: None,
+        currency: pp.currency.clone(),
+        fiat_amount: cents,
+        token_amount: None,
+        rate: None,
+        rate_source: None,
+        rate_at: None,
+        reason: None,
+        execution_date: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Moves the payment from `from` to processing and writes the pending row, in one transaction;
+/// `None` when someone else moved the payment first.
+async fn begin_transaction(
+    app: &App,
+    pp: &PullPayment,
+    from: S,
+    mut row: Transaction,
+) -> Result<Option<Transaction>, AppError> {
+    let mut tx = app.db.begin().await?;
+    if !store::transition(&mut tx, &pp.id, &[from], &keep(pp, S::Processing, app.now())).await? {
+        return Ok(None);
+    }
+    row.reference_no = txs::next_reference_no(&mut tx).await?;
+    txs::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+fn with_receipt(mut row: Transaction, r: &TxReceipt, block_time: i64, now: i64) -> Transaction {
+    row.status = if r.success {
+        TxStatus::Success
+    } else {
+        TxStatus::Failed
+    };
+    row.tx_hash = Some(r.tx_hash.to_string());
+    row.sender = Some(r.from.to_checksum(None));
+    row.receiver = r.to.map(|a| a.to_checksum(None));
+    row.block_number = Some(r.block_number as i64);
+    row.block_hash = Some(r.block_hash.to_string());
+    row.transaction_index = Some(r.transaction_index as i64);
+    row.gas_used = Some(r.gas_used as i64);
+    row.cumulative_gas_used = Some(r.cumulative_gas_used as i64);
+    row.effective_gas_price = Some(r.effective_gas_price.to_string());
+    row.logs = serde_json::to_string(&r.logs).ok();
+    row.execution_date = Some(block_time);
+    row.updated_at = now;
+    row
+}
+
+/// Records the row's outcome and the payment's new state, with its postback, in one
+/// transaction. False when the payment was no longer processing (another worker recorded it).
+async fn finish(
+    app: &App,
+    pp: &PullPayment,
+    row: &Transaction,
+    to: Transition,
+) -> Result<bool, AppError> {
+    let mut tx = app.db.begin().await?;
+    if !store::transition(&mut tx, &pp.id, &[S::Processing], &to).await? {
+        return Ok(false);
+    }
+    txs::update(&mut tx, row).await?;
+    let after = store::get(&mut *tx, &pp.id).await?.unwrap_or_else(|| pp.clone());
+    events::publish(&mut tx, app, &after, row).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+
+// ---- registration ----
+
+/// Registers a signed pull payment (job `pullpayment.register`): 1 → 6 → 2 running, then the
+/// first pull right away when it is due (single and dynamic payments end 5 done).
+pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
+    let Some(pp) = load(app, id).await? else {
+        return Ok(());
+    };
+    let pending = txs::pending_of(&app.db.read, id).await?;
+    let row = match (pp.status, pending.into_iter().find(|t| t.tx_type == TxType::Register)) {
+        (S::Initial, _) => {
+            if let Some(reason) = stop_reason(app, &pp).await? {
+                return stop(app, &pp, reason).await;
+            }
+            let row = new_row(&pp, TxType::Register, None, 0, app.now());
+            match begin_transaction(app, &pp, S::Initial, row).await? {
+                Some(row) => row,
+                None => return Ok(()),
+            }
+        }
+        (S::Processing, Some(row)) => row,
+        _ => return Ok(()),
+    };
+    let net = network(app, pp.network_id).await?;
+    let pid = payment_id(&pp)?;
+    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(&net, e))?;
+    let sent = if state.customer != payplane_chain::Address::ZERO {
+        match net.chain.find_payment_tx(PaymentEvent::Registered, pid).await {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => return Err(AppError::unavailable("registration log not found yet")),
+            Err(e) => Err(e),
+        }
+    } else {
+        let consent = payplane_chain::SignedConsent {
+            terms: serde_json::from_str(&pp.terms).map_err(AppError::internal)?,
+            signature: pp.signature.parse().map_err(AppError::internal)?,
+        };
+        let permit: Option<payplane_chain::SignedPermit> = match &pp.permit {
+            Some(p) => Some(serde_json::from_str(p).map_err(AppError::internal)?),
+            None => None,
+        };
+        net.chain
+            .register_pull_payment(net.executor, &consent, permit.as_ref())
+            .await
+    };
+    let now = app.now();
+    let block_time = net.now_secs(app);
+    match sent {
+        Ok(receipt) => {
+            let row = with_receipt(row, &receipt, block_time, now);
+            let next = schedule::next_due(&pp, 0);
+            finish(app, &pp, &row, Transition {
+                status: S::Running,
+                reason: None,
+                next_payment_at: next,
+                last_payment_at: None,
+                add_pulls: 0,
+                add_fiat: 0,
+                failed_attempts: 0,
+                now,
+            })
+            .await?;
+            if next.is_some_and(|due| due <= block_time) {
+                // The first pull of types 2, 3, 4 and 7 is made at registration; if it cannot
+                // be made now the executor's rounds retry it.
+                if let Err(e) = pull(app, &net, id, None).await {
+                    tracing::warn!(pull_payment = %id, error = %e, "first pull deferred");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => match refusal(e) {
+            Ok((reason, receipt)) => {
+                let mut row = match receipt {
+                    Some(r) => with_receipt(row, &r, block_time, now),
+                    None => row,
+                };
+                row.status = TxStatus::Failed;
+                row.reason = Some(reason.clone());
+                row.updated_at = now;
+                finish(app, &pp, &row, Transition {
+                    status: S::Failed,
+                    reason: Some(format!("Registration refused: {reason}")),
+                    ..keep(&pp, S::Failed, now)
+                })
+                .await?;
+                Ok(())
+            }
+            Err(e) => Err(unavailable(&net, e)),
+        },
+    }
+}
+
+/// A refusal by the contract (its decoded error, and the receipt when it was mined), or the
+/// error back when the network failed instead.
+fn refusal(e: ChainError) -> Result<(String, Option<TxReceipt>), ChainError> {
+    match e {
+        ChainError::Reverted { reason, .. } => Ok((reason, None)),
+        ChainError::FailedOnChain(r) => Ok(("reverted on chain".into(), Some(*r))),
+        other => Err(other),
+    }
+}
+
+// ---- pulls ----
+
+/// What one call of [`pull`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pulled {
+    /// Not running, not due, or another worker took it.
+    Skipped,
+    Made(Box<Transaction>),
+    /// Refused by the contract; `retry_at` when it will be tried again.
+    Refused { reason: String, retry_at: Option<i64> },
+}
+
+/// Makes the next pull of a running payment when it is due; `top_up` makes a type-8 pull of
+/// that many cents now instead.
+pub async fn pull(
+    app: &App,
+    net: &Network,
+    id: &str,
+    top_up: Option<i64>,
+) -> Result<Pulled, AppError> {
+    let Some(pp) = load(app, id).await? else {
+        return Ok(Pulled::Skipped);
+    };
+    let now_secs = net.now_secs(app);
+    let due = top_up.is_some() || pp.next_payment_at.is_some_and(|d| d <= now_secs);
+    if pp.status != S::Running || !due {
+        return Ok(Pulled::Skipped);
+    }
+    if let Some(reason) = stop_reason(app, &pp).await? {
+        stop(app, &pp, reason).await?;
+        return Ok(Pulled::Skipped);
+    }
+    let k = pp.pulls_made;
+    let cents = top_up.unwrap_or_else(|| schedule::amount(&pp, k));
+    let rate = rates::current(app, &pp.currency).await?;
+    let tokens = rates::token_units(cents, &rate)?;
+    let mut row = new_row(&pp, schedule::tx_type(&pp, k), Some(k), cents, app.now());
+    row.token_amount = Some(tokens.to_string());
+    row.rate = Some(rate.price.normalize().to_string());
+    row.rate_source = Some(rate.source.clone());
+    row.rate_at = Some(rate.at);
+    let Some(row) = begin_transaction(app, &pp, S::Running, row).await? else {
+        return Ok(Pulled::Skipped);
+    };
+    send_pull(app, net, &pp, row).await
+}
+
+/// Sends (or, after a crash, finds) the pull of `row` and records its outcome.
+async fn send_pull(
+    app: &App,
+    net: &Network,
+    pp: &PullPayment,
+    row: Transaction,
+) -> Result<Pulled, AppError> {
+    let pid = payment_id(pp)?;
+    let k = row.pull_index.unwrap_or(pp.pulls_made);
+    let tokens: payplane_chain::U256 = row
+        .token_amount
+        .as_deref()
+        .unwrap_or("0")
+        .parse()
+        .map_err(AppError::internal)?;
+    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(net, e))?;
+    let sent = if i64::from(state.pulls) > k {
+        match net.chain.find_payment_tx(PaymentEvent::Executed(k as u64), pid).await {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => return Err(AppError::unavailable("pull log not found yet")),
+            Err(e) => Err(e),
+        }
+    } else {
+        net.chain.execute_pull(net.executor, pid, tokens).await
+    };
+    let now = app.now();
+    let now_secs = net.now_secs(app);
+    // Read again: a top-up or the schedule fields may have moved since the caller read it.
+    let pp = load(app, &pp.id).await?.unwrap_or_else(|| pp.clone());
+    match sent {
+        Ok(receipt) => {
+            let row = with_receipt(row, &receipt, now_secs, now);
+            let pulls = pp.pulls_made + 1;
+            let done = schedule::is_complete(&pp, pulls);
+            let to = Transition {
+                status: if done { S::Done } else { S::Running },
+                reason: None,
+                next_payment_at: schedule::next_due(&pp, pulls),
+                last_payment_at: Some(now_secs),
+                add_pulls: 1,
+                add_fiat: row.fiat_amount,
+                failed_attempts: 0,
+                now,
+            };
+            finish(app, &pp, &row, to).await?;
+            Ok(Pulled::Made(Box::new(row)))
+        }
+        Err(e) => {
+            let (reason, receipt) = refusal(e).map_err(|e| unavailable(net, e))?;
+            let mut row = match receipt {
+                Some(r) => with_receipt(row, &r, now_secs, now),
+                None => row,
+            };
+            row.status = TxStatus::Failed;
+            row.reason = Some(reason.clone());
+            row.updated_at = now;
+            let cfg = &app.config.pull_payments;
+            let attempts = pp.failed_attempts + 1;
+            let retryable = reason.starts_with("ERC20InsufficientBalance")
+                || reason.starts_with("ERC20InsufficientAllowance");
+            let (to, retry_at) = if reason.starts_with("PaymentCancelled") {
+                let to = Transition {
+                    reason: Some("Cancelled on chain".into()),
+                    next_payment_at: None,
+                    ..keep(&pp, S::Cancelled, now)
+                };
+                (to, None)
+            } else if retryable && attempts <= cfg.retry_max {
+                let at = now_secs + cfg.retry_base_secs.saturating_mul(1 << (attempts - 1).min(20));
+                let to = Transition {
+                    reason: Some(reason.clone()),
+                    // A top-up is not scheduled: the business asks again.
+                    next_payment_at: if schedule::next_due(&pp, pp.pulls_made).is_some() {
+                        Some(at)
+                    } else {
+                        pp.next_payment_at
+                    },
+                    failed_attempts: attempts,
+                    ..keep(&pp, S::Running, now)
+                };
+                (to, Some(at))
+            } else {
+                let to = Transition {
+                    reason: Some(reason.clone()),
+                    next_payment_at: None,
+                    failed_attempts: attempts,
+                    ..keep(&pp, S::Failed, now)
+                };
+                (to, None)
+            };
+            finish(app, &pp, &row, to).await?;
+            Ok(Pulled::Refused { reason, retry_at })
+        }
+    }
+}
+
+// ---- cancellation ----
+
+/// Who cancels: the business (through the executor, which the contract allows) or the
+/// customer (their signed `CancelPullPayment`, relayed).
+#[derive(Debug, Clone)]
+pub enum Canceller {
+    Business,
+    Customer(String),
+}
+
+/// Cancels a payment (4). Not yet registered: no chain transaction is needed. Running: the
+/// cancel transaction is sent and waited for. A pull in flight: 409, try again.
+pub async fn cancel(app: &App, id: &str, by: Canceller) -> Result<PullPayment, AppError> {
+    let pp = load(app, id).await?.ok_or_else(super::not_found)?;
+    let now = app.now();
+    match pp.status {
+        S::Initial => {
+            let mut tx = app.db.begin().await?;
+            let moved = store::transition(&mut tx, id, &[S::Initial], &Transition {
+                reason: Some(cancel_reason(&by)),
+                next_payment_at: None,
+                ..keep(&pp, S::Cancelled, now)
+            })
+            .await?;
+            tx.commit().await?;
+            if !moved {
+                return Err(in_flight());
+            }
+        }
+        S::Running => {
+            let row = new_row(&pp, TxType::Cancel, None, 0, now);
+            let Some(row) = begin_transaction(app, &pp, S::Running, row).await? else {
+                return Err(in_flight());
+            };
+            let net = network(app, pp.network_id).await?;
+            let pid = payment_id(&pp)?;
+            let sent = match &by {
+                Canceller::Business => net.chain.cancel_pull_payment(net.executor, pid).await,
+                Canceller::Customer(sig) => {
+                    let sig = sig.parse().map_err(|_| {
+                        AppError::field("signature", "error.signature.invalid", "signature must be 0x-hex")
+                    })?;
+                    net.chain.cancel_with_signature(net.executor, pid, sig).await
+                }
+            };
+            let now_secs = net.now_secs(app);
+            match sent {
+                Ok(receipt) => {
+                    let row = with_receipt(row, &receipt, now_secs, app.now());
+                    finish(app, &pp, &row, Transition {
+                        reason: Some(cancel_reason(&by)),
+                        next_payment_at: None,
+                        ..keep(&pp, S::Cancelled, app.now())
+                    })
+                    .await?;
+                }
+                Err(e) => {
+                    let (reason, receipt) = refusal(e).map_err(|e| unavailable(&net, e))?;
+                    let mut row = match receipt {
+                        Some(r) => with_receipt(row, &r, now_secs, app.now()),
+                        None => row,
+                    };
+                    row.status = TxStatus::Failed;
+                    row.reason = Some(reason.clone());
+                    finish(app, &pp, &row, keep(&pp, S::Running, app.now())).await?;
+                    return Err(AppError::bad_request(
+                        "error.cancel.refused",
+                        format!("The contract refused the cancellation: {reason}"),
+                    ));
+                }
+            }
+        }
+        S::Processing => return Err(in_flight()),
+        _ => {
+            return Err(AppError::conflict(
+                "error.pullpayment.final",
+                format!("The pull payment is already final (status {})", pp.status.id()),
+            ));
+        }
+    }
+    load(app, id).await?.ok_or_else(super::not_found)
+}
+
+fn cancel_reason(by: &Canceller) -> String {
+    match by {
+        Canceller::Business => "Cancelled by the business".into(),
+        Canceller::Customer(_) => "Cancelled by the customer".into(),
+    }
+}
+
+fn in_flight() -> AppError {
+    AppError::conflict(
+        "error.pullpayment.busy",
+        "A transaction of this pull payment is in flight; try again in a moment",
+    )
+}
+
+// ---- rounds ----
+
+/// Reconciles the payments left processing longer than the lease (a crash or a lost answer):
+/// registrations and pulls are found on chain or sent again; a cancellation whose fate is
+/// unknown is looked up and otherwise given up (the payment runs on).
+async fn recover(app: &App, net: &Arc<Network>) -> Result<usize, AppError> {
+    let lease = app.config.worker.lease_secs * 1_000_000;
+    let ids = store::in_status(&app.db.read, net.id, S::Processing, 1000).await?;
+    let mut n = 0;
+    for id in ids {
+        let Some(pp) = load(app, &id).await? else {
+            continue;
+        };
+        if pp.status != S::Processing || pp.updated_at > app.now() - lease {
+            continue;
+        }
+        let pending = txs::pending_of(&app.db.read, &id).await?;
+        let Some(row) = pending.into_iter().next() else {
+            continue;
+        };
+        n += 1;
+        let result = match row.tx_type {
+            TxType::Register => register(app, &id).await,
+            TxType::Cancel => recover_cancel(app, net, &pp, row).await,
+            _ => send_pull(app, net, &pp, row).await.map(|_| ()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(pull_payment = %id, error = %e, "recovery deferred");
+        }
+    }
+    Ok(n)
+}
+
+async fn recover_cancel(
+    app: &App,
+    net: &Network,
+    pp: &PullPayment,
+    mut row: Transaction,
+) -> Result<(), AppError> {
+    let pid = payment_id(pp)?;
+    let now = app.now();
+    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(net, e))?;
+    if state.cancelled
+        && let Some(r) = net
+            .chain
+            .find_payment_tx(PaymentEvent::Cancelled, pid)
+            .await
+            .map_err(|e| unavailable(net, e))?
+    {
+        let row = with_receipt(row, &r, net.now_secs(app), now);
+        finish(app, pp, &row, Transition {
+            reason: Some("Cancelled".into()),
+            next_payment_at: None,
+            ..keep(pp, S::Cancelled, now)
+        })
+        .await?;
+        return Ok(());
+    }
+    row.status = TxStatus::Failed;
+    row.reason = Some("interrupted before it reached the chain".into());
+    row.updated_at = now;
+    finish(app, pp, &row, keep(pp, S::Running, now)).await?;
+    Ok(())
+}
+
+/// One round on every configured network: reconcile stale work, then make every due pull.
+/// Returns how many payments it touched. Networks with nothing to do are not even opened.
+pub async fn run_due(app: &App) -> Result<usize, AppError> {
+    let mut touched = 0;
+    let ids: Vec<i64> = app
+        .config
+        .chain
+        .networks
+        .keys()
+        .filter_map(|k| k.parse().ok())
+        .collect();
+    for network_id in ids {
+        let busy = !store::in_status(&app.db.read, network_id, S::Processing, 1).await?.is_empty()
+            || !store::in_status(&app.db.read, network_id, S::Running, 1).await?.is_empty();
+        if !busy {
+            continue;
+        }
+        let net = match network(app, network_id).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(network = network_id, error = %e, "network unavailable for pulls");
+                continue;
+            }
+        };
+        touched += recover(app, &net).await?;
+        loop {
+            let due = store::due(
+                &app.db.read,
+                network_id,
+                net.now_secs(app),
+                app.config.pull_payments.executor_batch,
+            )
+            .await?;
+            if due.is_empty() {
+                break;
+            }
+            let n = due.len();
+            let results: Vec<_> = futures::stream::iter(due)
+                .map(|id| {
+                    let net = net.clone();
+                    async move { (pull(app, &net, &id, None).await, id) }
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            let mut progressed = 0;
+            for (r, id) in results {
+                match r {
+                    Ok(Pulled::Skipped) => {}
+                    Ok(_) => progressed += 1,
+                    Err(e) => tracing::warn!(pull_payment = %id, error = %e, "pull deferred"),
+                }
+            }
+            touched += progressed;
+            if progressed == 0 || (n as i64) < app.config.pull_payments.executor_batch {
+                break;
+            }
+        }
+    }
+    Ok(touched)
+}
+
+/// The executor loop: a round every `executor_interval_ms`, or at once when woken (a new
+/// registration, the test clock), until `shutdown`.
+pub async fn run(app: App, shutdown: CancellationToken) {
+    let interval = Duration::from_millis(app.config.pull_payments.executor_interval_ms);
+    tracing::info!("pull-payment executor started");
+    while !shutdown.is_cancelled() {
+        let notified = app.job_wake.notified();
+        match run_due(&app).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "pull-payment round failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = notified => {}
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
