@@ -16,4 +16,5 @@ pub mod pull_payments;
 pub mod rates;
 pub mod reference;
 pub mod sub_businesses;
+pub mod transactions;
 pub mod wallets;

@@ -64,3 +64,59 @@ pub fn page(q: &PageQuery, errors: &mut Vec<Detail>) -> Page {
         ascending,
     }
 }
+
+/// An optional integer query parameter; anything but an integer is an error naming `field`.
+pub fn int_param(field: &str, v: Option<&str>, errors: &mut Vec<Detail>) -> Option<i64> {
+    let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+    match v.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(detail(
+                field,
+                "error.field.not.integer",
+                &format!("{field} must be an integer, got {v:?}"),
+            ));
+            None
+        }
+    }
+}
+
+/// A list filter of integers, each accepted by `allowed` (`what` says which values are, for the
+/// message). A bad member is one error naming `field`.
+pub fn int_list(
+    field: &str,
+    values: &[String],
+    allowed: impl Fn(i64) -> bool,
+    what: &str,
+    errors: &mut Vec<Detail>,
+) -> Vec<i64> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match v.trim().parse::<i64>() {
+            Ok(n) if allowed(n) => out.push(n),
+            _ => {
+                errors.push(detail(
+                    field,
+                    "error.filter.invalid",
+                    &format!("{field} must be a list of {what}; {v:?} is not one"),
+                ));
+                return vec![];
+            }
+        }
+    }
+    out
+}
+
+/// `page` and `itemsPerPage` given as query text.
+pub fn page_params(
+    page: Option<&str>,
+    items_per_page: Option<&str>,
+    errors: &mut Vec<Detail>,
+) -> PageQuery {
+    PageQuery {
+        page: int_param("page", page, errors),
+        items_per_page: int_param("itemsPerPage", items_per_page, errors),
+        order_by: None,
+        order_type: None,
+    }
+}

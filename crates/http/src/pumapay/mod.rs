@@ -13,6 +13,8 @@ pub mod postbacks;
 pub mod products;
 pub mod psp;
 pub mod pull_payment_actions;
+pub mod pull_payments;
+pub mod transactions;
 pub mod views;
 
 use payplane_app::App;
@@ -48,6 +50,12 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(payment_models::list))
         .routes(routes!(payment_models::single))
         .routes(routes!(payment_models::single_alias))
+        .routes(routes!(pull_payments::list))
+        .routes(routes!(pull_payments::single))
+        .routes(routes!(pull_payments::single_alias))
+        .routes(routes!(transactions::report))
+        .routes(routes!(transactions::of_pull_payment))
+        .routes(routes!(transactions::by_hash))
         .routes(routes!(admin::business_action))
         .routes(routes!(admin::payment_model_action))
         .routes(routes!(admin::product_action))

@@ -154,10 +154,12 @@ pub async fn get<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     conn: E,
     id: &str,
 ) -> Result<Option<PullPayment>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_payments WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM pull_payments WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -393,4 +395,90 @@ pub async fn use_request(
     .await?
     .rows_affected()
         == 1)
+}
+
+/// A bind value of a filtered list (the filters decide how many there are).
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// ` AND {column} IN ($n, …)` for a non-empty list, its values pushed onto `args`.
+fn any_of(sql: &mut String, args: &mut Vec<Arg>, column: &str, values: Vec<Arg>) {
+    if values.is_empty() {
+        return;
+    }
+    let start = args.len() + 1;
+    let marks: Vec<String> = (start..start + values.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    *sql += &format!(" AND {column} IN ({})", marks.join(","));
+    args.extend(values);
+}
+
+/// Filters of "Retrieve PullPayments List" (seed 004, P17). Empty lists and `None` filter nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub business_id: String,
+    pub network_id: Option<i64>,
+    pub payment_model_ids: Vec<String>,
+    pub type_ids: Vec<i64>,
+    pub product_ids: Vec<String>,
+    pub statuses: Vec<PullPaymentStatus>,
+    pub unique_reference_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of a business's pull payments, newest first.
+pub async fn list_page(pool: &AnyPool, f: &ListFilter) -> Result<Vec<PullPayment>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM pull_payments WHERE business_id = $1");
+    let mut args = vec![Arg::Text(f.business_id.clone())];
+    if let Some(n) = f.network_id {
+        args.push(Arg::Int(n));
+        sql += &format!(" AND network_id = ${}", args.len());
+    }
+    any_of(
+        &mut sql,
+        &mut args,
+        "payment_model_id",
+        f.payment_model_ids.iter().cloned().map(Arg::Text).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "type_id",
+        f.type_ids.iter().copied().map(Arg::Int).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "product_id",
+        f.product_ids.iter().cloned().map(Arg::Text).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "status",
+        f.statuses.iter().map(|s| Arg::Int(s.id())).collect(),
+    );
+    if let Some(r) = &f.unique_reference_id {
+        args.push(Arg::Text(r.clone()));
+        sql += &format!(" AND unique_reference_id = ${}", args.len());
+    }
+    sql += &format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        args.len() + 1,
+        args.len() + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+    rows.iter().map(from_row).collect()
 }

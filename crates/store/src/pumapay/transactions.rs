@@ -198,3 +198,194 @@ pub async fn pending_of<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
 pub async fn next_reference_no(conn: &mut crate::Conn) -> Result<i64> {
     crate::platform::next_value(conn, "transaction_reference_no", 1).await
 }
+
+/// A transaction as the read APIs show it: the row, with what its pull payment, payment model and
+/// product say about it (`None` only if those rows are missing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub tx: Transaction,
+    pub product_name: Option<String>,
+    /// The payment model's title (its internal title when it has none).
+    pub billing_name: Option<String>,
+    /// The payment model's destination (Treasury or Kemix).
+    pub destination: Option<String>,
+    pub number_of_payments: Option<i64>,
+    /// The pull payment's `uniqueReferenceID`.
+    pub customer_id: Option<String>,
+    pub customer_address: Option<String>,
+    pub treasury_wallet: Option<String>,
+    /// The pull payment's type (the payment model type, 2–8).
+    pub payment_type: Option<i64>,
+    /// Unix seconds.
+    pub next_payment_at: Option<i64>,
+    pub last_payment_at: Option<i64>,
+    pub frequency: Option<i64>,
+}
+
+/// Filters of the transaction reads (seed 004, P19–P22). Empty lists and `None` filter nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub business_id: String,
+    pub network_id: Option<i64>,
+    pub pull_payment_id: Option<String>,
+    pub product_ids: Vec<String>,
+    pub payment_model_ids: Vec<String>,
+    pub statuses: Vec<TxStatus>,
+    pub types: Vec<TxType>,
+    /// The pull payment's type (payment model type).
+    pub payment_types: Vec<i64>,
+    pub currency: Option<String>,
+    /// Execution date range, unix seconds, both ends included.
+    pub executed_from: Option<i64>,
+    pub executed_to: Option<i64>,
+    pub unique_reference_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+fn listed_select() -> String {
+    let cols: Vec<String> = COLUMNS
+        .split(',')
+        .map(|c| format!("t.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, pr.name AS product_name, COALESCE(pm.title, pm.internal_title) AS billing_name, \
+         pm.destination AS model_destination, pp.number_of_payments AS pp_number_of_payments, \
+         pp.unique_reference_id AS pp_unique_reference_id, pp.customer_address AS pp_customer_address, \
+         pp.treasury_wallet AS pp_treasury_wallet, pp.type_id AS pp_type_id, \
+         pp.next_payment_at AS pp_next_payment_at, pp.last_payment_at AS pp_last_payment_at, \
+         pp.frequency AS pp_frequency \
+         FROM transactions t \
+         LEFT JOIN pull_payments pp ON pp.id = t.pull_payment_id \
+         LEFT JOIN payment_models pm ON pm.id = t.payment_model_id \
+         LEFT JOIN products pr ON pr.id = t.product_id",
+        cols.join(", ")
+    )
+}
+
+fn listed_from_row(r: &sqlx::any::AnyRow) -> Result<Listed> {
+    Ok(Listed {
+        tx: from_row(r)?,
+        product_name: r.try_get("product_name")?,
+        billing_name: r.try_get("billing_name")?,
+        destination: r.try_get("model_destination")?,
+        number_of_payments: r.try_get("pp_number_of_payments")?,
+        customer_id: r.try_get("pp_unique_reference_id")?,
+        customer_address: r.try_get("pp_customer_address")?,
+        treasury_wallet: r.try_get("pp_treasury_wallet")?,
+        payment_type: r.try_get("pp_type_id")?,
+        next_payment_at: r.try_get("pp_next_payment_at")?,
+        last_payment_at: r.try_get("pp_last_payment_at")?,
+        frequency: r.try_get("pp_frequency")?,
+    })
+}
+
+fn any_of(sql: &mut String, args: &mut Vec<Arg>, column: &str, values: Vec<Arg>) {
+    if values.is_empty() {
+        return;
+    }
+    let start = args.len() + 1;
+    let marks: Vec<String> = (start..start + values.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    *sql += &format!(" AND {column} IN ({})", marks.join(","));
+    args.extend(values);
+}
+
+fn one(sql: &mut String, args: &mut Vec<Arg>, condition: &str, value: Arg) {
+    args.push(value);
+    *sql += &format!(" AND {condition} ${}", args.len());
+}
+
+/// One page of a business's transactions, newest first.
+pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Listed>> {
+    let mut sql = format!("{} WHERE t.business_id = $1", listed_select());
+    let mut args = vec![Arg::Text(f.business_id.clone())];
+    if let Some(n) = f.network_id {
+        one(&mut sql, &mut args, "t.network_id =", Arg::Int(n));
+    }
+    if let Some(p) = &f.pull_payment_id {
+        one(
+            &mut sql,
+            &mut args,
+            "t.pull_payment_id =",
+            Arg::Text(p.clone()),
+        );
+    }
+    any_of(
+        &mut sql,
+        &mut args,
+        "t.product_id",
+        f.product_ids.iter().cloned().map(Arg::Text).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "t.payment_model_id",
+        f.payment_model_ids.iter().cloned().map(Arg::Text).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "t.status",
+        f.statuses.iter().map(|s| Arg::Int(s.id())).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "t.type_id",
+        f.types.iter().map(|s| Arg::Int(s.id())).collect(),
+    );
+    any_of(
+        &mut sql,
+        &mut args,
+        "pp.type_id",
+        f.payment_types.iter().copied().map(Arg::Int).collect(),
+    );
+    if let Some(c) = &f.currency {
+        one(&mut sql, &mut args, "t.currency =", Arg::Text(c.clone()));
+    }
+    if let Some(from) = f.executed_from {
+        one(&mut sql, &mut args, "t.execution_date >=", Arg::Int(from));
+    }
+    if let Some(to) = f.executed_to {
+        one(&mut sql, &mut args, "t.execution_date <=", Arg::Int(to));
+    }
+    if let Some(r) = &f.unique_reference_id {
+        one(
+            &mut sql,
+            &mut args,
+            "pp.unique_reference_id =",
+            Arg::Text(r.clone()),
+        );
+    }
+    sql += &format!(
+        " ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
+        args.len() + 1,
+        args.len() + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+    rows.iter().map(listed_from_row).collect()
+}
+
+/// The transaction with this on-chain hash (compared as stored: lowercase 0x-hex).
+pub async fn listed_by_hash(pool: &sqlx::AnyPool, tx_hash: &str) -> Result<Option<Listed>> {
+    let row = sqlx::query(&format!("{} WHERE t.tx_hash = $1", listed_select()))
+        .bind(tx_hash)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(listed_from_row).transpose()
+}

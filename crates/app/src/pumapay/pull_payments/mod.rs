@@ -4,6 +4,7 @@
 pub mod events;
 pub mod executor;
 pub mod merchant;
+pub mod reads;
 pub mod schedule;
 
 use crate::AppError;

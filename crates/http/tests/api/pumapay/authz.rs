@@ -165,6 +165,22 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
                 &j!({"company": "Child", "email": email(), "password": PASSWORD, "parentID": x.id}),
             )
         }),
+        ("list pull payments", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/pull-payments/business/{}", x.id),
+                k,
+            )
+        }),
+        ("transaction report", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/transactions/report/all/{}/3", x.id),
+                k,
+            )
+        }),
         ("list sub-businesses", Kind::Read, |t, k, x| {
             api(
                 t,

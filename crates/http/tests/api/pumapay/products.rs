@@ -300,44 +300,38 @@ dual!(
         }
         assert_eq!(d["numOfBilling"], "1");
         assert_eq!(d["totalEarnings"], 0);
-        let now = t.app.now();
-        let pp = |id: &str, customer: &str, status: i64| {
-            payplane_store::sqlx::query(
-            "INSERT INTO pull_payments (id, business_id, payment_model_id, product_id, network_id, customer_address, unique_reference_id, status, currency, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,3,$5,NULL,$6,'USD',$7,$7)",
-        )
-        .bind(id.to_string())
-        .bind(biz.id.clone())
-        .bind(mid.clone())
-        .bind(pid.clone())
-        .bind(customer.to_string())
-        .bind(status)
-        .bind(now)
-        .execute(t.app.db.writer())
+        // Rows the wallet flow and the executor write, seeded through the store (see reads.rs).
+        use crate::pumapay::reads::{
+            pull_payment, seed_pull_payment, seed_transaction, transaction,
         };
-        pp("pp1", "0xaaa", 2).await.unwrap();
-        pp("pp2", "0xbbb", 6).await.unwrap();
-        pp("pp3", "0xccc", 4).await.unwrap();
-        for (id, pull, currency, amount, status) in [
-            ("t1", "pp1", "USD", 1299, 3),
-            ("t2", "pp2", "USD", 1299, 3),
-            ("t3", "pp1", "USD", 1299, 2),
-            ("t4", "pp3", "EUR", 500, 3),
+        use payplane_core::kinds::{PullPaymentStatus, TxStatus, TxType};
+        let pp = |customer: &str, status: PullPaymentStatus| {
+            let mut p = pull_payment(&biz.id, &pid, &mid, 3, status, "cust", 1);
+            p.customer_address = customer.to_string();
+            p
+        };
+        let pp1 = pp("0xaaa", PullPaymentStatus::Running);
+        let pp2 = pp("0xbbb", PullPaymentStatus::Processing);
+        let pp3 = pp("0xccc", PullPaymentStatus::Cancelled);
+        for p in [&pp1, &pp2, &pp3] {
+            seed_pull_payment(&t, p).await;
+        }
+        for (pull, index, currency, amount, status) in [
+            (&pp1, 0, "USD", 1299, TxStatus::Success),
+            (&pp2, 0, "USD", 1299, TxStatus::Success),
+            (&pp1, 1, "USD", 1299, TxStatus::Failed),
+            (&pp3, 0, "EUR", 500, TxStatus::Success),
         ] {
-            payplane_store::sqlx::query(
-            "INSERT INTO transactions (id, pull_payment_id, business_id, product_id, network_id, currency, fiat_amount, status, created_at) VALUES ($1,$2,$3,$4,3,$5,$6,$7,$8)",
-        )
-        .bind(id)
-        .bind(pull)
-        .bind(biz.id.clone())
-        .bind(pid.clone())
-        .bind(currency)
-        .bind(amount as i64)
-        .bind(status as i64)
-        .bind(now)
-        .execute(t.app.db.writer())
-        .await
-        .unwrap();
+            let mut x = transaction(
+                pull,
+                TxType::Execute,
+                status,
+                Some(index),
+                Some(1_700_000_000),
+                amount,
+            );
+            x.currency = currency.into();
+            seed_transaction(&t, &x).await;
         }
         let (_, body) = single(3, "").await;
         let d = &body["data"];
