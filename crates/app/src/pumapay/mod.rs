@@ -12,6 +12,8 @@ pub mod paging;
 pub mod payment_models;
 pub mod postbacks;
 pub mod products;
+pub mod pull_payments;
+pub mod qr;
 pub mod rates;
 pub mod reference;
 pub mod sub_businesses;

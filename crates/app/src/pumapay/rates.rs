@@ -20,10 +20,7 @@ pub struct Rate {
 pub async fn current(app: &App, currency: &str) -> Result<Rate, AppError> {
     let currency = currency.to_uppercase();
     if let Some(r) = store::get(&app.db.read, &currency).await? {
-        let price = r
-            .rate
-            .parse::<Decimal>()
-            .map_err(AppError::internal)?;
+        let price = r.rate.parse::<Decimal>().map_err(AppError::internal)?;
         return Ok(Rate {
             currency,
             price,
@@ -53,7 +50,8 @@ pub fn token_units(cents: i64, rate: &Rate) -> Result<U256, AppError> {
             rate.currency
         )));
     }
-    let overflow = || AppError::bad_request("error.amount.range", "The token amount is out of range");
+    let overflow =
+        || AppError::bad_request("error.amount.range", "The token amount is out of range");
     let pma = Decimal::from(cents.max(0))
         .checked_div(Decimal::ONE_HUNDRED)
         .and_then(|fiat| fiat.checked_div(rate.price))

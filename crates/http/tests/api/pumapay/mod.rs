@@ -10,3 +10,4 @@ mod postback_routing;
 mod postbacks;
 mod products;
 mod psp;
+mod wallet_flow;
