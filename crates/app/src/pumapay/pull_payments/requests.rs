@@ -662,10 +662,23 @@ async fn permit_of(offer: &Offer, customer: Address) -> Result<Permit, AppError>
         spender: chain.contracts().pull_payments,
         value: offer.terms.tokenCap,
         nonce,
-        // The request's expiry: the wallet signs within it, and the executor registers the
-        // payment (submitting the permit) right after the POST.
-        deadline: U256::from(offer.request.expires_at.div_euclid(1_000_000).max(0)),
+        deadline: U256::from(permit_deadline(offer)),
     })
+}
+
+/// The permit's deadline: the request's lifetime counted from the first read, in the network's
+/// time (what the token compares with the block's timestamp), so a test clock that moved the
+/// network ahead of the wall clock cannot make a fresh permit already expired on chain. Built
+/// from fixed values only, so the GET and the POST compute the same permit. The wallet signs
+/// within the request's lifetime and the executor registers right after the POST.
+fn permit_deadline(offer: &Offer) -> i64 {
+    let ttl = (offer.request.expires_at - offer.request.created_at).div_euclid(1_000_000);
+    offer
+        .request
+        .start_time
+        .unwrap_or_default()
+        .saturating_add(ttl)
+        .max(0)
 }
 
 fn chain_unavailable(e: payplane_chain::ChainError) -> AppError {

@@ -504,3 +504,40 @@ dual!(customers_cancel_with_their_own_signature, async |b| {
     .await;
     assert_error(s, &body, 404, "error.pull.payment.not.found");
 });
+
+dual!(
+    a_psp_makes_codes_for_its_sub_business_and_terms_follow_the_network_clock,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let psp = business(&t).await;
+        let merchant = sub_business(&t, &psp).await;
+        let pid = product(&t, &psp, &merchant.id).await;
+        let model = approved_model(&t, &psp, &model_body(3, &merchant.id, &pid)).await;
+        let (s, _) = qr(&t, &merchant, &model, "c", "").await;
+        assert_eq!(s, 200, "the merchant's own key");
+        // The test clock moved the network 30 days ahead of the wall clock.
+        let net = payplane_app::pumapay::networks::network(&t.app, 3)
+            .await
+            .unwrap();
+        net.clock_offset
+            .store(30 * 86_400, std::sync::atomic::Ordering::SeqCst);
+        let url = request(&t, &psp, &model, "").await;
+        let w = Wallet::new();
+        let (_, body) = read(&t, &url, &w.address()).await;
+        let offer = body["data"].clone();
+        let start = offer["terms"]["startTime"].as_i64().unwrap();
+        assert_eq!(start, net.now_secs(&t.app), "network time, not wall time");
+        assert!(uint(&offer["permit"]["message"]["deadline"]) as i64 > start);
+        let (s, body) = sign(&t, &url, &signatures(&w, &offer)).await;
+        assert_eq!(s, 201, "{body}");
+        let p = payplane_store::pumapay::pull_payments::get(
+            &t.app.db.read,
+            body["data"]["id"].as_str().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(p.business_id, merchant.id);
+        assert_eq!(p.start_timestamp, start);
+    }
+);
