@@ -539,5 +539,46 @@ dual!(
         .unwrap();
         assert_eq!(p.business_id, merchant.id);
         assert_eq!(p.start_timestamp, start);
+        // A code of a business its PSP disabled, or of a model since suspended, takes no one.
+        let url = request(&t, &psp, &model, "").await;
+        let (s, body) = psp_disable(&t, &psp, &merchant).await;
+        assert_eq!(s, 200, "{body}");
+        let (s, body) = read(&t, &url, &w.address()).await;
+        assert_error(s, &body, 403, "error.business.disabled");
+    }
+);
+
+async fn psp_disable(t: &TestApp, psp: &Biz, sub: &Biz) -> (u16, Value) {
+    send(
+        api(
+            t,
+            Method::POST,
+            "/api-key-auth/business-control/sub/business/disabled",
+            psp,
+        )
+        .json(&j!({"parentID": psp.id, "businessID": sub.id, "disabled": true})),
+    )
+    .await
+}
+
+dual!(
+    a_model_suspended_after_the_code_was_made_takes_no_one,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let (biz, model) = approved(&t, 2).await;
+        let url = request(&t, &biz, &model, "").await;
+        let w = Wallet::new();
+        let (_, body) = read(&t, &url, &w.address()).await;
+        let offer = body["data"].clone();
+        let op = t.admin().await;
+        let res = t
+            .post(&format!("/api/v2/admin/payment-models/{model}/suspend"))
+            .header("Authorization", op.bearer())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let (s, body) = sign(&t, &url, &signatures(&w, &offer)).await;
+        assert_error(s, &body, 409, "error.payment.model.not.approved");
     }
 );
