@@ -10,6 +10,8 @@ pub enum ErrorKind {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// The resource existed but is no longer usable (an expired pull-payment request).
+    Gone,
     /// The client was too slow sending its request.
     RequestTimeout,
     PayloadTooLarge,
@@ -29,6 +31,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::Conflict => 409,
+            ErrorKind::Gone => 410,
             ErrorKind::RequestTimeout => 408,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,

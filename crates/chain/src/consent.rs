@@ -210,6 +210,26 @@ pub fn split_signature(sig: &[u8], value: U256, deadline: U256) -> Result<Signed
     })
 }
 
+/// The EIP-712 digest of a permit, as the token's `permit` checks it.
+pub fn permit_digest(permit: &Permit, chain_id: u64, token: Address) -> B256 {
+    permit.eip712_signing_hash(&permit_domain(chain_id, token))
+}
+
+/// The address whose key made the 65-byte wallet signature `sig` (r ‖ s ‖ v) over `digest`.
+/// A high-s signature is refused (EIP-2): OpenZeppelin's ECDSA, which the contracts use,
+/// refuses it too, so it could never register.
+pub fn recover_signer(digest: B256, sig: &[u8]) -> Result<Address> {
+    let sig = alloy::primitives::Signature::try_from(sig)
+        .map_err(|e| ChainError::InvalidInput(format!("signature: {e}")))?;
+    if sig.normalize_s().is_some() {
+        return Err(ChainError::InvalidInput(
+            "signature s is in the upper half of the curve order (EIP-2)".into(),
+        ));
+    }
+    sig.recover_address_from_prehash(&digest)
+        .map_err(|e| ChainError::InvalidInput(format!("signature: {e}")))
+}
+
 fn typed_data_json<S: SolStruct + Serialize>(value: &S, domain: Eip712Domain) -> serde_json::Value {
     serde_json::to_value(TypedData::from_struct(value, Some(domain)))
         .unwrap_or(serde_json::Value::Null)
@@ -259,5 +279,30 @@ mod tests {
             .recover_address_from_prehash(&consent_digest(&terms(), 1, contract))
             .unwrap();
         assert_eq!(recovered, key.address());
+        assert_eq!(
+            recover_signer(consent_digest(&terms(), 1, contract), &signed.signature).unwrap(),
+            key.address()
+        );
+    }
+
+    #[test]
+    fn a_signed_permit_recovers_to_its_owner() {
+        let key = PrivateKeySigner::random();
+        let token = Address::repeat_byte(3);
+        let permit = Permit {
+            owner: key.address(),
+            spender: Address::repeat_byte(9),
+            value: U256::from(5),
+            nonce: U256::ZERO,
+            deadline: U256::from(1_800_000_000u64),
+        };
+        let sig = key
+            .sign_hash_sync(&permit_digest(&permit, 1337, token))
+            .unwrap();
+        assert_eq!(
+            recover_signer(permit_digest(&permit, 1337, token), &sig.as_bytes()).unwrap(),
+            key.address()
+        );
+        assert!(recover_signer(permit_digest(&permit, 1337, token), &[0u8; 64]).is_err());
     }
 }

@@ -13,6 +13,7 @@ pub mod payment_models;
 pub mod postbacks;
 pub mod products;
 pub mod pull_payments;
+pub mod qr;
 pub mod rates;
 pub mod reference;
 pub mod sub_businesses;

@@ -13,6 +13,7 @@ pub mod postbacks;
 pub mod products;
 pub mod psp;
 pub mod pull_payment_actions;
+pub mod pull_payment_requests;
 pub mod pull_payments;
 pub mod transactions;
 pub mod views;
@@ -61,6 +62,15 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::product_action))
         .routes(routes!(network::rpc))
         .routes(routes!(network::faucet))
+        .routes(routes!(pull_payment_requests::qr))
+        .routes(routes!(
+            pull_payment_requests::read,
+            pull_payment_requests::sign
+        ))
+        .routes(routes!(
+            pull_payment_requests::cancel_data,
+            pull_payment_requests::cancel
+        ))
         .routes(routes!(postbacks::create, postbacks::update))
         .routes(routes!(postbacks::get_one, postbacks::delete))
         .routes(routes!(postbacks::list))

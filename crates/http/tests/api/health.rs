@@ -113,6 +113,9 @@ dual!(
             "/users/me/tokens",
             "/users/me/tokens/{id}",
             "/metrics",
+            "/api/v2/api-key-auth/qr/pull-payment/{pullPaymentModelID}/{uniqueReferenceID}",
+            "/api/v2/open-auth/pull-payment-requests/{requestID}",
+            "/api/v2/open-auth/pull-payments/{pullPaymentID}/cancel",
         ] {
             assert!(doc["paths"].get(p).is_some(), "missing {p}");
         }

@@ -542,7 +542,7 @@ pub async fn cancel(app: &App, id: &str, by: Canceller) -> Result<PullPayment, A
         S::Processing => return Err(in_flight()),
         _ => {
             return Err(AppError::conflict(
-                "error.pullpayment.final",
+                "error.pull.payment.final",
                 format!("The pull payment is already final (status {})", pp.status.id()),
             ));
         }
@@ -559,7 +559,7 @@ fn cancel_reason(by: &Canceller) -> String {
 
 fn in_flight() -> AppError {
     AppError::conflict(
-        "error.pullpayment.busy",
+        "error.pull.payment.busy",
         "A transaction of this pull payment is in flight; try again in a moment",
     )
 }

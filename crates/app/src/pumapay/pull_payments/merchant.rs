@@ -45,7 +45,7 @@ pub async fn top_up(
     if pp.type_id != PaymentModelType::TopUp.id() {
         return Err(AppError::field(
             "pullPaymentID",
-            "error.pullpayment.not.topup",
+            "error.pull.payment.not.topup",
             format!(
                 "Only top-up pull payments (typeID 8) can be topped up; this one is typeID {}",
                 pp.type_id
@@ -76,13 +76,13 @@ pub async fn top_up(
         PullPaymentStatus::Running => {}
         PullPaymentStatus::Processing | PullPaymentStatus::Initial => {
             return Err(AppError::conflict(
-                "error.pullpayment.busy",
+                "error.pull.payment.busy",
                 "The pull payment is not registered yet or a transaction is in flight; try again in a moment",
             ));
         }
         s => {
             return Err(AppError::conflict(
-                "error.pullpayment.final",
+                "error.pull.payment.final",
                 format!("The pull payment is final (status {})", s.id()),
             ));
         }
@@ -101,7 +101,7 @@ pub async fn top_up(
             format!("The pull was refused on chain: {reason}"),
         )),
         Pulled::Skipped => Err(AppError::conflict(
-            "error.pullpayment.busy",
+            "error.pull.payment.busy",
             "A transaction of this pull payment is in flight; try again in a moment",
         )),
     }

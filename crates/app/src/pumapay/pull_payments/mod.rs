@@ -5,10 +5,11 @@ pub mod events;
 pub mod executor;
 pub mod merchant;
 pub mod reads;
+pub mod requests;
 pub mod schedule;
 
 use crate::AppError;
 
 pub fn not_found() -> AppError {
-    AppError::not_found("error.pullpayment.not.found", "Pull payment not found")
+    AppError::not_found("error.pull.payment.not.found", "Pull payment not found")
 }

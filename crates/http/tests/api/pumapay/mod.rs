@@ -11,3 +11,4 @@ mod postbacks;
 mod products;
 mod psp;
 mod reads;
+mod wallet_flow;

@@ -324,7 +324,7 @@ dual!(a_pull_payment_reads_with_the_documents_fields, async |b| {
         "/api-key-auth/pull-payments/nope".to_string(),
     ] {
         let (st, body) = get(&t, &s.biz, &path).await;
-        assert_error(st, &body, 404, "error.pullpayment.not.found");
+        assert_error(st, &body, 404, "error.pull.payment.not.found");
     }
     // Another business's id in the path is refused before anything is read.
     let (st, body) = get(
@@ -767,7 +767,7 @@ dual!(transactions_of_a_pull_payment_filter_and_page, async |b| {
     let (st, body) = of(m.clone(), "?itemsPerPage=0").await;
     assert_field(st, &body, "itemsPerPage", "error.items.per.page.invalid");
     let (st, body) = of("unknown".into(), "").await;
-    assert_error(st, &body, 404, "error.pullpayment.not.found");
+    assert_error(st, &body, 404, "error.pull.payment.not.found");
 });
 
 dual!(another_tenants_data_stays_invisible, async |b| {
@@ -795,7 +795,7 @@ dual!(another_tenants_data_stays_invisible, async |b| {
         &format!("/api-key-auth/pull-payments/{}", lt.monthly.id),
     )
     .await;
-    assert_error(st, &body, 404, "error.pullpayment.not.found");
+    assert_error(st, &body, 404, "error.pull.payment.not.found");
     let (st, body) = get(
         &t,
         me,
@@ -805,7 +805,7 @@ dual!(another_tenants_data_stays_invisible, async |b| {
         ),
     )
     .await;
-    assert_error(st, &body, 404, "error.pullpayment.not.found");
+    assert_error(st, &body, 404, "error.pull.payment.not.found");
     for hash in [lt.m_exec0.tx_hash.clone().unwrap(), format!("0x{:064x}", 1)] {
         let (st, body) = get(&t, me, &format!("/api-key-auth/transactions/single/{hash}")).await;
         assert_error(st, &body, 404, "error.transaction.not.found");

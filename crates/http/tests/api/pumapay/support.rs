@@ -203,3 +203,103 @@ pub fn data(status: u16, body: &Value, message: &str) -> Value {
     assert_eq!(body["message"], message, "{body}");
     body["data"].clone()
 }
+
+/// An operator approves payment model `id` (the admin route).
+pub async fn approve(t: &TestApp, id: &str) {
+    let op = t.admin().await;
+    let (s, body) = send(
+        t.post(&format!("/api/v2/admin/payment-models/{id}/approve"))
+            .header("Authorization", op.bearer()),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+/// Creates a payment model and has an operator approve it; returns its id.
+pub async fn approved_model(t: &TestApp, caller: &Biz, body: &Value) -> String {
+    let id = model(t, caller, body).await;
+    approve(t, &id).await;
+    id
+}
+
+/// The text of a base64 PNG QR code, read by `zbarimg` (Debian `zbar-tools`) as a phone would.
+pub fn scan_qr(png_base64: &str) -> String {
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(png_base64)
+        .expect("base64 PNG");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("qr.png");
+    std::fs::write(&path, png).expect("write PNG");
+    let out = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(&path)
+        .output()
+        .expect("zbarimg is needed to read QR codes (apt-get install zbar-tools)");
+    assert!(out.status.success(), "zbarimg found no code: {out:?}");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
+}
+
+/// A customer's wallet: a real key that signs typed data exactly as `eth_signTypedData_v4` does
+/// (parse the JSON, hash it by EIP-712, sign the hash).
+pub struct Wallet {
+    pub key: alloy::signers::local::PrivateKeySigner,
+}
+
+impl Wallet {
+    pub fn new() -> Self {
+        Wallet {
+            key: alloy::signers::local::PrivateKeySigner::random(),
+        }
+    }
+
+    /// EIP-55.
+    pub fn address(&self) -> String {
+        self.key.address().to_checksum(None)
+    }
+
+    /// The 0x-hex 65-byte signature of `typed` (EIP-712 typed data JSON).
+    pub fn sign_typed(&self, typed: &Value) -> String {
+        use alloy::signers::SignerSync;
+        let data: alloy::dyn_abi::TypedData =
+            serde_json::from_value(typed.clone()).unwrap_or_else(|e| panic!("{e}: {typed}"));
+        let hash = data.eip712_signing_hash().expect("EIP-712 hash");
+        let sig = self.key.sign_hash_sync(&hash).expect("sign");
+        format!("0x{}", hex::encode(sig.as_bytes()))
+    }
+
+    /// Approves the pull-payment contract for all of this wallet's PMA with an ERC-20
+    /// `approve` transaction signed by this key (needs test ETH: the faucet).
+    pub async fn approve_pull_payments(&self, t: &TestApp) {
+        use alloy::sol_types::SolCall;
+        let net = payplane_app::pumapay::networks::network(&t.app, 3)
+            .await
+            .expect("test network");
+        let chain = net.chain.clone();
+        // The network's sender signs with the keys it holds: lend it the customer's.
+        chain.signers().add(self.key.clone());
+        let contracts = chain.contracts();
+        let data = payplane_chain::contracts::PMAToken::approveCall {
+            spender: contracts.pull_payments,
+            value: payplane_chain::U256::MAX,
+        }
+        .abi_encode();
+        chain
+            .transact(
+                self.key.address(),
+                payplane_chain::CallRequest::call(contracts.token, data),
+            )
+            .await
+            .expect("approve");
+        assert_eq!(
+            chain
+                .token_allowance(self.key.address())
+                .await
+                .expect("allowance"),
+            payplane_chain::U256::MAX
+        );
+    }
+}
