@@ -15,4 +15,5 @@ pub mod products;
 pub mod rates;
 pub mod reference;
 pub mod sub_businesses;
+pub mod test_clock;
 pub mod wallets;

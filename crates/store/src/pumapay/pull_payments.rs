@@ -154,10 +154,12 @@ pub async fn get<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     conn: E,
     id: &str,
 ) -> Result<Option<PullPayment>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM pull_payments WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM pull_payments WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 

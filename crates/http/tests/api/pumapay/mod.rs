@@ -1,6 +1,7 @@
 //! The pull-payment billing API (seed 004).
 pub mod support;
 
+mod anvil;
 mod authz;
 mod business;
 mod console;
@@ -10,3 +11,5 @@ mod postback_routing;
 mod postbacks;
 mod products;
 mod psp;
+mod rates;
+mod test_clock;
