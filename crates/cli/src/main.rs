@@ -128,6 +128,7 @@ enum RateCmd {
         /// USD, EUR, JPY or GBP (GPB is read as GBP).
         currency: String,
         /// A positive decimal, e.g. 0.0125.
+        #[arg(allow_hyphen_values = true)]
         rate: String,
     },
     /// Print the rate in force for each currency as JSON (price, source, time).

@@ -153,7 +153,7 @@ pub fn parse_positive(text: &str) -> Option<Decimal> {
             .then(|| Decimal::from_scientific(text).ok())
             .flatten()
     })?;
-    (d > Decimal::ZERO).then_some(d)
+    (d > Decimal::ZERO).then(|| d.normalize())
 }
 
 /// Token units (18 decimals) worth `cents` at `rate`, rounded down so a pull never takes more

@@ -113,6 +113,7 @@ dual!(
             "/users/me/tokens",
             "/users/me/tokens/{id}",
             "/metrics",
+            "/api/v2/admin/test-clock/advance",
         ] {
             assert!(doc["paths"].get(p).is_some(), "missing {p}");
         }

@@ -156,6 +156,31 @@ dual!(the_test_network_runs_on_anvil_out_of_the_box, async |b| {
         "the clock offset is shared too"
     );
     again.db.close().await;
+
+    // A restarted anvil has forgotten everything: the server deploys again (same executor,
+    // nonce 0 again, so the same addresses) instead of using contracts that are not there.
+    drop(net2);
+    let fresh_node = spawn_anvil(None).unwrap();
+    let mut config = Config::default();
+    config.database_url = payplane_app::config::Secret(t.database_url.clone());
+    config.max_connections = 4;
+    config.chain.data_dir = String::new();
+    on_node(&mut config, &fresh_node.url);
+    let third = App::start(config, Arc::new(payplane_core::TestClock::new()))
+        .await
+        .unwrap();
+    let net3 = network(&third, 3).await.unwrap();
+    let redeployed = net3.chain.contracts();
+    assert!(
+        !net3
+            .chain
+            .code(redeployed.pull_payments)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(redeployed, contracts);
+    third.db.close().await;
 });
 
 dual!(other_chains_are_never_deployed_to, async |b| {
