@@ -42,6 +42,11 @@ pub trait Chain: Send + Sync {
     /// The receipt once it is final (the backend's confirmation depth), `None` before.
     async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>>;
     async fn logs(&self, query: &LogQuery) -> Result<Vec<ChainLog>>;
+    /// Moves the network's block time `secs` seconds ahead (the test clock). The embedded devnet
+    /// takes its block time from the caller's clock, so there this does nothing (move that clock
+    /// instead); a node gets `evm_increaseTime` then `evm_mine` (anvil, hardhat), so the next
+    /// block carries the moved time.
+    async fn advance_time(&self, secs: u64) -> Result<()>;
 
     /// Signs `req` with the platform wallet `from` and sends it. The gas limit comes from an
     /// estimate (so a refused pull fails here, with the contract's reason, and costs nothing)

@@ -106,6 +106,24 @@ impl RpcChain {
         Ok(contracts)
     }
 
+    /// Sets `address`'s ETH balance on a development node (`anvil_setBalance`, else hardhat's
+    /// `hardhat_setBalance`). Refused by any other node.
+    pub async fn dev_set_balance(&self, address: Address, wei: U256) -> Result<()> {
+        let first: std::result::Result<serde_json::Value, _> = self
+            .provider
+            .raw_request("anvil_setBalance".into(), (address, wei))
+            .await;
+        if first.is_ok() {
+            return Ok(());
+        }
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("hardhat_setBalance".into(), (address, wei))
+            .await
+            .map_err(map_rpc_error)?;
+        Ok(())
+    }
+
     pub fn provider(&self) -> &RootProvider {
         &self.provider
     }
@@ -316,5 +334,19 @@ impl Chain for RpcChain {
                 log_index: l.log_index.unwrap_or_default(),
             })
             .collect())
+    }
+
+    async fn advance_time(&self, secs: u64) -> Result<()> {
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_increaseTime".into(), (secs,))
+            .await
+            .map_err(map_rpc_error)?;
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .map_err(map_rpc_error)?;
+        Ok(())
     }
 }

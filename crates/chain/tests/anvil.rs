@@ -83,14 +83,8 @@ struct AnvilTime<'a>(&'a RpcChain);
 
 impl TimeTravel for AnvilTime<'_> {
     fn advance(&self, secs: u64) -> BoxFuture<'_> {
-        Box::pin(async move {
-            let p = self.0.provider();
-            let _: serde_json::Value = p
-                .raw_request("evm_increaseTime".into(), (secs,))
-                .await
-                .unwrap();
-            let _: serde_json::Value = p.raw_request("evm_mine".into(), ()).await.unwrap();
-        })
+        // `Chain::advance_time`: evm_increaseTime, then evm_mine.
+        Box::pin(async move { self.0.advance_time(secs).await.unwrap() })
     }
 }
 

@@ -106,6 +106,11 @@ enum AdminCmd {
         /// The product id.
         id: String,
     },
+    /// PMA exchange rates: the price of one PMA per fiat currency, used to convert pulls.
+    Rate {
+        #[command(subcommand)]
+        command: RateCmd,
+    },
     /// Pull-payment payment models: approve, reject or suspend.
     PaymentModel {
         #[arg(value_parser = ["approve", "reject", "suspend"])]
@@ -113,6 +118,21 @@ enum AdminCmd {
         /// The payment model id.
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum RateCmd {
+    /// Set the price of one PMA in a currency (source `operator`, audit-logged); it stays in
+    /// force until the next `rate set` or HTTP rate-source poll.
+    Set {
+        /// USD, EUR, JPY or GBP (GPB is read as GBP).
+        currency: String,
+        /// A positive decimal, e.g. 0.0125.
+        #[arg(allow_hyphen_values = true)]
+        rate: String,
+    },
+    /// Print the rate in force for each currency as JSON (price, source, time).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +266,11 @@ async fn serve(config: Config) -> Result<()> {
             shutdown.clone(),
         ));
         tasks.spawn(payplane_app::pumapay::pull_payments::executor::run(
+            app.clone(),
+            shutdown.clone(),
+        ));
+        // PMA prices from `[pull_payments.rates] http_url` (returns at once when unset).
+        tasks.spawn(payplane_app::pumapay::rates::http::run(
             app.clone(),
             shutdown.clone(),
         ));
@@ -427,6 +452,29 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 serde_json::json!({"id": m.id, "statusCode": m.status})
             );
         }
+        AdminCmd::Rate {
+            command: RateCmd::Set { currency, rate },
+        } => {
+            let r = payplane_app::pumapay::rates::operator_set(
+                &app,
+                &operator(),
+                &format!("cli@{}", hostname()),
+                &currency,
+                &rate,
+            )
+            .await
+            .map_err(describe)?;
+            println!("{}", rate_json(&r));
+        }
+        AdminCmd::Rate {
+            command: RateCmd::List,
+        } => {
+            let rates = payplane_app::pumapay::rates::list(&app)
+                .await
+                .map_err(describe)?;
+            let list: Vec<serde_json::Value> = rates.iter().map(rate_json).collect();
+            println!("{}", serde_json::Value::Array(list));
+        }
         AdminCmd::Wallet {
             command: WalletCmd::Show,
         } => {
@@ -463,6 +511,12 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn rate_json(r: &payplane_app::pumapay::rates::Rate) -> serde_json::Value {
+    serde_json::json!({"currency": r.currency, "rate": r.price.normalize().to_string(),
+                       "source": r.source,
+                       "updatedAt": payplane_core::timefmt::iso_millis(r.at)})
 }
 
 /// Who ran an operator command, for the audit log.

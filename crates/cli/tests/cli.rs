@@ -546,3 +546,53 @@ async fn webhook_deliveries_ignore_proxy_environment_variables() {
         "the receiver got the delivery directly"
     );
 }
+
+#[tokio::test]
+async fn admin_rate_set_and_list_validate_store_and_audit() {
+    let env = Env::new();
+    let set = env.json(&["admin", "rate", "set", "usd", "0.0125"]);
+    assert_eq!(set["currency"], "USD");
+    assert_eq!(set["rate"], "0.0125");
+    assert_eq!(set["source"], "operator");
+    // The document's GPB is GBP.
+    let gbp = env.json(&["admin", "rate", "set", "GPB", "0.00790"]);
+    assert_eq!(
+        (&gbp["currency"], &gbp["rate"]),
+        (&"GBP".into(), &"0.0079".into())
+    );
+    let list = env.json(&["admin", "rate", "list"]);
+    let list = list.as_array().unwrap();
+    let currencies: Vec<&str> = list
+        .iter()
+        .map(|r| r["currency"].as_str().unwrap())
+        .collect();
+    assert_eq!(currencies, ["USD", "EUR", "JPY", "GBP"]);
+    assert_eq!(list[0]["rate"], "0.0125");
+    assert_eq!(list[0]["source"], "operator");
+    // EUR was never set: the configured fixed price.
+    assert_eq!(list[1]["source"], "config");
+    for (args, code) in [
+        (["CHF", "1"], "error.currency.invalid"),
+        (["USD", "0"], "error.rate.invalid"),
+        (["USD", "-0.5"], "error.rate.invalid"),
+        (["USD", "a lot"], "error.rate.invalid"),
+    ] {
+        let out = env.run(&["admin", "rate", "set", args[0], args[1]]);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(code), "{args:?}: {err}");
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&env.url()).await.unwrap();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor, target, source FROM audit_log WHERE action = 'rate.set' ORDER BY target",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].0.starts_with("cli:"), "{rows:?}");
+    assert_eq!(rows[0].1, "GBP=0.0079");
+    assert_eq!(rows[1].1, "USD=0.0125");
+    assert!(rows[0].2.starts_with("cli@"));
+}

@@ -34,12 +34,15 @@ pub struct ChainConfig {
 pub struct NetworkConfig {
     /// `devnet` (embedded EVM in this process) or `rpc` (any Ethereum JSON-RPC node).
     pub backend: String,
+    /// The chain id the node must serve (`rpc` backend: 0 takes whatever it serves).
     pub chain_id: u64,
     /// JSON-RPC URL of the node (`rpc` backend).
     pub url: Secret,
     /// Blocks before a receipt is final (`rpc` backend).
     pub confirmations: u64,
-    /// Deployed PMA token and pull-payment contract (`rpc` backend); empty: deploy at first start.
+    /// Deployed PMA token and pull-payment contract (`rpc` backend). Both empty: on a development
+    /// chain (31337, 1337) the server deploys its own at first use and keeps their addresses in
+    /// the database; any other chain refuses to serve until they are set.
     pub token: String,
     pub pull_payments: String,
     /// Serve the embedded network's JSON-RPC at `/api/v2/open-auth/rpc/{networkID}` and its faucet.

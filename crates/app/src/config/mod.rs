@@ -277,10 +277,23 @@ impl Config {
                 let n = self.chain.networks.entry(id.to_string()).or_default();
                 n.backend = "rpc".into();
                 n.url = Secret(url);
-                if let Some(c) = get(&format!("PAYPLANE_CHAIN_ID_{id}")) {
-                    n.chain_id = parse(&format!("PAYPLANE_CHAIN_ID_{id}"), c)?;
+                // Without PAYPLANE_CHAIN_ID_n: whatever chain the node serves (0).
+                n.chain_id = match get(&format!("PAYPLANE_CHAIN_ID_{id}")) {
+                    Some(c) => parse(&format!("PAYPLANE_CHAIN_ID_{id}"), c)?,
+                    None => 0,
+                };
+            }
+            if let Some(n) = self.chain.networks.get_mut(id) {
+                if let Some(v) = get(&format!("PAYPLANE_CHAIN_TOKEN_{id}")) {
+                    n.token = v;
+                }
+                if let Some(v) = get(&format!("PAYPLANE_CHAIN_PULL_PAYMENTS_{id}")) {
+                    n.pull_payments = v;
                 }
             }
+        }
+        if let Some(v) = get("PAYPLANE_PULL_PAYMENTS_TEST_CLOCK") {
+            self.pull_payments.test_clock = parse("PAYPLANE_PULL_PAYMENTS_TEST_CLOCK", v)?;
         }
         if let Some(v) = get("PAYPLANE_MASTER_KEY") {
             self.master_key = Secret(v);

@@ -34,7 +34,8 @@ pub struct PullPaymentsConfig {
 pub struct RatesConfig {
     /// Price of one PMA per fiat currency, used until an operator or the HTTP source sets one.
     pub fixed: BTreeMap<String, Decimal>,
-    /// Polled for prices (empty: off). `{currency}` in the URL is replaced per currency.
+    /// Polled for prices by the worker role (empty: off). `{currency}` in the URL is replaced by
+    /// each currency (`USD`), `{currency_lower}` by its lower case (`pumapay/rates/http.rs`).
     pub http_url: String,
     /// Dotted path to the price in the JSON answer (`data.price`; `{currency}` is replaced).
     pub http_json_path: String,

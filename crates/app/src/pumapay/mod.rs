@@ -17,5 +17,6 @@ pub mod qr;
 pub mod rates;
 pub mod reference;
 pub mod sub_businesses;
+pub mod test_clock;
 pub mod transactions;
 pub mod wallets;

@@ -425,4 +425,9 @@ impl Chain for Devnet {
     async fn logs(&self, query: &LogQuery) -> Result<Vec<ChainLog>> {
         Ok(self.logs_sync(query))
     }
+
+    /// Nothing to do: the devnet's blocks carry its clock's time, which the caller moves.
+    async fn advance_time(&self, _secs: u64) -> Result<()> {
+        Ok(())
+    }
 }

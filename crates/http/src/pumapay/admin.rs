@@ -1,10 +1,10 @@
 //! Operator actions of the pull-payment API (Bearer token of an admin user; audit-logged).
 use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
-use crate::extract::{Admin, PathParams};
+use crate::extract::{Admin, Body, PathParams};
 use axum::extract::State;
 use payplane_app::{App, pumapay::payment_models};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An operator action on a business: approve-kyc, reject-kyc, request-kyc, approve-details,
@@ -80,6 +80,65 @@ pub async fn product_action(
         ProductVerified {
             product_id: id,
             verified,
+        },
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceClock {
+    /// How far to move the test network's time ahead: 1 to 316 224 000 (ten years).
+    seconds: Option<i64>,
+    /// The network: 3 (the default; the test clock moves the test network only).
+    #[serde(rename = "networkID")]
+    network_id: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NetworkTimeView {
+    #[serde(rename = "networkID")]
+    network_id: i64,
+    /// How far the network runs ahead of the wall clock, seconds.
+    #[serde(rename = "offsetSeconds")]
+    offset_seconds: i64,
+    /// The network's time now, unix seconds (what schedules and new blocks use).
+    now: i64,
+}
+
+/// The test clock: moves the test network's time `seconds` ahead — schedule time and the block
+/// time of the embedded network together (on an anvil node, `evm_increaseTime` and `evm_mine`).
+/// Served when `[pull_payments] test_clock` is on; operator credential; audit-logged.
+#[utoipa::path(post, path = "/api/v2/admin/test-clock/advance", tag = "Admin",
+    security(("bearer" = [])), request_body = AdvanceClock,
+    responses((status = 200, body = Envelope<NetworkTimeView>),
+        (status = 400, description = "seconds missing or out of range, or a networkID other than 3"),
+        (status = 403, description = "Not an operator, or the test clock is switched off")))]
+pub async fn advance_test_clock(
+    State(app): State<App>,
+    Admin(p): Admin,
+    Body(req): Body<AdvanceClock>,
+) -> Reply<NetworkTimeView> {
+    let seconds = req.seconds.ok_or_else(|| {
+        payplane_app::AppError::field(
+            "seconds",
+            "error.test.clock.seconds",
+            "seconds is required: how far to move the test network's time, in seconds",
+        )
+    })?;
+    let t = payplane_app::pumapay::test_clock::advance(
+        &app,
+        &p.user_id,
+        "api",
+        req.network_id.unwrap_or(3),
+        seconds,
+    )
+    .await?;
+    ok(
+        "Successfully advanced the test clock.",
+        NetworkTimeView {
+            network_id: t.network_id,
+            offset_seconds: t.offset_secs,
+            now: t.now,
         },
     )
 }

@@ -60,6 +60,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::business_action))
         .routes(routes!(admin::payment_model_action))
         .routes(routes!(admin::product_action))
+        .routes(routes!(admin::advance_test_clock))
         .routes(routes!(network::rpc))
         .routes(routes!(network::faucet))
         .routes(routes!(pull_payment_requests::qr))

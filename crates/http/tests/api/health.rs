@@ -116,6 +116,7 @@ dual!(
             "/api/v2/api-key-auth/qr/pull-payment/{pullPaymentModelID}/{uniqueReferenceID}",
             "/api/v2/open-auth/pull-payment-requests/{requestID}",
             "/api/v2/open-auth/pull-payments/{pullPaymentID}/cancel",
+            "/api/v2/admin/test-clock/advance",
         ] {
             assert!(doc["paths"].get(p).is_some(), "missing {p}");
         }

@@ -31,3 +31,19 @@ pub async fn set_offset(
     .await?;
     Ok(())
 }
+
+/// Moves a network's clock `secs` further ahead in one statement (so two concurrent advances
+/// both count) and returns the new offset.
+pub async fn advance(conn: &mut crate::Conn, network_id: i64, secs: i64, now: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO network_clocks (network_id, offset_secs, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (network_id) DO UPDATE SET offset_secs = network_clocks.offset_secs + excluded.offset_secs, \
+         updated_at = excluded.updated_at RETURNING offset_secs",
+    )
+    .bind(network_id)
+    .bind(secs)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}

@@ -3,6 +3,7 @@
 pub mod businesses;
 pub mod clocks;
 pub mod console;
+pub mod network_contracts;
 pub mod payment_models;
 pub mod postbacks;
 pub mod products;

@@ -1,0 +1,216 @@
+//! The test network on a real development node (anvil), as a newcomer runs it: point network 3
+//! at the node, and the server deploys its contracts on first use, keeps their addresses, and
+//! moves the node's clock with the test clock. Skipped, with a printed `SKIP:` line, when no
+//! anvil binary is found ($ANVIL_BIN, PATH, or contracts/node_modules from
+//! contracts/install-tools.sh).
+use crate::dual;
+use crate::support::*;
+use payplane_app::pumapay::networks::network;
+use payplane_app::{App, Config};
+use serde_json::json as j;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+struct Anvil {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn anvil_binary() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("ANVIL_BIN") {
+        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("anvil"))
+        .find(|p| p.is_file());
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    on_path.or_else(|| Some(installed).filter(|p| p.is_file()))
+}
+
+/// A fresh anvil on a free port, serving `chain_id` (its default, 31337, when `None`).
+fn spawn_anvil(chain_id: Option<u64>) -> Option<Anvil> {
+    let Some(bin) = anvil_binary() else {
+        println!(
+            "SKIP: anvil not found (set ANVIL_BIN, put anvil on PATH, or run contracts/install-tools.sh)"
+        );
+        return None;
+    };
+    let mut args = vec!["--port".to_string(), "0".to_string()];
+    if let Some(id) = chain_id {
+        args.extend(["--chain-id".to_string(), id.to_string()]);
+    }
+    let mut child = Command::new(&bin)
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let stdout = child.stdout.take().unwrap();
+    let mut anvil = Anvil {
+        child,
+        url: String::new(),
+    };
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix("Listening on ") {
+            anvil.url = format!("http://{}", addr.trim());
+            break;
+        }
+    }
+    assert!(!anvil.url.is_empty(), "anvil did not report its address");
+    Some(anvil)
+}
+
+/// Network 3 on the node, as `PAYPLANE_CHAIN_RPC_URL_3` alone sets it: no chain id, no contracts.
+fn on_node(c: &mut Config, url: &str) {
+    let n = c.chain.networks.entry("3".into()).or_default();
+    n.backend = "rpc".into();
+    n.url = payplane_app::config::Secret(url.to_string());
+    n.chain_id = 0;
+}
+
+dual!(the_test_network_runs_on_anvil_out_of_the_box, async |b| {
+    let Some(anvil) = spawn_anvil(None) else {
+        return;
+    };
+    let url = anvil.url.clone();
+    let t = TestApp::builder(b)
+        .config(move |c| on_node(c, &url))
+        .start()
+        .await;
+    // The faucet is the first use: the contracts are deployed, then ETH and PMA are sent.
+    let customer = "0x00000000000000000000000000000000000a4411";
+    let (s, body) = send(
+        t.post("/api/v2/open-auth/faucet")
+            .json(&j!({ "address": customer })),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["data"]["pma"], "1000000000000000000000");
+    let net = network(&t.app, 3).await.unwrap();
+    let contracts = net.chain.contracts();
+    assert_eq!(net.chain.chain_id(), 31337);
+    assert!(!net.chain.code(contracts.token).await.unwrap().is_empty());
+    assert!(
+        !net.chain
+            .code(contracts.pull_payments)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let customer = payplane_chain::parse_address(customer).unwrap();
+    assert_eq!(
+        net.chain.token_balance(customer).await.unwrap(),
+        payplane_chain::PMA * payplane_chain::U256::from(1000u64)
+    );
+    let row = payplane_store::pumapay::network_contracts::get(&t.app.db.read, 3, 31337)
+        .await
+        .unwrap()
+        .expect("the deployment is recorded");
+    assert_eq!(row.pull_payments, format!("{:#x}", contracts.pull_payments));
+
+    // The test clock moves the node's clock too.
+    let op = t.admin().await;
+    let chain_before = net.chain.latest_block_timestamp().await.unwrap();
+    let before = net.now_secs(&t.app);
+    let (s, body) = send(
+        t.post("/api/v2/admin/test-clock/advance")
+            .header("authorization", op.bearer())
+            .json(&j!({"seconds": 86_400})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["data"]["now"], before + 86_400);
+    let chain_after = net.chain.latest_block_timestamp().await.unwrap();
+    assert!(
+        chain_after >= chain_before + 86_400,
+        "{chain_before} → {chain_after}"
+    );
+
+    // Another process (or a restart) on the same database reuses the same contracts.
+    let mut config = Config::default();
+    config.database_url = payplane_app::config::Secret(t.database_url.clone());
+    config.max_connections = 4;
+    config.chain.data_dir = String::new();
+    on_node(&mut config, &anvil.url);
+    let again = App::start(config, Arc::new(payplane_core::TestClock::new()))
+        .await
+        .unwrap();
+    let net2 = network(&again, 3).await.unwrap();
+    assert_eq!(net2.chain.contracts(), contracts);
+    assert_eq!(
+        net2.clock_offset.load(std::sync::atomic::Ordering::SeqCst),
+        86_400,
+        "the clock offset is shared too"
+    );
+    again.db.close().await;
+
+    // A restarted anvil has forgotten everything: the server deploys again (same executor,
+    // nonce 0 again, so the same addresses) instead of using contracts that are not there.
+    drop(net2);
+    let fresh_node = spawn_anvil(None).unwrap();
+    let mut config = Config::default();
+    config.database_url = payplane_app::config::Secret(t.database_url.clone());
+    config.max_connections = 4;
+    config.chain.data_dir = String::new();
+    on_node(&mut config, &fresh_node.url);
+    let third = App::start(config, Arc::new(payplane_core::TestClock::new()))
+        .await
+        .unwrap();
+    let net3 = network(&third, 3).await.unwrap();
+    let redeployed = net3.chain.contracts();
+    assert!(
+        !net3
+            .chain
+            .code(redeployed.pull_payments)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(redeployed, contracts);
+    third.db.close().await;
+});
+
+dual!(other_chains_are_never_deployed_to, async |b| {
+    let Some(anvil) = spawn_anvil(Some(5)) else {
+        return;
+    };
+    let url = anvil.url.clone();
+    let t = TestApp::builder(b)
+        .config(move |c| on_node(c, &url))
+        .start()
+        .await;
+    let (s, body) = send(
+        t.post("/api/v2/open-auth/faucet")
+            .json(&j!({"address": "0x00000000000000000000000000000000000a4411"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
+    assert_eq!(
+        body["errors"][0]["code"],
+        "error.network.contracts.not.configured"
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("chain.networks.3.token") && message.contains("chain id 5"),
+        "{message}"
+    );
+    assert!(
+        payplane_store::pumapay::network_contracts::get(&t.app.db.read, 3, 5)
+            .await
+            .unwrap()
+            .is_none()
+    );
+});
