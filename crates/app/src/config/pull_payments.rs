@@ -23,6 +23,8 @@ pub struct PullPaymentsConfig {
     pub retry_base_secs: i64,
     /// Type 8: most top-up pulls a customer's consent allows.
     pub top_up_max_pulls: i64,
+    /// Type 8: how long the customer's top-up consent lasts, seconds.
+    pub top_up_consent_secs: i64,
     /// Serve `POST /api/v2/admin/test-clock/advance` (test network only, operator credential).
     pub test_clock: bool,
     pub rates: RatesConfig,
@@ -53,6 +55,7 @@ impl Default for PullPaymentsConfig {
             retry_max: 3,
             retry_base_secs: 3600,
             top_up_max_pulls: 1000,
+            top_up_consent_secs: 365 * 86_400,
             test_clock: true,
             rates: RatesConfig::default(),
         }

@@ -2,8 +2,8 @@
 //! use from configuration: the embedded devnet or any JSON-RPC node.
 use crate::{App, AppError};
 use payplane_chain::{
-    Address, Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy, HdWallet,
-    PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits,
+    Address, Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy,
+    HdWallet, PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits,
 };
 use payplane_store::pumapay::network_contracts as deployed;
 use std::collections::HashMap;

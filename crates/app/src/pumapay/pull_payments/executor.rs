@@ -126,7 +126,13 @@ fn keep(pp: &PullPayment, status: S, now: i64) -> Transition {
     }
 }
 
-fn new_row(pp: &PullPayment, tx_type: TxType, pull_index: Option<i64>, cents: i64, now: i64) -> Transaction {
+fn new_row(
+    pp: &PullPayment,
+    tx_type: TxType,
+    pull_index: Option<i64>,
+    cents: i64,
+    now: i64,
+) -> Transaction {
     Transaction {
         id: new_id(),
         pull_payment_id: pp.id.clone(),
@@ -171,7 +177,14 @@ async fn begin_transaction(
     mut row: Transaction,
 ) -> Result<Option<Transaction>, AppError> {
     let mut tx = app.db.begin().await?;
-    if !store::transition(&mut tx, &pp.id, &[from], &keep(pp, S::Processing, app.now())).await? {
+    if !store::transition(
+        &mut tx,
+        &pp.id,
+        &[from],
+        &keep(pp, S::Processing, app.now()),
+    )
+    .await?
+    {
         return Ok(None);
     }
     row.reference_no = txs::next_reference_no(&mut tx).await?;
@@ -214,12 +227,13 @@ async fn finish(
         return Ok(false);
     }
     txs::update(&mut tx, row).await?;
-    let after = store::get(&mut *tx, &pp.id).await?.unwrap_or_else(|| pp.clone());
+    let after = store::get(&mut *tx, &pp.id)
+        .await?
+        .unwrap_or_else(|| pp.clone());
     events::publish(&mut tx, app, &after, row).await?;
     tx.commit().await?;
     Ok(true)
 }
-
 
 // ---- registration ----
 
@@ -230,7 +244,10 @@ pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
         return Ok(());
     };
     let pending = txs::pending_of(&app.db.read, id).await?;
-    let row = match (pp.status, pending.into_iter().find(|t| t.tx_type == TxType::Register)) {
+    let row = match (
+        pp.status,
+        pending.into_iter().find(|t| t.tx_type == TxType::Register),
+    ) {
         (S::Initial, _) => {
             if let Some(reason) = stop_reason(app, &pp).await? {
                 return stop(app, &pp, reason).await;
@@ -246,9 +263,17 @@ pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
     };
     let net = network(app, pp.network_id).await?;
     let pid = payment_id(&pp)?;
-    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(&net, e))?;
+    let state = net
+        .chain
+        .payment_state(pid)
+        .await
+        .map_err(|e| unavailable(&net, e))?;
     let sent = if state.customer != payplane_chain::Address::ZERO {
-        match net.chain.find_payment_tx(PaymentEvent::Registered, pid).await {
+        match net
+            .chain
+            .find_payment_tx(PaymentEvent::Registered, pid)
+            .await
+        {
             Ok(Some(r)) => Ok(r),
             Ok(None) => return Err(AppError::unavailable("registration log not found yet")),
             Err(e) => Err(e),
@@ -272,16 +297,21 @@ pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
         Ok(receipt) => {
             let row = with_receipt(row, &receipt, block_time, now);
             let next = schedule::next_due(&pp, 0);
-            finish(app, &pp, &row, Transition {
-                status: S::Running,
-                reason: None,
-                next_payment_at: next,
-                last_payment_at: None,
-                add_pulls: 0,
-                add_fiat: 0,
-                failed_attempts: 0,
-                now,
-            })
+            finish(
+                app,
+                &pp,
+                &row,
+                Transition {
+                    status: S::Running,
+                    reason: None,
+                    next_payment_at: next,
+                    last_payment_at: None,
+                    add_pulls: 0,
+                    add_fiat: 0,
+                    failed_attempts: 0,
+                    now,
+                },
+            )
             .await?;
             if next.is_some_and(|due| due <= block_time) {
                 // The first pull of types 2, 3, 4 and 7 is made at registration; if it cannot
@@ -301,11 +331,16 @@ pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
                 row.status = TxStatus::Failed;
                 row.reason = Some(reason.clone());
                 row.updated_at = now;
-                finish(app, &pp, &row, Transition {
-                    status: S::Failed,
-                    reason: Some(format!("Registration refused: {reason}")),
-                    ..keep(&pp, S::Failed, now)
-                })
+                finish(
+                    app,
+                    &pp,
+                    &row,
+                    Transition {
+                        status: S::Failed,
+                        reason: Some(format!("Registration refused: {reason}")),
+                        ..keep(&pp, S::Failed, now)
+                    },
+                )
                 .await?;
                 Ok(())
             }
@@ -333,7 +368,10 @@ pub enum Pulled {
     Skipped,
     Made(Box<Transaction>),
     /// Refused by the contract; `retry_at` when it will be tried again.
-    Refused { reason: String, retry_at: Option<i64> },
+    Refused {
+        reason: String,
+        retry_at: Option<i64>,
+    },
 }
 
 /// Makes the next pull of a running payment when it is due; `top_up` makes a type-8 pull of
@@ -386,9 +424,17 @@ async fn send_pull(
         .unwrap_or("0")
         .parse()
         .map_err(AppError::internal)?;
-    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(net, e))?;
+    let state = net
+        .chain
+        .payment_state(pid)
+        .await
+        .map_err(|e| unavailable(net, e))?;
     let sent = if i64::from(state.pulls) > k {
-        match net.chain.find_payment_tx(PaymentEvent::Executed(k as u64), pid).await {
+        match net
+            .chain
+            .find_payment_tx(PaymentEvent::Executed(k as u64), pid)
+            .await
+        {
             Ok(Some(r)) => Ok(r),
             Ok(None) => return Err(AppError::unavailable("pull log not found yet")),
             Err(e) => Err(e),
@@ -439,7 +485,10 @@ async fn send_pull(
                 };
                 (to, None)
             } else if retryable && attempts <= cfg.retry_max {
-                let at = now_secs + cfg.retry_base_secs.saturating_mul(1 << (attempts - 1).min(20));
+                let at = now_secs
+                    + cfg
+                        .retry_base_secs
+                        .saturating_mul(1 << (attempts - 1).min(20));
                 let to = Transition {
                     reason: Some(reason.clone()),
                     // A top-up is not scheduled: the business asks again.
@@ -485,11 +534,16 @@ pub async fn cancel(app: &App, id: &str, by: Canceller) -> Result<PullPayment, A
     match pp.status {
         S::Initial => {
             let mut tx = app.db.begin().await?;
-            let moved = store::transition(&mut tx, id, &[S::Initial], &Transition {
-                reason: Some(cancel_reason(&by)),
-                next_payment_at: None,
-                ..keep(&pp, S::Cancelled, now)
-            })
+            let moved = store::transition(
+                &mut tx,
+                id,
+                &[S::Initial],
+                &Transition {
+                    reason: Some(cancel_reason(&by)),
+                    next_payment_at: None,
+                    ..keep(&pp, S::Cancelled, now)
+                },
+            )
             .await?;
             tx.commit().await?;
             if !moved {
@@ -507,20 +561,31 @@ pub async fn cancel(app: &App, id: &str, by: Canceller) -> Result<PullPayment, A
                 Canceller::Business => net.chain.cancel_pull_payment(net.executor, pid).await,
                 Canceller::Customer(sig) => {
                     let sig = sig.parse().map_err(|_| {
-                        AppError::field("signature", "error.signature.invalid", "signature must be 0x-hex")
+                        AppError::field(
+                            "signature",
+                            "error.signature.invalid",
+                            "signature must be 0x-hex",
+                        )
                     })?;
-                    net.chain.cancel_with_signature(net.executor, pid, sig).await
+                    net.chain
+                        .cancel_with_signature(net.executor, pid, sig)
+                        .await
                 }
             };
             let now_secs = net.now_secs(app);
             match sent {
                 Ok(receipt) => {
                     let row = with_receipt(row, &receipt, now_secs, app.now());
-                    finish(app, &pp, &row, Transition {
-                        reason: Some(cancel_reason(&by)),
-                        next_payment_at: None,
-                        ..keep(&pp, S::Cancelled, app.now())
-                    })
+                    finish(
+                        app,
+                        &pp,
+                        &row,
+                        Transition {
+                            reason: Some(cancel_reason(&by)),
+                            next_payment_at: None,
+                            ..keep(&pp, S::Cancelled, app.now())
+                        },
+                    )
                     .await?;
                 }
                 Err(e) => {
@@ -543,7 +608,10 @@ pub async fn cancel(app: &App, id: &str, by: Canceller) -> Result<PullPayment, A
         _ => {
             return Err(AppError::conflict(
                 "error.pull.payment.final",
-                format!("The pull payment is already final (status {})", pp.status.id()),
+                format!(
+                    "The pull payment is already final (status {})",
+                    pp.status.id()
+                ),
             ));
         }
     }
@@ -605,7 +673,11 @@ async fn recover_cancel(
 ) -> Result<(), AppError> {
     let pid = payment_id(pp)?;
     let now = app.now();
-    let state = net.chain.payment_state(pid).await.map_err(|e| unavailable(net, e))?;
+    let state = net
+        .chain
+        .payment_state(pid)
+        .await
+        .map_err(|e| unavailable(net, e))?;
     if state.cancelled
         && let Some(r) = net
             .chain
@@ -614,11 +686,16 @@ async fn recover_cancel(
             .map_err(|e| unavailable(net, e))?
     {
         let row = with_receipt(row, &r, net.now_secs(app), now);
-        finish(app, pp, &row, Transition {
-            reason: Some("Cancelled".into()),
-            next_payment_at: None,
-            ..keep(pp, S::Cancelled, now)
-        })
+        finish(
+            app,
+            pp,
+            &row,
+            Transition {
+                reason: Some("Cancelled".into()),
+                next_payment_at: None,
+                ..keep(pp, S::Cancelled, now)
+            },
+        )
         .await?;
         return Ok(());
     }
@@ -641,8 +718,12 @@ pub async fn run_due(app: &App) -> Result<usize, AppError> {
         .filter_map(|k| k.parse().ok())
         .collect();
     for network_id in ids {
-        let busy = !store::in_status(&app.db.read, network_id, S::Processing, 1).await?.is_empty()
-            || !store::in_status(&app.db.read, network_id, S::Running, 1).await?.is_empty();
+        let busy = !store::in_status(&app.db.read, network_id, S::Processing, 1)
+            .await?
+            .is_empty()
+            || !store::in_status(&app.db.read, network_id, S::Running, 1)
+                .await?
+                .is_empty();
         if !busy {
             continue;
         }
@@ -653,6 +734,8 @@ pub async fn run_due(app: &App) -> Result<usize, AppError> {
                 continue;
             }
         };
+        // Another process may have moved the test clock.
+        crate::pumapay::test_clock::refresh(app, &net).await?;
         touched += recover(app, &net).await?;
         loop {
             let due = store::due(

@@ -21,7 +21,9 @@ pub async fn owned(
         .ok_or_else(super::not_found)?;
     match access::authorize(app, caller, &pp.business_id, intent).await {
         Ok(_) => Ok(pp),
-        Err(e) if e.kind == crate::ErrorKind::Forbidden && e.code() != "error.business.disabled" => {
+        Err(e)
+            if e.kind == crate::ErrorKind::Forbidden && e.code() != "error.business.disabled" =>
+        {
             Err(super::not_found())
         }
         Err(e) => Err(e),
@@ -47,7 +49,7 @@ pub async fn top_up(
             "pullPaymentID",
             "error.pull.payment.not.topup",
             format!(
-                "Only top-up pull payments (typeID 8) can be topped up; this one is typeID {}",
+                "pullPaymentID must name a top-up pull payment (typeID 8); this one is typeID {}",
                 pp.type_id
             ),
         ));
@@ -66,7 +68,7 @@ pub async fn top_up(
             "amount",
             "error.topup.limit.exceeded",
             format!(
-                "The customer's signed limit is {limit} cents and {} are already pulled; at most {} more",
+                "amount would pass the customer's signed limit of {limit} cents ({} already pulled; at most {} more)",
                 pp.fiat_pulled,
                 (limit - pp.fiat_pulled).max(0)
             ),

@@ -673,10 +673,16 @@ async fn permit_of(offer: &Offer, customer: Address) -> Result<Permit, AppError>
 /// within the request's lifetime and the executor registers right after the POST.
 fn permit_deadline(offer: &Offer) -> i64 {
     let ttl = (offer.request.expires_at - offer.request.created_at).div_euclid(1_000_000);
+    // A top-up's start is back-dated by its pulls (see `offer`); the first read was that later.
+    let backdated = match offer.schedule.model_type {
+        PaymentModelType::TopUp => offer.schedule.pulls * offer.schedule.frequency,
+        _ => 0,
+    };
     offer
         .request
         .start_time
         .unwrap_or_default()
+        .saturating_add(backdated)
         .saturating_add(ttl)
         .max(0)
 }
@@ -710,13 +716,25 @@ async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, 
     let network = networks::network(app, request.network_id).await?;
     let rate = rates::current(app, &schedule.currency).await?;
     if request.start_time.is_none() {
-        let start = network.now_secs(app);
+        let now = network.now_secs(app);
         let cap = token_cap(schedule.total, &rate, cfg.token_cap_margin_pct)?;
-        let expiry = schedule
-            .last_pull_offset()
-            .and_then(|o| o.checked_add(start))
-            .and_then(|x| x.checked_add(cfg.terms_grace_secs))
-            .ok_or_else(range)?;
+        let (start, expiry) = if schedule.model_type == PaymentModelType::TopUp {
+            // Top-ups come when the business asks, not on a clock: the schedule starts as many
+            // seconds in the past as it has pulls, so the contract's spacing rule (pull k not
+            // before start + k × 1 s) never refuses one, and the consent lasts
+            // `top_up_consent_secs`.
+            (
+                now - schedule.pulls * schedule.frequency,
+                now.checked_add(cfg.top_up_consent_secs).ok_or_else(range)?,
+            )
+        } else {
+            let expiry = schedule
+                .last_pull_offset()
+                .and_then(|o| o.checked_add(now))
+                .and_then(|x| x.checked_add(cfg.terms_grace_secs))
+                .ok_or_else(range)?;
+            (now, expiry)
+        };
         let mut tx = app.db.begin().await?;
         // A concurrent first read may have won: its values stay, and we read them back.
         store::fix_terms(&mut tx, &request.id, start, &cap.to_string(), expiry).await?;

@@ -127,15 +127,29 @@ mod tests {
     #[test]
     fn every_type_follows_decisions_section_2() {
         use TxType::*;
-        assert_eq!(plan(&pp(2, 500, 0, 0, 1, 0)), vec![(T0, 500, RegisterAndExecute)]);
-        assert_eq!(plan(&pp(7, 750, 0, 0, 1, 0)), vec![(T0, 750, RegisterAndExecute)]);
+        assert_eq!(
+            plan(&pp(2, 500, 0, 0, 1, 0)),
+            vec![(T0, 500, RegisterAndExecute)]
+        );
+        assert_eq!(
+            plan(&pp(7, 750, 0, 0, 1, 0)),
+            vec![(T0, 750, RegisterAndExecute)]
+        );
         assert_eq!(
             plan(&pp(3, 999, 0, 0, 3, MONTH)),
-            vec![(T0, 999, Execute), (T0 + MONTH, 999, Execute), (T0 + 2 * MONTH, 999, Execute)]
+            vec![
+                (T0, 999, Execute),
+                (T0 + MONTH, 999, Execute),
+                (T0 + 2 * MONTH, 999, Execute)
+            ]
         );
         assert_eq!(
             plan(&pp(4, 999, 5000, 0, 2, MONTH)),
-            vec![(T0, 5000, Initial), (T0 + MONTH, 999, Execute), (T0 + 2 * MONTH, 999, Execute)]
+            vec![
+                (T0, 5000, Initial),
+                (T0 + MONTH, 999, Execute),
+                (T0 + 2 * MONTH, 999, Execute)
+            ]
         );
         let week = 604_800;
         assert_eq!(

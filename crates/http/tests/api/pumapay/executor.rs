@@ -78,7 +78,10 @@ async fn settle(t: &TestApp) {
 }
 
 async fn payment(t: &TestApp, biz: &Biz, id: &str) -> Value {
-    let (s, b) = t.pumapay(biz).get(&format!("/api-key-auth/pull-payments/{id}")).await;
+    let (s, b) = t
+        .pumapay(biz)
+        .get(&format!("/api-key-auth/pull-payments/{id}"))
+        .await;
     data(s, &b, "Successfully retrieved payment")
 }
 
@@ -161,8 +164,15 @@ dual!(
             assert!(tx["gasUsed"].as_i64().unwrap() > 21_000);
             pulled += tx["tokenAmount"].as_str().unwrap().parse::<U256>().unwrap();
             // The hash is a real receipt of the chain.
-            let net = payplane_app::pumapay::networks::network(&t.app, 3).await.unwrap();
-            let r = net.chain.receipt(hash.parse().unwrap()).await.unwrap().unwrap();
+            let net = payplane_app::pumapay::networks::network(&t.app, 3)
+                .await
+                .unwrap();
+            let r = net
+                .chain
+                .receipt(hash.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap();
             assert!(r.success);
         }
         assert_eq!(treasury_pma(&t).await - before, pulled);
@@ -223,7 +233,14 @@ dual!(every_type_runs_its_whole_schedule, async |b| {
     assert_eq!(txs[1]["fiatAmount"], 100);
     // 7 dynamic: the amount comes with the QR code.
     let m = approved_model(&t, &biz, &short(7)).await;
-    let txs = run_schedule(&t, &biz, &m, "?amount=750&currency=USD&title=Tip", MONTH).await;
+    let txs = run_schedule(
+        &t,
+        &biz,
+        &m,
+        "?amount=750&currency=USD&title=Tip&description=Thanks",
+        MONTH,
+    )
+    .await;
     assert_eq!(kinds(&txs), vec![(1, 3), (5, 3)]);
     assert_eq!(txs[1]["fiatAmount"], 750);
     assert_eq!(txs[1]["currency"], "USD");
@@ -236,7 +253,10 @@ dual!(every_type_runs_its_whole_schedule, async |b| {
     assert_eq!(payment(&t, &biz, &id).await["status"], 2);
     let (s, body) = t
         .pumapay(&biz)
-        .put("/api-key-auth/pull-payments", &j!({"pullPaymentID": id, "amount": 3000}))
+        .put(
+            "/api-key-auth/pull-payments",
+            &j!({"pullPaymentID": id, "amount": 3000}),
+        )
         .await;
     let d = data(s, &body, "Successfully created payment");
     assert_eq!(d["fiatAmount"], 3000);
@@ -244,14 +264,23 @@ dual!(every_type_runs_its_whole_schedule, async |b| {
     assert_eq!(d["transactionHash"].as_str().unwrap().len(), 66);
     let (s, body) = t
         .pumapay(&biz)
-        .put("/api-key-auth/pull-payments", &j!({"pullPaymentID": id, "amount": 2500}))
+        .put(
+            "/api-key-auth/pull-payments",
+            &j!({"pullPaymentID": id, "amount": 2500}),
+        )
         .await;
     assert_field(s, &body, "amount", "error.topup.limit.exceeded");
     let (s, body) = t
         .pumapay(&biz)
-        .put("/api-key-auth/pull-payments", &j!({"pullPaymentID": id, "amount": "2000"}))
+        .put(
+            "/api-key-auth/pull-payments",
+            &j!({"pullPaymentID": id, "amount": "2000"}),
+        )
         .await;
-    assert_eq!(data(s, &body, "Successfully created payment")["totalPulled"], 5000);
+    assert_eq!(
+        data(s, &body, "Successfully created payment")["totalPulled"],
+        5000
+    );
     assert_eq!(
         kinds(&transactions(&t, &biz, &id).await),
         vec![(1, 3), (3, 3), (3, 3)]
@@ -269,38 +298,62 @@ dual!(every_type_runs_its_whole_schedule, async |b| {
     assert_field(s, &body, "pullPaymentID", "error.pull.payment.not.topup");
 });
 
-dual!(a_customer_without_funds_ends_failed_with_the_reason, async |b| {
-    let t = TestApp::builder(b)
-        .config(|c| {
-            c.pull_payments.retry_max = 1;
-            c.pull_payments.retry_base_secs = 3600;
-        })
-        .start()
+dual!(
+    a_customer_without_funds_ends_failed_with_the_reason,
+    async |b| {
+        let t = TestApp::builder(b)
+            .config(|c| {
+                c.pull_payments.retry_max = 1;
+                c.pull_payments.retry_base_secs = 3600;
+            })
+            .start()
+            .await;
+        let (biz, product) = merchant(&t).await;
+        let m = approved_model(&t, &biz, &model_body(5, &biz.id, &product)).await;
+        let w = Wallet::new();
+        // ETH for nothing, PMA: none beyond the faucet's 1 000 — 9.99 GBP is 1 264 PMA.
+        let (s, body) = send(
+            t.post("/api/v2/open-auth/faucet")
+                .json(&j!({"address": w.address()})),
+        )
         .await;
-    let (biz, product) = merchant(&t).await;
-    let m = approved_model(&t, &biz, &model_body(5, &biz.id, &product)).await;
-    let w = Wallet::new();
-    // ETH for nothing, PMA: none beyond the faucet's 1 000 — 9.99 GBP is 1 264 PMA.
-    let (s, body) = send(t.post("/api/v2/open-auth/faucet").json(&j!({"address": w.address()}))).await;
-    assert_eq!(s, 200, "{body}");
-    let id = subscribe(&t, &biz, &m, &w, "").await;
-    settle(&t).await;
-    advance(&t, WEEK).await;
-    // The first attempt is refused and retried an hour later.
-    let p = payment(&t, &biz, &id).await;
-    assert_eq!(p["status"], 2, "{p}");
-    assert!(p["statusReason"].as_str().unwrap().contains("ERC20InsufficientBalance"), "{p}");
-    advance(&t, 3600).await;
-    let p = payment(&t, &biz, &id).await;
-    assert_eq!(p["status"], 7, "{p}");
-    assert!(p["statusReason"].as_str().unwrap().contains("ERC20InsufficientBalance"), "{p}");
-    let txs = transactions(&t, &biz, &id).await;
-    assert_eq!(kinds(&txs), vec![(1, 3), (3, 2), (3, 2)]);
-    assert!(txs[1]["reason"].as_str().unwrap().contains("ERC20InsufficientBalance"));
-    // Failed is final: nothing more is tried.
-    advance(&t, MONTH).await;
-    assert_eq!(transactions(&t, &biz, &id).await.len(), 3);
-});
+        assert_eq!(s, 200, "{body}");
+        let id = subscribe(&t, &biz, &m, &w, "").await;
+        settle(&t).await;
+        advance(&t, WEEK).await;
+        // The first attempt is refused and retried an hour later.
+        let p = payment(&t, &biz, &id).await;
+        assert_eq!(p["status"], 2, "{p}");
+        assert!(
+            p["statusReason"]
+                .as_str()
+                .unwrap()
+                .contains("ERC20InsufficientBalance"),
+            "{p}"
+        );
+        advance(&t, 3600).await;
+        let p = payment(&t, &biz, &id).await;
+        assert_eq!(p["status"], 7, "{p}");
+        assert!(
+            p["statusReason"]
+                .as_str()
+                .unwrap()
+                .contains("ERC20InsufficientBalance"),
+            "{p}"
+        );
+        let txs = transactions(&t, &biz, &id).await;
+        assert_eq!(kinds(&txs), vec![(1, 3), (3, 2), (3, 2)]);
+        assert!(
+            txs[1]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("ERC20InsufficientBalance")
+        );
+        // Failed is final: nothing more is tried.
+        advance(&t, MONTH).await;
+        assert_eq!(transactions(&t, &biz, &id).await.len(), 3);
+    }
+);
 
 dual!(a_cancelled_payment_pulls_no_more, async |b| {
     let t = TestApp::start(b).await;
@@ -311,19 +364,32 @@ dual!(a_cancelled_payment_pulls_no_more, async |b| {
     fund(&t, &w, 100_000).await;
     let id = subscribe(&t, &biz, &m, &w, "").await;
     settle(&t).await;
-    assert_eq!(transactions(&t, &biz, &id).await.len(), 2, "registered and first pull");
-    let (s, body) = t.pumapay(&biz).delete(&format!("/api-key-auth/business/stop/{id}")).await;
+    assert_eq!(
+        transactions(&t, &biz, &id).await.len(),
+        2,
+        "registered and first pull"
+    );
+    let (s, body) = t
+        .pumapay(&biz)
+        .delete(&format!("/api-key-auth/business/stop/{id}"))
+        .await;
     let d = data(s, &body, "Successfully cancelled the pull payment");
     assert_eq!(d["status"], 4);
     advance(&t, MONTH).await;
     advance(&t, MONTH).await;
     let txs = transactions(&t, &biz, &id).await;
     assert_eq!(kinds(&txs), vec![(1, 3), (3, 3), (4, 3)]);
-    let (s, body) = t.pumapay(&biz).delete(&format!("/api-key-auth/business/stop/{id}")).await;
+    let (s, body) = t
+        .pumapay(&biz)
+        .delete(&format!("/api-key-auth/business/stop/{id}"))
+        .await;
     assert_error(s, &body, 409, "error.pull.payment.final");
     // Another business cannot stop it (404: it does not exist for them).
     let (other, _) = merchant(&t).await;
-    let (s, body) = t.pumapay(&other).delete(&format!("/api-key-auth/business/stop/{id}")).await;
+    let (s, body) = t
+        .pumapay(&other)
+        .delete(&format!("/api-key-auth/business/stop/{id}"))
+        .await;
     assert_error(s, &body, 404, "error.pull.payment.not.found");
     // The customer cancels another one with a signed CancelPullPayment.
     let id = subscribe(&t, &biz, &m, &w, "").await;
@@ -331,7 +397,11 @@ dual!(a_cancelled_payment_pulls_no_more, async |b| {
     let (s, body) = send(t.get(&format!("/api/v2/open-auth/pull-payments/{id}/cancel"))).await;
     assert_eq!(s, 200, "{body}");
     let typed = body["data"]["cancel"].clone();
-    let typed = if typed.is_null() { body["data"].clone() } else { typed };
+    let typed = if typed.is_null() {
+        body["data"].clone()
+    } else {
+        typed
+    };
     let sig = w.sign_typed(&typed);
     let (s, body) = send(
         t.post(&format!("/api/v2/open-auth/pull-payments/{id}/cancel"))
@@ -381,10 +451,17 @@ dual!(postbacks_arrive_signed_for_every_transaction, async |b| {
     let id = subscribe(&t, &biz, &m, &w, "").await;
     settle(&t).await;
     advance(&t, MONTH).await;
-    let (s, body) = t.pumapay(&biz).delete(&format!("/api-key-auth/business/stop/{id}")).await;
+    let (s, body) = t
+        .pumapay(&biz)
+        .delete(&format!("/api-key-auth/business/stop/{id}"))
+        .await;
     assert_eq!(s, 200, "{body}");
     let poor = Wallet::new();
-    let (s, body) = send(t.post("/api/v2/open-auth/faucet").json(&j!({"address": poor.address()}))).await;
+    let (s, body) = send(
+        t.post("/api/v2/open-auth/faucet")
+            .json(&j!({"address": poor.address()})),
+    )
+    .await;
     assert_eq!(s, 200, "{body}");
     let mut expensive = model_body(3, &biz.id, &product);
     expensive["amount"] = j!(5_000_000);
@@ -393,14 +470,27 @@ dual!(postbacks_arrive_signed_for_every_transaction, async |b| {
     settle(&t).await;
     t.run_deliveries().await;
     let got = rx.received();
-    let bodies: Vec<Value> = got.iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    let mut bodies: Vec<Value> = got
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    // Deliveries run concurrently: put them back in chain order.
+    // (A pull the contract refused before it was sent has no block: it came after the rest.)
+    bodies.sort_by_key(|b| {
+        b["transactionData"]["blockNumber"]
+            .as_i64()
+            .unwrap_or(i64::MAX)
+    });
     let of = |pid: &str| -> Vec<(String, i64)> {
         bodies
             .iter()
             .filter(|b| b["paymentData"]["paymentID"] == pid)
             .map(|b| {
                 (
-                    b["transactionData"]["transactionType"].as_str().unwrap().to_string(),
+                    b["transactionData"]["transactionType"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
                     b["paymentData"]["type"].as_i64().unwrap(),
                 )
             })
@@ -409,7 +499,12 @@ dual!(postbacks_arrive_signed_for_every_transaction, async |b| {
     // register, two executions, cancel — each success (3).
     assert_eq!(
         of(&id),
-        vec![("1".into(), 3), ("3".into(), 3), ("3".into(), 3), ("4".into(), 3)]
+        vec![
+            ("1".into(), 3),
+            ("3".into(), 3),
+            ("3".into(), 3),
+            ("4".into(), 3)
+        ]
     );
     // register, then the refused pull (2 failed).
     assert_eq!(of(&failing), vec![("1".into(), 3), ("3".into(), 2)]);
@@ -418,7 +513,9 @@ dual!(postbacks_arrive_signed_for_every_transaction, async |b| {
     }
     let exec = bodies
         .iter()
-        .find(|b| b["paymentData"]["paymentID"] == id && b["transactionData"]["transactionType"] == "3")
+        .find(|b| {
+            b["paymentData"]["paymentID"] == id && b["transactionData"]["transactionType"] == "3"
+        })
         .unwrap();
     assert_eq!(exec["transactionData"]["status"], "true");
     assert_eq!(exec["paymentData"]["uniqueReferenceID"], "customer-42");
