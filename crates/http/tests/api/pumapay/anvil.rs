@@ -214,3 +214,49 @@ dual!(other_chains_are_never_deployed_to, async |b| {
             .is_none()
     );
 });
+
+dual!(a_trial_subscription_is_billed_on_anvil, async |b| {
+    use crate::pumapay::executor::*;
+    use crate::pumapay::support::*;
+    let Some(anvil) = spawn_anvil(None) else {
+        return;
+    };
+    let url = anvil.url.clone();
+    let t = TestApp::builder(b)
+        .config(move |c| on_node(c, &url))
+        .start()
+        .await;
+    let (biz, product) = merchant(&t).await;
+    let model = approved_model(&t, &biz, &model_body(5, &biz.id, &product)).await;
+    let w = Wallet::new();
+    fund(&t, &w, 20_000).await;
+    let before = treasury_pma(&t).await;
+    let id = subscribe(&t, &biz, &model, &w, "").await;
+    settle(&t).await;
+    assert_eq!(payment(&t, &biz, &id).await["status"], 2);
+    advance(&t, WEEK).await;
+    advance(&t, MONTH).await;
+    advance(&t, MONTH).await;
+    let txs = transactions(&t, &biz, &id).await;
+    assert_eq!(kinds(&txs), vec![(1, 3), (3, 3), (3, 3), (3, 3)], "{txs:?}");
+    let mut pulled = payplane_chain::U256::ZERO;
+    let net = network(&t.app, 3).await.unwrap();
+    for tx in &txs[1..] {
+        assert_eq!(tx["tokenAmount"], "1264556962025316455696", "{tx}");
+        let hash = tx["txHash"].as_str().unwrap();
+        let r = net
+            .chain
+            .receipt(hash.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(r.success);
+        assert_eq!(r.block_number as i64, tx["blockNumber"].as_i64().unwrap());
+        pulled += tx["tokenAmount"]
+            .as_str()
+            .unwrap()
+            .parse::<payplane_chain::U256>()
+            .unwrap();
+    }
+    assert_eq!(treasury_pma(&t).await - before, pulled);
+});
