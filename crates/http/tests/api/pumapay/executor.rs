@@ -8,12 +8,12 @@ use crate::support::*;
 use payplane_chain::U256;
 use serde_json::{Value, json as j};
 
-const MONTH: i64 = 2_592_000;
+pub(crate) const MONTH: i64 = 2_592_000;
 const WEEK: i64 = 604_800;
 
 /// Gives the customer test ETH (faucet) and `pma` PMA (minted by the token's owner, the
 /// executor, as the faucet does).
-async fn fund(t: &TestApp, w: &Wallet, pma: u64) {
+pub(crate) async fn fund(t: &TestApp, w: &Wallet, pma: u64) {
     let (s, b) = send(
         t.post("/api/v2/open-auth/faucet")
             .json(&j!({"address": w.address()})),
@@ -32,7 +32,13 @@ async fn fund(t: &TestApp, w: &Wallet, pma: u64) {
 
 /// The customer scans the model's QR code, reads the terms, signs consent (and the permit when
 /// asked) and posts them; returns the pull payment's id.
-async fn subscribe(t: &TestApp, biz: &Biz, model_id: &str, w: &Wallet, query: &str) -> String {
+pub(crate) async fn subscribe(
+    t: &TestApp,
+    biz: &Biz,
+    model_id: &str,
+    w: &Wallet,
+    query: &str,
+) -> String {
     let (s, b) = t
         .pumapay(biz)
         .get(&format!(
@@ -61,6 +67,12 @@ async fn subscribe(t: &TestApp, biz: &Biz, model_id: &str, w: &Wallet, query: &s
 
 /// Moves the test network's clock (operator route) and runs the jobs and the executor's rounds.
 async fn advance(t: &TestApp, secs: i64) {
+    move_clock(t, secs).await;
+    settle(t).await;
+}
+
+/// Moves the test network's clock (operator route, which persists the offset), and nothing else.
+pub(crate) async fn move_clock(t: &TestApp, secs: i64) {
     let op = t.admin().await;
     let (s, b) = send(
         t.post("/api/v2/admin/test-clock/advance")
@@ -69,15 +81,14 @@ async fn advance(t: &TestApp, secs: i64) {
     )
     .await;
     assert_eq!(s, 200, "{b}");
-    settle(t).await;
 }
 
-async fn settle(t: &TestApp) {
+pub(crate) async fn settle(t: &TestApp) {
     t.run_jobs().await;
     t.run_pulls().await;
 }
 
-async fn payment(t: &TestApp, biz: &Biz, id: &str) -> Value {
+pub(crate) async fn payment(t: &TestApp, biz: &Biz, id: &str) -> Value {
     let (s, b) = t
         .pumapay(biz)
         .get(&format!("/api-key-auth/pull-payments/{id}"))
@@ -85,7 +96,7 @@ async fn payment(t: &TestApp, biz: &Biz, id: &str) -> Value {
     data(s, &b, "Successfully retrieved payment")
 }
 
-async fn transactions(t: &TestApp, biz: &Biz, id: &str) -> Vec<Value> {
+pub(crate) async fn transactions(t: &TestApp, biz: &Biz, id: &str) -> Vec<Value> {
     let (s, b) = t
         .pumapay(biz)
         .get(&format!(
@@ -99,7 +110,7 @@ async fn transactions(t: &TestApp, biz: &Biz, id: &str) -> Vec<Value> {
     all
 }
 
-async fn treasury_pma(t: &TestApp) -> U256 {
+pub(crate) async fn treasury_pma(t: &TestApp) -> U256 {
     let net = payplane_app::pumapay::networks::network(&t.app, 3)
         .await
         .unwrap();
@@ -121,7 +132,7 @@ fn kinds(txs: &[Value]) -> Vec<(i64, i64)> {
         .collect()
 }
 
-async fn merchant(t: &TestApp) -> (Biz, String) {
+pub(crate) async fn merchant(t: &TestApp) -> (Biz, String) {
     let biz = business(t).await;
     let product = product(t, &biz, &biz.id).await;
     (biz, product)
