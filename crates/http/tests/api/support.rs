@@ -26,7 +26,10 @@ pub struct TestApp {
     pub backend: Backend,
     pub database_url: String,
     shutdown: CancellationToken,
-    data: TestDatabase,
+    /// The server's and worker's tasks, awaited by [`TestApp::stop`].
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The fresh database's guard; `None` for a database given with [`Builder::database`].
+    data: Option<TestDatabase>,
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -36,11 +39,19 @@ pub fn pg_base_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-/// Where a test's data lives, removed when the test ends: a temp dir with the SQLite file, or a
-/// PostgreSQL schema.
+/// Where a test's data lives, removed when the guard is dropped: a temp dir with the SQLite
+/// file, or a PostgreSQL schema.
 pub enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres(String),
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres(schema) = self {
+            drop_schema(schema);
+        }
+    }
 }
 
 /// A fresh, empty database URL for the backend (SQLite file in a temp dir; PostgreSQL schema).
@@ -141,6 +152,7 @@ type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
 pub struct Builder {
     backend: Backend,
     worker: bool,
+    database: Option<String>,
     tweak: Vec<ConfigTweak>,
 }
 
@@ -154,8 +166,20 @@ impl Builder {
         self.tweak.push(Box::new(f));
         self
     }
+    /// Uses this database (of [`fresh_database`], whose guard the caller keeps) instead of a
+    /// fresh one, so several apps, in turn or in other processes, share it.
+    pub fn database(mut self, url: &str) -> Self {
+        self.database = Some(url.to_string());
+        self
+    }
     pub async fn start(self) -> TestApp {
-        let (url, data) = fresh_database(self.backend).await;
+        let (url, data) = match self.database {
+            Some(url) => (url, None),
+            None => {
+                let (url, data) = fresh_database(self.backend).await;
+                (url, Some(data))
+            }
+        };
         let mut config = Config::default();
         config.database_url = payplane_app::config::Secret(url.clone());
         config.max_connections = 8;
@@ -174,20 +198,18 @@ impl Builder {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let shutdown = CancellationToken::new();
-        tokio::spawn(payplane_http::serve(
-            app.clone(),
-            listener,
-            shutdown.clone(),
-        ));
+        let serving = payplane_http::serve(app.clone(), listener, shutdown.clone());
+        let mut tasks = vec![tokio::spawn(async move {
+            let _ = serving.await;
+        })];
         if self.worker {
-            tokio::spawn(payplane_app::jobs::worker::run(
+            tasks.push(tokio::spawn(payplane_app::jobs::worker::run(
                 app.clone(),
                 "test-worker".into(),
                 shutdown.clone(),
-            ));
-            tokio::spawn(payplane_app::pumapay::pull_payments::executor::run(
-                app.clone(),
-                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(
+                payplane_app::pumapay::pull_payments::executor::run(app.clone(), shutdown.clone()),
             ));
         }
         TestApp {
@@ -198,6 +220,7 @@ impl Builder {
             backend: self.backend,
             database_url: url,
             shutdown,
+            tasks,
             data,
         }
     }
@@ -208,6 +231,7 @@ impl TestApp {
         Builder {
             backend,
             worker: false,
+            database: None,
             tweak: vec![],
         }
     }
@@ -336,12 +360,20 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Shuts the server (and worker) down, waits for their tasks and drops the app, so what it
+    /// held is released when this returns (the durable devnet's lock on its data dir).
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        if let TestDatabase::Postgres(schema) = &self.data {
-            drop_schema(schema);
-        }
     }
 }
 

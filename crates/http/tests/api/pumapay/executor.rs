@@ -67,6 +67,12 @@ pub(crate) async fn subscribe(
 
 /// Moves the test network's clock (operator route) and runs the jobs and the executor's rounds.
 pub(crate) async fn advance(t: &TestApp, secs: i64) {
+    move_clock(t, secs).await;
+    settle(t).await;
+}
+
+/// Moves the test network's clock (operator route, which persists the offset), and nothing else.
+pub(crate) async fn move_clock(t: &TestApp, secs: i64) {
     let op = t.admin().await;
     let (s, b) = send(
         t.post("/api/v2/admin/test-clock/advance")
@@ -75,7 +81,6 @@ pub(crate) async fn advance(t: &TestApp, secs: i64) {
     )
     .await;
     assert_eq!(s, 200, "{b}");
-    settle(t).await;
 }
 
 pub(crate) async fn settle(t: &TestApp) {

@@ -5,6 +5,7 @@ mod anvil;
 mod authz;
 mod business;
 mod console;
+mod crash;
 mod executor;
 mod models;
 mod network;
