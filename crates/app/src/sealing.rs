@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 const DEV_MASTER_KEY: &str = "payplane-development-master-key-do-not-use-in-production";
 static WARN_ONCE: std::sync::Once = std::sync::Once::new();
 
-fn cipher(app: &App) -> ChaCha20Poly1305 {
-    let master = if app.config.master_key.0.is_empty() {
+fn master(app: &App) -> &str {
+    if app.config.master_key.0.is_empty() {
         WARN_ONCE.call_once(|| {
             tracing::warn!(
                 "master_key is empty: secrets at rest use the built-in development key; set PAYPLANE_MASTER_KEY in production"
@@ -24,11 +24,29 @@ fn cipher(app: &App) -> ChaCha20Poly1305 {
         DEV_MASTER_KEY
     } else {
         app.config.master_key.0.as_str()
-    };
+    }
+}
+
+fn cipher(app: &App) -> ChaCha20Poly1305 {
     let mut h = Sha256::new();
     h.update(b"payplane/seal/v1\0");
-    h.update(master.as_bytes());
+    h.update(master(app).as_bytes());
     ChaCha20Poly1305::new(Key::from_slice(&h.finalize()))
+}
+
+/// HMAC-SHA256 of `data` under a key derived from the master key for `purpose` (hex), so a
+/// value the server hands out (a form's CSRF token) can be checked without storing it, and
+/// different purposes never share a key.
+pub fn mac(app: &App, purpose: &str, data: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut h = Sha256::new();
+    h.update(b"payplane/mac/v1\0");
+    h.update(purpose.as_bytes());
+    h.update(b"\0");
+    h.update(master(app).as_bytes());
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&h.finalize()).expect("any key length");
+    m.update(data);
+    hex::encode(m.finalize().into_bytes())
 }
 
 /// Encrypts `plain`: `v1:` + base64(nonce ‖ ciphertext+tag).

@@ -153,6 +153,16 @@ enum UserCmd {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Give a user a password for the dashboard: prints a new one-time set-password link, or
+    /// with --password-stdin sets the password read from the first line of standard input
+    /// (audit-logged). Either way the user's dashboard sessions end once a password is set.
+    #[command(name = "set-password")]
+    SetPassword {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Remove a user's authenticator (lost device), audit-logged; their next enrolment needs
     /// no code.
     #[command(name = "reset-2fa")]
@@ -336,10 +346,49 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             let u = payplane_app::pazemo::users::create_user(&app, &email, &name, admin)
                 .await
                 .map_err(describe)?;
+            let link = payplane_app::pazemo::logins::issue_password_link(&app, &u.id)
+                .await
+                .map_err(describe)?;
             println!(
                 "{}",
-                serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles})
+                serde_json::json!({"id": u.id, "email": u.email, "name": u.name, "roles": u.roles,
+                                   "setPasswordUrl": link.url,
+                                   "setPasswordUrlExpires": payplane_core::timefmt::iso_millis(link.expires_at)})
             );
+        }
+        AdminCmd::User {
+            command:
+                UserCmd::SetPassword {
+                    user,
+                    password_stdin,
+                },
+        } => {
+            if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                let password = line.trim_end_matches(['\r', '\n']);
+                payplane_app::pazemo::logins::operator_set_password(
+                    &app,
+                    &operator(),
+                    &format!("cli@{}", hostname()),
+                    &user,
+                    password,
+                )
+                .await
+                .map_err(describe)?;
+                println!("{}", serde_json::json!({"id": user, "password": "set"}));
+            } else {
+                let link = payplane_app::pazemo::logins::issue_password_link(&app, &user)
+                    .await
+                    .map_err(describe)?;
+                println!(
+                    "{}",
+                    serde_json::json!({"id": user, "setPasswordUrl": link.url,
+                                       "setPasswordUrlExpires": payplane_core::timefmt::iso_millis(link.expires_at)})
+                );
+            }
         }
         AdminCmd::User {
             command: UserCmd::Reset2fa { user },

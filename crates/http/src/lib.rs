@@ -8,6 +8,7 @@ pub mod ops;
 pub mod pazemo;
 pub mod pumapay;
 pub mod rate_limit;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -71,7 +72,8 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
 /// The whole application router.
 pub fn router(app: App) -> Router {
     let (routes, doc) = api();
-    with_layers(routes.merge(ops::docs(doc)), app)
+    let pages = web::routes(&app);
+    with_layers(routes.merge(ops::docs(doc)).merge(pages), app)
 }
 
 /// Wraps routes in the server's layers (tests use it to add a route that misbehaves on purpose).

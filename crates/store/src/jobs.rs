@@ -176,3 +176,35 @@ pub async fn purge_done(db: &Db, before: i64) -> Result<u64> {
         .await?;
     Ok(done.rows_affected())
 }
+
+#[derive(Debug, Clone)]
+pub struct DeadJob {
+    pub id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Jobs that used up their attempts, most recent first.
+pub async fn dead(db: &Db, limit: i64) -> Result<Vec<DeadJob>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, attempts, last_error, updated_at FROM jobs WHERE status = $1 \
+         ORDER BY updated_at DESC, id LIMIT $2",
+    )
+    .bind(DEAD)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeadJob {
+                id: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                attempts: r.try_get(2)?,
+                last_error: r.try_get(3)?,
+                updated_at: r.try_get(4)?,
+            })
+        })
+        .collect()
+}

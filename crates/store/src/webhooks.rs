@@ -452,3 +452,42 @@ pub async fn list_deliveries(
         })
         .collect()
 }
+
+#[derive(Debug, Clone)]
+pub struct DeadDelivery {
+    pub id: String,
+    /// The user (account webhooks) or business (postbacks) the endpoint belongs to.
+    pub owner_id: String,
+    pub url: String,
+    pub event_kind: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Deliveries of every owner that used up their attempts, most recent first.
+pub async fn dead_deliveries(pool: &AnyPool, limit: i64) -> Result<Vec<DeadDelivery>> {
+    let rows = sqlx::query(
+        "SELECT d.id, e.owner_id, e.url, d.event_kind, d.attempts, d.last_status, d.last_error, d.updated_at \
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.status = 'dead' ORDER BY d.updated_at DESC, d.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeadDelivery {
+                id: r.try_get(0)?,
+                owner_id: r.try_get(1)?,
+                url: r.try_get(2)?,
+                event_kind: r.try_get(3)?,
+                attempts: r.try_get(4)?,
+                last_status: r.try_get(5)?,
+                last_error: r.try_get(6)?,
+                updated_at: r.try_get(7)?,
+            })
+        })
+        .collect()
+}

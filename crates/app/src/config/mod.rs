@@ -6,6 +6,7 @@ mod limits;
 mod payouts;
 mod pull_payments;
 mod pumapay;
+mod web;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -14,6 +15,7 @@ pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
+pub use web::WebConfig;
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
@@ -97,6 +99,8 @@ pub struct Config {
     pub pull_payments: PullPaymentsConfig,
     /// Ethereum networks by `networkID` (1 main, 3 test).
     pub chain: ChainConfig,
+    /// The web pages: dashboard sessions, login throttle, set-password links.
+    pub web: WebConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,6 +149,7 @@ impl Default for Config {
             pumapay: PumapayConfig::default(),
             pull_payments: PullPaymentsConfig::default(),
             chain: ChainConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -308,6 +313,12 @@ impl Config {
         if let Some(v) = get("PAYPLANE_PUMAPAY_PUBLIC_URL") {
             self.pumapay.public_url = v;
         }
+        if let Some(v) = get("PAYPLANE_WEB_PUBLIC_URL") {
+            self.web.public_url = v;
+        }
+        if let Some(v) = get("PAYPLANE_WEB_SECURE_COOKIES") {
+            self.web.secure_cookies = parse("PAYPLANE_WEB_SECURE_COOKIES", v)?;
+        }
         Ok(())
     }
 
@@ -389,6 +400,17 @@ impl Config {
                     "chain.networks.{id}: an rpc network needs a url"
                 )));
             }
+        }
+        let w = &self.web;
+        if w.session_hours < 1
+            || w.login_max_failures < 1
+            || w.login_max_failures_per_ip < 1
+            || w.login_window_secs < 1
+            || w.password_link_hours < 1
+        {
+            return Err(ConfigError::Invalid(
+                "web.session_hours, login_max_failures, login_max_failures_per_ip, login_window_secs and password_link_hours must be positive".into(),
+            ));
         }
         if self.http_header_timeout_secs < 1 || self.http_body_timeout_secs < 1 {
             return Err(ConfigError::Invalid(

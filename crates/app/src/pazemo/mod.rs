@@ -6,6 +6,7 @@ pub mod auth;
 pub mod banks;
 pub mod beneficiaries;
 pub mod fx;
+pub mod logins;
 #[cfg(test)]
 mod money_properties;
 pub mod payouts;

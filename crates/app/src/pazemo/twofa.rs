@@ -65,7 +65,7 @@ pub async fn verify(app: &App, p: &Principal, code: &str) -> Result<Verdict, App
 
 /// Checks `code` against the user's active authenticator (never the test-mode code), consuming
 /// it when valid.
-async fn check_active(app: &App, user: &User, code: &str) -> Result<Verdict, AppError> {
+pub(crate) async fn check_active(app: &App, user: &User, code: &str) -> Result<Verdict, AppError> {
     let Some(sealed) = user.totp_secret.clone() else {
         return Ok(Verdict::Invalid);
     };

@@ -86,6 +86,28 @@ pub async fn send_test(app: &App, p: &Principal) -> Result<String, AppError> {
     Ok(id)
 }
 
+/// Deliveries to the caller's endpoints, newest first, filtered.
+pub async fn deliveries(
+    app: &App,
+    p: &Principal,
+    filter: webhooks::DeliveryFilter<'_>,
+) -> Result<Vec<webhooks::DeliveryRow>, AppError> {
+    Ok(webhooks::list_deliveries(&app.db.read, &p.user_id, filter).await?)
+}
+
+/// Puts one of the caller's deliveries back in the queue for an immediate attempt.
+pub async fn redeliver(app: &App, p: &Principal, id: &str) -> Result<(), AppError> {
+    let mine =
+        webhooks::delivery_owner(&app.db.read, id).await?.as_deref() == Some(p.user_id.as_str());
+    if !mine || !webhooks::redeliver(app.db.writer(), id, app.now()).await? {
+        return Err(AppError::not_found(
+            "error.delivery.not.found",
+            "Delivery not found",
+        ));
+    }
+    Ok(())
+}
+
 fn not_found() -> AppError {
     AppError::not_found("error.webhook.not.found", "Webhook endpoint not found")
 }

@@ -188,7 +188,7 @@ pub async fn deliveries(
         limit: size,
         offset: page * size,
     };
-    let rows = payplane_store::webhooks::list_deliveries(&app.db.read, &p.user_id, filter).await?;
+    let rows = endpoints::deliveries(&app, &p, filter).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))
 }
 
@@ -200,12 +200,6 @@ pub async fn redeliver(
     Auth(p): Auth,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mine = payplane_store::webhooks::delivery_owner(&app.db.read, &id)
-        .await?
-        .as_deref()
-        == Some(p.user_id.as_str());
-    if !mine || !payplane_store::webhooks::redeliver(app.db.writer(), &id, app.now()).await? {
-        return Err(AppError::not_found("error.delivery.not.found", "Delivery not found").into());
-    }
+    endpoints::redeliver(&app, &p, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -5,6 +5,7 @@ mod support;
 mod pazemo;
 mod pumapay;
 
+mod browser;
 mod errors;
 mod health;
 mod idempotency;

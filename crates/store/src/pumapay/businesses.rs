@@ -256,3 +256,20 @@ pub async fn gas_wallets(pool: &sqlx::AnyPool) -> Result<Vec<(String, i64)>> {
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
 }
+
+/// Enabled businesses with something for an operator to review: KYC submitted or requested and
+/// not decided, details submitted and not approved, or a treasury wallet submitted and not
+/// approved; the longest-waiting first.
+pub async fn awaiting_review(pool: &AnyPool, limit: i64) -> Result<Vec<Business>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM businesses WHERE disabled = 0 AND ( \
+           ((kyc_submitted = 1 OR kyc_requested = 1) AND kyc_approved = 0 AND kyc_rejected = 0) \
+           OR (details_submitted = 1 AND details_approved = 0) \
+           OR (treasury_submitted = 1 AND treasury_approved = 0)) \
+         ORDER BY updated_at, id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -192,3 +192,16 @@ pub async fn list(pool: &AnyPool, f: &Filter) -> Result<Vec<PaymentModel>> {
     let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Payment models waiting for an operator's review (status PND, not deleted), oldest first.
+pub async fn awaiting_review(pool: &AnyPool, limit: i64) -> Result<Vec<PaymentModel>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payment_models WHERE status = $1 AND deleted_at IS NULL \
+         ORDER BY created_at, id LIMIT $2"
+    ))
+    .bind(PaymentModelStatus::Pending.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,0 +1,128 @@
+//! Browser tests: Python scripts under `crates/http/tests/browser/` drive Debian's Chromium with
+//! Playwright against the real server that the test here starts, inject axe-core into every
+//! page they check, and write screenshots at 1280 and 390 px to `target/browser-shots/`. The
+//! test asserts the script's exit status. `.ci/run` installs the browser, Playwright and
+//! axe-core; without them a test is skipped locally and fails in CI.
+// The helpers serve every area's tests; not every test uses each of them.
+#![allow(dead_code)]
+use crate::support::{Backend, TestApp};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the scripts live.
+pub fn scripts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Where the scripts write their screenshots.
+pub fn shots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-shots")
+}
+
+/// Whether Chromium, Playwright and axe-core are installed. Without them a test is skipped
+/// locally, and fails in CI (which must install them).
+pub fn tools_ready() -> bool {
+    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let playwright = std::process::Command::new("python3")
+        .args(["-c", "import playwright"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let axe = axe_path().exists();
+    if chromium && playwright && axe {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI must install the browser test tools (chromium {chromium}, playwright {playwright}, axe-core {axe})"
+    );
+    eprintln!(
+        "skipped: browser tools missing (chromium {chromium}, playwright {playwright}, axe-core {axe}); see .ci/run"
+    );
+    false
+}
+
+fn axe_path() -> PathBuf {
+    scripts_dir().join("node_modules/axe-core/axe.min.js")
+}
+
+/// Keeps the test's clock in step with real time while a script runs, so what the browser does
+/// in real time (authenticator codes, payouts that settle after a few seconds) sees the same
+/// time on the server. Stops when the returned guard is dropped.
+pub fn tick_clock(t: &TestApp) -> ClockTicker {
+    let clock = t.clock.clone();
+    ClockTicker(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            clock.advance_secs(1);
+        }
+    }))
+}
+
+pub struct ClockTicker(tokio::task::JoinHandle<()>);
+
+impl Drop for ClockTicker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs `script` (a file of `scripts_dir()`) against the server of `t` with `env`, echoes its
+/// output, and fails the test when it fails.
+pub async fn run_script(t: &TestApp, script: &str, env: &[(&str, String)]) {
+    let mut cmd = tokio::process::Command::new("python3");
+    cmd.arg(scripts_dir().join(script))
+        .current_dir(scripts_dir())
+        .env("PAYPLANE_BASE", &t.base)
+        .env("PAYPLANE_SHOTS", shots_dir())
+        .env("PAYPLANE_AXE", axe_path())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(600), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within 10 minutes"))
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+/// A dashboard user with a one-time set-password link: (email, the link's path and query).
+pub async fn user_with_link(t: &TestApp, email: &str, admin: bool) -> (String, String) {
+    let u = payplane_app::pazemo::users::create_user(&t.app, email, "Dana Browser", admin)
+        .await
+        .expect("user");
+    let link = payplane_app::pazemo::logins::issue_password_link(&t.app, &u.id)
+        .await
+        .expect("link");
+    let path = link
+        .url
+        .find("/dashboard/")
+        .map(|i| link.url[i..].to_string())
+        .expect("a dashboard path");
+    (u.email, path)
+}
+
+crate::dual!(web_stack, |backend: Backend| async move {
+    if !tools_ready() {
+        return;
+    }
+    let t = TestApp::start(backend).await;
+    let (email, link) = user_with_link(&t, "dana@example.com", false).await;
+    run_script(
+        &t,
+        "web_stack.py",
+        &[("PAYPLANE_EMAIL", email), ("PAYPLANE_LINK", link)],
+    )
+    .await;
+});
