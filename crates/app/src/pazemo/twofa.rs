@@ -96,6 +96,15 @@ pub async fn enrolled(app: &App, user_id: &str) -> Result<bool, AppError> {
     Ok(users::get_user(app, user_id).await?.totp_secret.is_some())
 }
 
+/// Whether an enrolment is waiting for its first code.
+pub async fn enrolment_pending(app: &App, user_id: &str) -> Result<bool, AppError> {
+    Ok(
+        payplane_store::pazemo::users::pending_totp(&app.db.read, user_id)
+            .await?
+            .is_some(),
+    )
+}
+
 fn live_only(p: &Principal) -> Result<(), AppError> {
     if p.mode == Mode::Test {
         return Err(AppError::forbidden(

@@ -25,7 +25,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use payplane_app::{App, AppError, ErrorKind};
+use payplane_app::{App, AppError, ErrorKind, sealing};
 
 /// Every page route, with [`layer`] around them.
 pub fn routes(app: &App) -> Router<App> {
@@ -43,13 +43,19 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const FLASH_COOKIE: &str = "pp_flash";
+const REVEAL_COOKIE: &str = "pp_reveal";
 
 /// A message for the next page the browser shows ("Recipient added"), carried by a short-lived
 /// cookie across a redirect and cleared once a page has shown it.
 #[derive(Clone)]
 pub struct Flash(pub Option<String>);
 
-/// The CSRF seed and flash message of the request, the CSP of HTML answers.
+/// A secret to show once on the next page (a new API token, a signing secret, an
+/// authenticator key), carried across the redirect after its form sealed with the master key.
+#[derive(Clone)]
+pub struct Revealed(pub Option<String>);
+
+/// The CSRF seed, flash message and one-time secret of the request, the CSP of HTML answers.
 pub async fn layer(State(app): State<App>, mut req: Request, next: Next) -> Response {
     let seed = read_cookie(req.headers(), csrf::COOKIE)
         .filter(|s| csrf::valid_seed(s))
@@ -64,6 +70,11 @@ pub async fn layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
     });
     let had_flash = flash.is_some();
     req.extensions_mut().insert(Flash(flash));
+    let revealed = read_cookie(req.headers(), REVEAL_COOKIE)
+        .and_then(|v| sealing::open(&app, v).ok())
+        .and_then(|v| String::from_utf8(v).ok());
+    let had_reveal = read_cookie(req.headers(), REVEAL_COOKIE).is_some();
+    req.extensions_mut().insert(Revealed(revealed));
     let mut res = next.run(req).await;
     let sets = |res: &Response, name: &str| {
         res.headers()
@@ -81,6 +92,13 @@ pub async fn layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
     if html {
         if had_flash && !sets(&res, FLASH_COOKIE) {
             append_cookie(&mut res, &cookie(&app, FLASH_COOKIE, "", "Lax", Some(0)));
+        }
+        // Shown once: whatever page showed it, the secret is gone after it.
+        if had_reveal && !sets(&res, REVEAL_COOKIE) {
+            append_cookie(
+                &mut res,
+                &cookie(&app, REVEAL_COOKIE, "", "Strict", Some(0)),
+            );
         }
         res.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
@@ -151,6 +169,30 @@ pub fn done(app: &App, location: &str, message: &str) -> Response {
     see_other(location, &[flash(app, message)])
 }
 
+/// A 303 to `location` with a flash message and a secret that the page there shows once
+/// (`Ctx::revealed`). Answering the form with a redirect rather than the page itself means a
+/// reload cannot send the form again (and make a second token). The secret travels sealed with
+/// the master key in an HttpOnly, SameSite=Strict cookie that lives two minutes at most and is
+/// cleared by the first page that shows it.
+/// `kind` names what the secret is, so only the page of that kind shows it
+/// ([`Ctx::revealed`]).
+pub fn reveal(
+    app: &App,
+    location: &str,
+    message: &str,
+    kind: &str,
+    secret: &str,
+) -> Result<Response, WebError> {
+    let sealed = sealing::seal(app, format!("{kind}:{secret}").as_bytes())?;
+    Ok(see_other(
+        location,
+        &[
+            flash(app, message),
+            cookie(app, REVEAL_COOKIE, &sealed, "Strict", Some(120)),
+        ],
+    ))
+}
+
 /// A rendered page with its status.
 pub fn page_with(status: StatusCode, t: &impl Template) -> Result<Response, WebError> {
     let html = t.render().map_err(WebError::internal)?;
@@ -176,6 +218,19 @@ pub fn local_path(next: &str) -> Option<&str> {
 pub struct Ctx {
     pub csrf: String,
     pub flash: Option<String>,
+    /// `kind:secret` that the form before this page left to show once (see [`reveal`]).
+    revealed: Option<String>,
+}
+
+impl Ctx {
+    /// The secret of `kind` that the form before this page left to show once.
+    pub fn revealed(&self, kind: &str) -> Option<String> {
+        self.revealed
+            .as_deref()
+            .and_then(|r| r.strip_prefix(kind))
+            .and_then(|r| r.strip_prefix(':'))
+            .map(str::to_string)
+    }
 }
 
 impl FromRequestParts<App> for Ctx {
@@ -184,7 +239,12 @@ impl FromRequestParts<App> for Ctx {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let csrf::Csrf(csrf) = csrf::Csrf::from_request_parts(parts, app).await?;
         let flash = parts.extensions.get::<Flash>().and_then(|f| f.0.clone());
-        Ok(Ctx { csrf, flash })
+        let revealed = parts.extensions.get::<Revealed>().and_then(|r| r.0.clone());
+        Ok(Ctx {
+            csrf,
+            flash,
+            revealed,
+        })
     }
 }
 

@@ -126,3 +126,50 @@ crate::dual!(web_stack, |backend: Backend| async move {
     )
     .await;
 });
+
+/// Runs the webhook delivery loop until the returned token is cancelled (the test harness's
+/// worker runs jobs, not deliveries).
+pub fn deliver_webhooks(t: &TestApp) -> tokio_util::sync::DropGuard {
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(payplane_app::webhooks::deliver::run(
+        t.app.clone(),
+        "browser-test".into(),
+        stop.clone(),
+    ));
+    stop.drop_guard()
+}
+
+crate::dual!(dashboard_walk, |backend: Backend| async move {
+    if !tools_ready() {
+        return;
+    }
+    let t = TestApp::builder(backend)
+        .worker()
+        .config(|c| {
+            c.payouts.sandbox_settle_secs = 1;
+            c.webhooks.allow_private = true;
+        })
+        .start()
+        .await;
+    let _clock = tick_clock(&t);
+    let _deliveries = deliver_webhooks(&t);
+    let hook = crate::support::Receiver::start().await;
+    let (email, link) = user_with_link(&t, "budi@example.com", false).await;
+    run_script(
+        &t,
+        "dashboard.py",
+        &[
+            ("PAYPLANE_EMAIL", email),
+            ("PAYPLANE_LINK", link),
+            ("PAYPLANE_HOOK", hook.url.clone()),
+        ],
+    )
+    .await;
+    assert!(
+        hook.received()
+            .iter()
+            .any(|r| r.body.contains("webhook.test")),
+        "the receiver got the test event"
+    );
+    t.assert_ledger_sound().await;
+});
