@@ -173,3 +173,78 @@ crate::dual!(dashboard_walk, |backend: Backend| async move {
     );
     t.assert_ledger_sound().await;
 });
+
+crate::dual!(operator_walk, |backend: Backend| async move {
+    use crate::pumapay::support::{api, business, model, model_body, product};
+    use payplane_app::pazemo::auth::Mode;
+    if !tools_ready() {
+        return;
+    }
+    let t = TestApp::builder(backend)
+        .config(|c| c.webhooks.allow_private = true)
+        .start()
+        .await;
+    // A business that submitted its details (KYC waits) and a payment model waiting for review.
+    let biz = business(&t).await;
+    let (s, body) = crate::support::json(
+        api(
+            &t,
+            reqwest::Method::PUT,
+            &format!("/api-key-auth/business/business-details/{}", biz.id),
+            &biz,
+        )
+        .json(
+            &serde_json::json!({"businessName": "Acme Shop", "businessType": "3",
+            "countryID": "GR", "industry1": 1}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let product_id = product(&t, &biz, &biz.id).await;
+    let model_id = model(&t, &biz, &model_body(3, &biz.id, &product_id)).await;
+    // A delivery the receiver refused for good (410 Gone).
+    let hook = crate::support::Receiver::start().await;
+    hook.answer(410, &[]);
+    let user = t.user(Mode::Test).await;
+    let (s, body) = t
+        .pazemo(&user)
+        .post("/users/me/webhooks", &serde_json::json!({"url": hook.url}))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, _) = t
+        .pazemo(&user)
+        .post("/users/me/webhooks/test", &serde_json::json!({}))
+        .await;
+    assert_eq!(s, 202);
+    t.run_deliveries().await;
+
+    let (email, link) = user_with_link(&t, "ops@example.com", true).await;
+    run_script(
+        &t,
+        "operator.py",
+        &[
+            ("PAYPLANE_EMAIL", email),
+            ("PAYPLANE_LINK", link),
+            ("PAYPLANE_BUSINESS", "Acme Shop".into()),
+            ("PAYPLANE_MODEL", "Monthly".into()),
+        ],
+    )
+    .await;
+    // The decisions are the CLI's: flags and status as `payplane admin …` leaves them.
+    let b = payplane_store::pumapay::businesses::get(&t.app.db.read, &biz.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(b.flags.kyc_approved && b.flags.details_approved);
+    let m = payplane_store::pumapay::payment_models::get(&t.app.db.read, &model_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.status, payplane_core::kinds::PaymentModelStatus::Approved);
+    // The redelivery reaches the receiver, which now answers 200.
+    t.run_deliveries().await;
+    assert_eq!(hook.received().len(), 2);
+});
