@@ -69,6 +69,82 @@ async fn wait_ready(base: &str) {
 }
 
 #[test]
+fn dashboard_passwords_come_from_a_one_time_link_or_standard_input() {
+    use std::io::Write;
+    let env = Env::new();
+    let user = env.json(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "web@example.com",
+        "--name",
+        "Web",
+    ]);
+    let id = user["id"].as_str().unwrap();
+    let first = user["setPasswordUrl"].as_str().unwrap();
+    assert!(
+        first.starts_with("http://127.0.0.1:8080/dashboard/set-password?token=ppl_"),
+        "{first}"
+    );
+    assert!(user["setPasswordUrlExpires"].is_string());
+    // Another link, at the configured public address.
+    let again: Value = {
+        let out = env
+            .cmd(&["admin", "user", "set-password", "--user", id])
+            .env("PAYPLANE_WEB_PUBLIC_URL", "https://pay.example.com/")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let second = again["setPasswordUrl"].as_str().unwrap();
+    assert!(second.starts_with("https://pay.example.com/dashboard/set-password?token=ppl_"));
+    assert_ne!(first.split("token=").nth(1), second.split("token=").nth(1));
+    // A password on standard input, checked like the page's.
+    let set = |password: &str| {
+        let mut child = env
+            .cmd(&[
+                "admin",
+                "user",
+                "set-password",
+                "--user",
+                id,
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = set("short");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("error.password.weak"));
+    let ok = set("a strong enough password");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let body: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(body["password"], "set");
+    let out = env.run(&["admin", "user", "set-password", "--user", "nobody"]);
+    assert!(!out.status.success());
+}
+
+#[test]
 fn user_and_token_commands_print_json_and_the_ledger_check_passes() {
     let env = Env::new();
     let user = env.json(&[

@@ -16,3 +16,4 @@ mod schema;
 mod security;
 mod slow_clients;
 mod snapshots;
+mod web;
