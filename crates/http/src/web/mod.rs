@@ -33,15 +33,8 @@ pub fn routes(app: &App) -> Router<App> {
         .merge(landing::routes())
         .merge(dashboard::routes())
         .merge(operator::routes())
-        // Unknown pages of the areas answer a page, not the API's JSON 404.
-        .route("/dashboard/{*rest}", axum::routing::any(not_found))
-        .route("/operator/{*rest}", axum::routing::any(not_found))
         .layer(axum::middleware::from_fn_with_state(app.clone(), layer))
         .merge(assets::routes())
-}
-
-async fn not_found() -> WebError {
-    WebError::not_found()
 }
 
 /// What pages may load: their own stylesheet, script and images, nothing inline, nothing from
@@ -258,10 +251,7 @@ impl FromRequestParts<App> for Ctx {
 /// A page that cannot be shown: a redirect to log in, or an error page in words.
 #[derive(Debug)]
 pub enum WebError {
-    /// To the dashboard's login page, which comes back to `next`.
     LoginRequired { next: String },
-    /// To another area's login page (`login`, e.g. `/console/login`), which comes back to `next`.
-    LoginAt { login: &'static str, next: String },
     Page { status: StatusCode, message: String },
 }
 
@@ -330,14 +320,9 @@ struct ErrorPage {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::LoginRequired { next } => WebError::LoginAt {
-                login: "/dashboard/login",
-                next,
-            }
-            .into_response(),
-            WebError::LoginAt { login, next } => {
+            WebError::LoginRequired { next } => {
                 let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
-                see_other(&format!("{login}?next={next}"), &[])
+                see_other(&format!("/dashboard/login?next={next}"), &[])
             }
             WebError::Page { status, message } => {
                 let reason = status.canonical_reason().unwrap_or("Error");

@@ -173,9 +173,6 @@ crate::dual!(
         );
         assert!(css.body.contains("--accent"));
         assert_eq!(c.get("/assets/nope.css").await.status, 404);
-    let missing = c.get("/dashboard/no/such/page").await;
-    assert_eq!(missing.status, 404);
-    assert!(missing.body.contains("<h1>Not Found</h1>"), "{}", missing.body);
         // The API's answers are untouched: JSON errors, no page policy.
         let api = c.get("/users/me").await;
         assert_eq!(api.status, 401);
