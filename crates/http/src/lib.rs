@@ -71,7 +71,12 @@ fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
 /// The whole application router.
 pub fn router(app: App) -> Router {
     let (routes, doc) = api();
-    with_layers(routes.merge(ops::docs(doc)), app)
+    with_layers(
+        routes
+            .merge(ops::docs(doc))
+            .merge(pumapay::pay_page::routes()),
+        app,
+    )
 }
 
 /// Wraps routes in the server's layers (tests use it to add a route that misbehaves on purpose).

@@ -88,7 +88,8 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
     }
     let body = match res.extensions().get::<ErrorBody>() {
         Some(b) => b.clone(),
-        None if is_json(&res) => return res,
+        // A body the handler wrote itself: JSON of its own, or a page for a browser.
+        None if is_json(&res) || is_html(&res) => return res,
         None => match from_status(status, &method, &path) {
             Some(b) => b,
             None => return res,
@@ -104,6 +105,13 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
         }
     }
     rendered
+}
+
+fn is_html(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_json(res: &Response) -> bool {

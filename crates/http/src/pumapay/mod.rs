@@ -5,6 +5,7 @@ pub mod business;
 pub mod console;
 pub mod envelope;
 pub mod network;
+pub mod pay_page;
 pub mod payment_models;
 pub mod postback_control;
 pub mod postback_dev;
@@ -68,6 +69,7 @@ pub fn routes() -> OpenApiRouter<App> {
             pull_payment_requests::read,
             pull_payment_requests::sign
         ))
+        .routes(routes!(pull_payment_requests::status))
         .routes(routes!(
             pull_payment_requests::cancel_data,
             pull_payment_requests::cancel

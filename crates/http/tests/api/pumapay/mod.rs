@@ -9,6 +9,7 @@ mod crash;
 mod executor;
 mod models;
 mod network;
+mod pay_page;
 mod postback_routing;
 mod postbacks;
 mod products;
