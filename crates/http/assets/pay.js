@@ -281,7 +281,9 @@
         if (s === 2 || s === 5) {
           step('running');
           el('step-running').className = 'done';
-          say(s === 2 ? 'Your payment is running.' : 'Your payment is complete.', 'success');
+          // A page opened on a signed request keeps saying so.
+          const before = d.state === 'used' ? 'This payment request was already signed. ' : '';
+          say(before + (s === 2 ? 'Your payment is running.' : 'Your payment is complete.'), 'success');
           return;
         }
         if (s === 3 || s === 4 || s === 7) {

@@ -122,8 +122,8 @@ fn quality(accept: &str, kind: &str, sub: &str) -> f32 {
 struct Row {
     label: &'static str,
     value: String,
-    /// The same in PMA at today's rate.
-    pma: Option<String>,
+    /// A smaller second line: the amount in PMA at today's rate, the chain id.
+    note: Option<String>,
 }
 
 struct Notice {
@@ -193,15 +193,17 @@ fn rows(s: &Summary) -> Vec<Row> {
     let line = |label, cents: i64| Row {
         label,
         value: fiat(cents),
-        pma: Some(s.pma(cents)),
+        note: Some(format!("≈ {} PMA", s.pma(cents))),
     };
     let mut rows = vec![Row {
         label: "Product",
         value: s.product.clone(),
-        pma: None,
+        note: None,
     }];
     match sc.model_type {
-        PaymentModelType::Single | PaymentModelType::Dynamic => rows.push(line("Amount", sc.amount)),
+        PaymentModelType::Single | PaymentModelType::Dynamic => {
+            rows.push(line("Amount", sc.amount))
+        }
         PaymentModelType::TopUp => {
             rows.push(line("Each top-up", sc.amount));
             if let Some(th) = sc.top_up_threshold {
@@ -214,7 +216,7 @@ fn rows(s: &Summary) -> Vec<Row> {
                 rows.push(Row {
                     label: "Free trial",
                     value: duration_words(sc.trial),
-                    pma: None,
+                    note: None,
                 });
             }
             if sc.initial > 0 {
@@ -224,15 +226,15 @@ fn rows(s: &Summary) -> Vec<Row> {
             rows.push(Row {
                 label: "Payments",
                 value: format!("{}, every {}", sc.pulls, duration_words(sc.frequency)),
-                pma: None,
+                note: None,
             });
             rows.push(line("Total", sc.total));
         }
     }
     rows.push(Row {
         label: "Network",
-        value: format!("{} (chain id {})", network_name(s.network_id), s.chain_id),
-        pma: None,
+        value: network_name(s.network_id).into(),
+        note: Some(format!("chain id {}", s.chain_id)),
     });
     rows
 }
@@ -261,10 +263,7 @@ fn page(s: Summary, rpc_base: &str) -> PayPage {
         ),
         RequestState::Used => (
             match &s.payment {
-                Some(p) => format!(
-                    "Its pull payment is {}.",
-                    summary::status_name(p.status)
-                ),
+                Some(p) => format!("Its pull payment is {}.", summary::status_name(p.status)),
                 None => String::new(),
             },
             Some(Notice {
@@ -394,7 +393,10 @@ mod tests {
 
     fn accept(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+        );
         h
     }
 

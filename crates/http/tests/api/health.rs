@@ -115,6 +115,7 @@ dual!(
             "/metrics",
             "/api/v2/api-key-auth/qr/pull-payment/{pullPaymentModelID}/{uniqueReferenceID}",
             "/api/v2/open-auth/pull-payment-requests/{requestID}",
+            "/api/v2/open-auth/pull-payment-requests/{requestID}/status",
             "/api/v2/open-auth/pull-payments/{pullPaymentID}/cancel",
             "/api/v2/admin/test-clock/advance",
         ] {

@@ -712,11 +712,7 @@ pub(super) async fn context(app: &App, request: &Request) -> Result<Context, App
         .await?
         .map(|p| p.name)
         .ok_or_else(crate::pumapay::products::not_found)?;
-    let schedule = schedule(
-        &model,
-        request,
-        app.config.pull_payments.top_up_max_pulls,
-    )?;
+    let schedule = schedule(&model, request, app.config.pull_payments.top_up_max_pulls)?;
     let network = networks::network(app, request.network_id).await?;
     let rate = rates::current(app, &schedule.currency).await?;
     Ok(Context {

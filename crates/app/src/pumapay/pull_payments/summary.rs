@@ -99,11 +99,13 @@ async fn progress(
     let Some(id) = &r.pull_payment_id else {
         return Ok(None);
     };
-    Ok(store::get(&app.db.read, id).await?.map(|p| PaymentProgress {
-        id: p.id,
-        status: p.status,
-        reason: p.status_reason,
-    }))
+    Ok(store::get(&app.db.read, id)
+        .await?
+        .map(|p| PaymentProgress {
+            id: p.id,
+            status: p.status,
+            reason: p.status_reason,
+        }))
 }
 
 /// The request `id` for the pay page, in any state. Refused (as the wallet's read is) when it

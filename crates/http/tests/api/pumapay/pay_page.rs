@@ -62,7 +62,13 @@ async fn qr_url(t: &TestApp, biz: &Biz, model: &str, reference: &str) -> String 
 }
 
 async fn page(t: &TestApp, url: &str, accept: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let res = t.client.get(url).header("Accept", accept).send().await.unwrap();
+    let res = t
+        .client
+        .get(url)
+        .header("Accept", accept)
+        .send()
+        .await
+        .unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     (status, headers, res.text().await.unwrap())
@@ -103,7 +109,7 @@ dual!(
             "120.00 USD",
             "≈ 12000.00 PMA",
             "1 PMA = 0.01 USD",
-            "Payplane test network (chain id 1337)",
+            "Payplane test network <span class=\"note\">chain id 1337</span>",
             ">Connect wallet</button>",
             ">Sign and subscribe</button>",
         ] {
@@ -141,10 +147,18 @@ dual!(
         assert_eq!(html.matches("<script").count(), 1, "{html}");
         assert!(!html.contains("style=\""), "no inline style: {html}");
         let css = t.get("/pay/assets/pay.css").send().await.unwrap();
-        assert_eq!(header(css.headers(), "content-type"), "text/css; charset=utf-8");
+        assert_eq!(
+            header(css.headers(), "content-type"),
+            "text/css; charset=utf-8"
+        );
         // The page tells the script where to sign and which network to add.
-        assert!(html.contains(&format!(r#"data-wallet-path="/api/v2/open-auth/pull-payment-requests/{id}""#)));
-        assert!(html.contains(&format!(r#"data-rpc-url="{}/api/v2/open-auth/rpc/3""#, t.base)));
+        assert!(html.contains(&format!(
+            r#"data-wallet-path="/api/v2/open-auth/pull-payment-requests/{id}""#
+        )));
+        assert!(html.contains(&format!(
+            r#"data-rpc-url="{}/api/v2/open-auth/rpc/3""#,
+            t.base
+        )));
         assert!(html.contains(r#"data-chain-id="1337""#));
         assert!(html.contains(r#"data-faucet="true""#));
 
@@ -172,7 +186,11 @@ dual!(
                 rb = rb.header("Accept", a);
             }
             let res = rb.send().await.unwrap();
-            assert_eq!(header(res.headers(), "content-type"), "application/json", "{accept:?}");
+            assert_eq!(
+                header(res.headers(), "content-type"),
+                "application/json",
+                "{accept:?}"
+            );
             let (s, body) = json(res).await;
             let d = data(s, &body, "Successfully retrieved pull payment request");
             assert_eq!(d["consent"]["primaryType"], "PullPayment", "{accept:?}");
@@ -209,49 +227,59 @@ dual!(
     }
 );
 
-dual!(the_page_of_a_signed_request_follows_its_payment, async |b| {
-    let t = TestApp::start(b).await;
-    let (biz, model) = subscription(&t, "Newsroom Pro").await;
-    let url = qr_url(&t, &biz, &model, "reader-8").await;
-    let w = Wallet::new();
-    crate::pumapay::executor::fund(&t, &w, 0).await;
-    let (s, body) = send(t.client.get(format!("{url}?customerAddress={}", w.address()))).await;
-    let offer = data(s, &body, "Successfully retrieved pull payment request");
-    let (s, body) = send(t.client.post(&url).json(&j!({
-        "customerAddress": w.address(),
-        "consentSignature": w.sign_typed(&offer["consent"]),
-        "permitSignature": w.sign_typed(&offer["permit"]),
-    })))
-    .await;
-    assert_eq!(s, 201, "{body}");
-    let pull = body["data"]["id"].as_str().unwrap().to_string();
-    let st = request_status(&t, &url).await;
-    assert_eq!(st["state"], "used");
-    assert_eq!(st["pullPaymentID"], pull.as_str());
-    assert_eq!(st["status"], 1);
-    t.run_jobs().await;
-    t.run_pulls().await;
-    let st = request_status(&t, &url).await;
-    assert_eq!(st["status"], 2, "{st}");
-    let (s, _, html) = page(&t, &url, BROWSER).await;
-    assert_eq!(s, 409);
-    assert!(html.contains("This payment request was already signed."), "{html}");
-    assert!(html.contains("Its pull payment is running."), "{html}");
-    assert!(html.contains(r#"data-state="used""#));
-    assert!(!html.contains("Connect wallet</button>"));
-    // A suspended model's page says the offer is closed.
-    let op = t.admin().await;
-    let fresh = qr_url(&t, &biz, &model, "reader-9").await;
-    let (s, _) = send(
-        t.post(&format!("/api/v2/admin/payment-models/{model}/suspend"))
-            .header("Authorization", op.bearer()),
-    )
-    .await;
-    assert_eq!(s, 200);
-    let (s, _, html) = page(&t, &fresh, BROWSER).await;
-    assert_eq!(s, 409);
-    assert!(html.contains("This offer is closed"), "{html}");
-});
+dual!(
+    the_page_of_a_signed_request_follows_its_payment,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let (biz, model) = subscription(&t, "Newsroom Pro").await;
+        let url = qr_url(&t, &biz, &model, "reader-8").await;
+        let w = Wallet::new();
+        crate::pumapay::executor::fund(&t, &w, 0).await;
+        let (s, body) = send(
+            t.client
+                .get(format!("{url}?customerAddress={}", w.address())),
+        )
+        .await;
+        let offer = data(s, &body, "Successfully retrieved pull payment request");
+        let (s, body) = send(t.client.post(&url).json(&j!({
+            "customerAddress": w.address(),
+            "consentSignature": w.sign_typed(&offer["consent"]),
+            "permitSignature": w.sign_typed(&offer["permit"]),
+        })))
+        .await;
+        assert_eq!(s, 201, "{body}");
+        let pull = body["data"]["id"].as_str().unwrap().to_string();
+        let st = request_status(&t, &url).await;
+        assert_eq!(st["state"], "used");
+        assert_eq!(st["pullPaymentID"], pull.as_str());
+        assert_eq!(st["status"], 1);
+        t.run_jobs().await;
+        t.run_pulls().await;
+        let st = request_status(&t, &url).await;
+        assert_eq!(st["status"], 2, "{st}");
+        let (s, _, html) = page(&t, &url, BROWSER).await;
+        assert_eq!(s, 409);
+        assert!(
+            html.contains("This payment request was already signed."),
+            "{html}"
+        );
+        assert!(html.contains("Its pull payment is running."), "{html}");
+        assert!(html.contains(r#"data-state="used""#));
+        assert!(!html.contains("Connect wallet</button>"));
+        // A suspended model's page says the offer is closed.
+        let op = t.admin().await;
+        let fresh = qr_url(&t, &biz, &model, "reader-9").await;
+        let (s, _) = send(
+            t.post(&format!("/api/v2/admin/payment-models/{model}/suspend"))
+                .header("Authorization", op.bearer()),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, _, html) = page(&t, &fresh, BROWSER).await;
+        assert_eq!(s, 409);
+        assert!(html.contains("This offer is closed"), "{html}");
+    }
+);
 
 /// Where the browser tools are, or why the browser test cannot run here.
 fn browser_tools() -> Result<PathBuf, String> {
@@ -266,11 +294,13 @@ fn browser_tools() -> Result<PathBuf, String> {
         .map(|s| s.success())
         .unwrap_or(false);
     if !python {
-        return Err("python3 cannot import playwright and eth_account (pip install playwright web3)".into());
+        return Err(
+            "python3 cannot import playwright and eth_account (pip install playwright web3)".into(),
+        );
     }
-    let axe = std::env::var("AXE_CORE_JS").map(PathBuf::from).unwrap_or_else(|_| {
-        repo.join("target/browser-tools/node_modules/axe-core/axe.min.js")
-    });
+    let axe = std::env::var("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo.join("target/browser-tools/node_modules/axe-core/axe.min.js"));
     if !axe.exists() {
         return Err(format!(
             "{} not found (npm install --prefix target/browser-tools axe-core)",
@@ -300,14 +330,20 @@ async fn browser(t: &TestApp, axe: &PathBuf, args: &[String]) {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "the browser script took over 5 minutes");
+        assert!(
+            Instant::now() < deadline,
+            "the browser script took over 5 minutes"
+        );
         t.run_jobs().await;
         t.run_pulls().await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let out = std::fs::read_to_string(log.path()).unwrap_or_default();
     println!("{out}");
-    assert!(status.success(), "the browser script failed ({status}):\n{out}");
+    assert!(
+        status.success(),
+        "the browser script failed ({status}):\n{out}"
+    );
 }
 
 dual!(
@@ -316,7 +352,10 @@ dual!(
         let axe = match browser_tools() {
             Ok(axe) => axe,
             Err(why) => {
-                assert!(std::env::var("CI").is_err(), "CI must install the browser tools: {why}");
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "CI must install the browser tools: {why}"
+                );
                 eprintln!("SKIP: {why}");
                 return;
             }
@@ -370,8 +409,14 @@ dual!(
         advance(&t, 3 * DAY).await;
         let txs = transactions(&t, &biz, &pull).await;
         assert_eq!(kinds(&txs), vec![(1, 3), (3, 3)], "{txs:?}");
-        assert_eq!(net.chain.token_balance(customer).await.unwrap(), payplane_chain::U256::ZERO);
-        assert_eq!(crate::pumapay::executor::treasury_pma(&t).await - before, pma);
+        assert_eq!(
+            net.chain.token_balance(customer).await.unwrap(),
+            payplane_chain::U256::ZERO
+        );
+        assert_eq!(
+            crate::pumapay::executor::treasury_pma(&t).await - before,
+            pma
+        );
         assert_eq!(payment(&t, &biz, &pull).await["status"], 2);
 
         // Later: the signed request's page follows its payment; the spare one has expired.
