@@ -26,7 +26,7 @@ pub struct QrParams {
 
 /// Where the QR code's URL points: `[pumapay] public_url`, else this request's Host (plain
 /// http: set `public_url` behind a TLS proxy).
-fn base_url(app: &App, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(app: &App, headers: &HeaderMap) -> String {
     let configured = app.config.pumapay.public_url.trim();
     if !configured.is_empty() {
         return configured.trim_end_matches('/').to_string();

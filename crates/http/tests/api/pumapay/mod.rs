@@ -15,5 +15,6 @@ mod products;
 mod psp;
 mod rates;
 mod reads;
+mod settlement;
 mod test_clock;
 mod wallet_flow;
