@@ -606,10 +606,18 @@ async fn pending_settlement(env: &Env) -> String {
     use payplane_store::pumapay::transactions::{self as txs, Transaction};
     let mut config = payplane_app::Config::default();
     config.database_url = payplane_app::config::Secret(env.url());
-    let app = payplane_app::App::start_default_clock(config).await.unwrap();
-    let reg = console::register(&app, "Acme", "cli@example.com", "correct horse battery", "127.0.0.1")
+    let app = payplane_app::App::start_default_clock(config)
         .await
         .unwrap();
+    let reg = console::register(
+        &app,
+        "Acme",
+        "cli@example.com",
+        "correct horse battery",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
     let caller = Caller {
         business_id: reg.business_id.clone(),
     };
@@ -682,7 +690,9 @@ async fn pending_settlement(env: &Env) -> String {
     };
     let mut tx = app.db.begin().await.unwrap();
     txs::insert(&mut tx, &row).await.unwrap();
-    settlement::accrual::accrue(&mut tx, &row, now).await.unwrap();
+    settlement::accrual::accrue(&mut tx, &row, now)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let s = settlement::create(&app, &caller, &reg.business_id, "eur", Some("3"))
         .await
@@ -695,10 +705,24 @@ async fn pending_settlement(env: &Env) -> String {
 async fn admin_settlement_unsettle_then_settle_outside_with_audit_and_sound_books() {
     let env = Env::new();
     let id = pending_settlement(&env).await;
-    let out = env.json(&["admin", "settlement", "unsettle", &id, "--reason", "no IBAN yet"]);
+    let out = env.json(&[
+        "admin",
+        "settlement",
+        "unsettle",
+        &id,
+        "--reason",
+        "no IBAN yet",
+    ]);
     assert_eq!(out["status"], "unsettled");
     assert_eq!(out["statusReason"], "no IBAN yet");
-    let out = env.json(&["admin", "settlement", "settle", &id, "--reference", "SEPA-0001"]);
+    let out = env.json(&[
+        "admin",
+        "settlement",
+        "settle",
+        &id,
+        "--reference",
+        "SEPA-0001",
+    ]);
     assert_eq!(out["status"], "settled");
     assert_eq!(out["payoutReference"], "SEPA-0001");
     assert_eq!(out["totalFiatAmount"], 25_000);
@@ -724,8 +748,14 @@ async fn admin_settlement_unsettle_then_settle_outside_with_audit_and_sound_book
     assert_eq!(
         rows,
         vec![
-            ("settlement.unsettle".into(), format!("{id} reason=no IBAN yet")),
-            ("settlement.settle".into(), format!("{id} outside ref=SEPA-0001")),
+            (
+                "settlement.unsettle".into(),
+                format!("{id} reason=no IBAN yet")
+            ),
+            (
+                "settlement.settle".into(),
+                format!("{id} outside ref=SEPA-0001")
+            ),
         ]
     );
     let wallet = env.json(&["admin", "wallet", "show"]);

@@ -301,18 +301,14 @@ pub async fn qr(
     )
     .await?;
     let qr_code = code.png_base64();
-    let (model, type_id, reference) = match code.model {
-        Some((m, t, r)) => (Some(m), Some(t), Some(r)),
-        None => (None, None, None),
-    };
     ok(
         "Successfully retrieved the QR code.",
         SettlementQrView {
-            pull_payment_model_id: model,
-            unique_reference_id: reference,
+            pull_payment_model_id: code.model_id,
+            unique_reference_id: code.unique_reference_id,
             amount: code.settlement.asset_amount.clone(),
             currency: "PMA".into(),
-            type_id,
+            type_id: code.type_id,
             settlement_id: code.settlement.id.clone(),
             business_id: code.settlement.business_id.clone(),
             fiat_currency: code.settlement.currency.clone(),

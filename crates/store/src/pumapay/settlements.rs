@@ -298,8 +298,8 @@ pub async fn lines(pool: &AnyPool, id: &str) -> Result<Vec<super::transactions::
     rows.iter().map(super::transactions::from_row).collect()
 }
 
-/// What the pulls of a settlement share: `(payment model, type, uniqueReferenceID)` of each
-/// distinct combination (for the settlement QR code, which names them when there is one).
+/// `(payment model, type, uniqueReferenceID)` of each distinct combination among the pulls of a
+/// settlement (the settlement QR code names each that they all share).
 pub async fn line_models(pool: &AnyPool, id: &str) -> Result<Vec<(String, i64, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT pp.payment_model_id, pp.type_id, pp.unique_reference_id FROM transactions t \

@@ -3,7 +3,7 @@
 //! created and when an account is linked), or, without a link, an operator's decision
 //! (`payplane admin settlement settle|unsettle ID`, `POST /api/v2/admin/settlements/{id}/{action}`).
 //! Each change goes out, in the same transaction, as a postback to the business
-//! (`settlement.created|settled|unsettled`) and, for a payment into an account, as an event of the
+//! (`settlement.pending|settled|unsettled`) and, for a payment into an account, as an event of the
 //! account's owner (`settlement.credited`: `/users/me/events` and their webhooks).
 use super::view::SettlementView;
 use super::{claimed_ledger, not_found, view_in};

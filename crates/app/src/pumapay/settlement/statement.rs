@@ -152,8 +152,10 @@ pub struct SettlementQr {
     /// The absolute statement URL the code encodes.
     pub url: String,
     pub png: Vec<u8>,
-    /// The payment model, its type and the customer reference, when every pull shares them.
-    pub model: Option<(String, i64, String)>,
+    /// The payment model, its type and the customer reference, each when every pull shares it.
+    pub model_id: Option<String>,
+    pub type_id: Option<i64>,
+    pub unique_reference_id: Option<String>,
 }
 
 impl SettlementQr {
@@ -198,12 +200,22 @@ pub async fn qr(
         settlement.document_path
     );
     let png = crate::pumapay::qr::png(&url)?;
-    let mut models = store::line_models(&app.db.read, id).await?;
-    let model = (models.len() == 1).then(|| models.remove(0));
+    let lines = store::line_models(&app.db.read, id).await?;
+    let shared = |pick: fn(&(String, i64, String)) -> String| {
+        let mut values: Vec<String> = lines.iter().map(pick).collect();
+        values.sort_unstable();
+        values.dedup();
+        (values.len() == 1).then(|| values.remove(0))
+    };
+    let model_id = shared(|l| l.0.clone());
+    let type_id = shared(|l| l.1.to_string()).and_then(|t| t.parse().ok());
+    let reference = shared(|l| l.2.clone());
     Ok(SettlementQr {
         settlement,
         url,
         png,
-        model,
+        model_id,
+        type_id,
+        unique_reference_id: reference,
     })
 }

@@ -388,6 +388,7 @@ dual!(
         assert_eq!(qr["amount"], pma_text);
         assert_eq!(qr["pullPaymentModelID"], model);
         assert_eq!(qr["typeID"], 3);
+        assert_eq!(qr["uniqueReferenceID"], "customer-42");
         let url = scan_qr(qr["qrCode"].as_str().unwrap());
         assert_eq!(url, format!("{}{path}", t.base));
         let (s, body) = t
@@ -453,6 +454,8 @@ dual!(
         assert_eq!(balance(&t, &biz, "EUR").await["unsettledFiatBalance"], 2500);
         assert_eq!(all(&t, &biz, "&statuses=[unsettled]").await.len(), 1);
         assert!(all(&t, &biz, "&statuses=pending,settled").await.is_empty());
+        let by_amount = all(&t, &biz, "&orderBy=amount&orderType=ASC&currency=EUR").await;
+        assert_eq!(by_amount.len(), 1);
         t.assert_ledger_sound().await;
         let (s, body) = operator(&t, &id, "unsettle", j!({})).await;
         assert_error(s, &body, 409, "error.settlement.status");
