@@ -3,9 +3,10 @@
 use crate::{App, AppError};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -14,8 +15,8 @@ use sha2::{Digest, Sha256};
 const DEV_MASTER_KEY: &str = "payplane-development-master-key-do-not-use-in-production";
 static WARN_ONCE: std::sync::Once = std::sync::Once::new();
 
-fn cipher(app: &App) -> ChaCha20Poly1305 {
-    let master = if app.config.master_key.0.is_empty() {
+fn master(app: &App) -> &str {
+    if app.config.master_key.0.is_empty() {
         WARN_ONCE.call_once(|| {
             tracing::warn!(
                 "master_key is empty: secrets at rest use the built-in development key; set PAYPLANE_MASTER_KEY in production"
@@ -24,11 +25,41 @@ fn cipher(app: &App) -> ChaCha20Poly1305 {
         DEV_MASTER_KEY
     } else {
         app.config.master_key.0.as_str()
-    };
+    }
+}
+
+fn cipher(app: &App) -> ChaCha20Poly1305 {
     let mut h = Sha256::new();
     h.update(b"payplane/seal/v1\0");
-    h.update(master.as_bytes());
+    h.update(master(app).as_bytes());
     ChaCha20Poly1305::new(Key::from_slice(&h.finalize()))
+}
+
+/// HMAC-SHA256 of `message` for a link the platform hands out, with a key derived from
+/// `master_key` for `purpose` (so a link of one purpose never verifies as another's).
+fn link_hmac(app: &App, purpose: &str, message: &str) -> Hmac<Sha256> {
+    let mut h = Sha256::new();
+    h.update(b"payplane/link/v1\0");
+    h.update(purpose.as_bytes());
+    h.update(b"\0");
+    h.update(master(app).as_bytes());
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&h.finalize())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(message.as_bytes());
+    mac
+}
+
+/// The signature of a link: base64url (no padding) of [`link_hmac`].
+pub fn link_signature(app: &App, purpose: &str, message: &str) -> String {
+    URL_SAFE_NO_PAD.encode(link_hmac(app, purpose, message).finalize().into_bytes())
+}
+
+/// Whether `signature` is the link's (compared in constant time).
+pub fn link_signature_ok(app: &App, purpose: &str, message: &str, signature: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(signature)
+        .is_ok_and(|sig| link_hmac(app, purpose, message).verify_slice(&sig).is_ok())
 }
 
 /// Encrypts `plain`: `v1:` + base64(nonce ‖ ciphertext+tag).

@@ -6,6 +6,7 @@ mod limits;
 mod payouts;
 mod pull_payments;
 mod pumapay;
+mod settlement;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -14,6 +15,7 @@ pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
+pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
@@ -97,6 +99,8 @@ pub struct Config {
     pub pull_payments: PullPaymentsConfig,
     /// Ethereum networks by `networkID` (1 main, 3 test).
     pub chain: ChainConfig,
+    /// Fiat settlement of pull payments: thresholds and fee.
+    pub settlement: SettlementConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,6 +149,7 @@ impl Default for Config {
             pumapay: PumapayConfig::default(),
             pull_payments: PullPaymentsConfig::default(),
             chain: ChainConfig::default(),
+            settlement: SettlementConfig::default(),
         }
     }
 }
@@ -417,6 +422,7 @@ impl Config {
                 "webhooks.proxy must be a URL such as http://proxy:3128".into(),
             ));
         }
+        self.settlement.validate().map_err(ConfigError::Invalid)?;
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -544,6 +550,26 @@ mod tests {
                     .unwrap(),
             );
             assert!(bad.validate().is_err(), "{cur} {max}");
+        }
+    }
+
+    #[test]
+    fn settlement_thresholds_and_fee_are_checked() {
+        let c = Config::default();
+        assert_eq!(c.settlement.threshold("EUR"), 10_000);
+        assert!(c.show().contains("[settlement"), "{}", c.show());
+        let c: Config =
+            toml::from_str("[settlement]\nthreshold_minor = { EUR = 500 }\nfee_bps = 150").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.settlement.threshold("EUR"), 500);
+        for bad in [
+            "[settlement]\nthreshold_minor = { JPY = 500 }",
+            "[settlement]\nthreshold_minor = { EUR = 0 }",
+            "[settlement]\nfee_bps = 10000",
+            "[settlement]\nfee_bps = -1",
+        ] {
+            let c: Config = toml::from_str(bad).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
         }
     }
 

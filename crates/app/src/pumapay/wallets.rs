@@ -1,6 +1,7 @@
 //! Ethereum addresses: EIP-55 checksums and the platform's HD wallet (BIP-39 mnemonic, BIP-44
 //! path m/44'/60'/0'/0/i — the derivation the chain crate uses, so this module can be swapped
-//! for it). Index 0 is the chain crate's executor; gas wallets start at 1.
+//! for it). Index 0 is the chain crate's executor; gas wallets start at 1; the last non-hardened
+//! index is the settlement wallet.
 use crate::{App, AppError, sealing};
 use alloy_primitives::Address;
 use std::str::FromStr;
@@ -8,6 +9,10 @@ use std::str::FromStr;
 /// First HD index handed out as a gas wallet.
 pub const FIRST_GAS_WALLET_INDEX: i64 = 1;
 const MNEMONIC_SECRET: &str = "hd_wallet_mnemonic";
+/// HD index of the platform's settlement wallet: the treasury of every Kemix payment model, so
+/// the PMA of pulls settled in fiat goes to the platform that pays the fiat, never to the
+/// business as well. The last non-hardened index, far from the gas wallets counting up from 1.
+pub const SETTLEMENT_WALLET_INDEX: i64 = 0x7FFF_FFFF;
 
 /// Why an address was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,11 @@ pub async fn mnemonic(app: &App) -> Result<String, AppError> {
         }
     };
     String::from_utf8(sealing::open(app, &sealed)?).map_err(AppError::internal)
+}
+
+/// The platform's settlement wallet (the same address on every network).
+pub async fn settlement_wallet(app: &App) -> Result<String, AppError> {
+    derive_address(&mnemonic(app).await?, SETTLEMENT_WALLET_INDEX)
 }
 
 /// The EIP-55 address at m/44'/60'/0'/0/`index` of `phrase`.

@@ -115,7 +115,7 @@ pub async fn get_account(
 pub struct TransactionView {
     /// Ledger transaction id (a withdrawal's `transactionId` is its hold).
     id: i64,
-    /// deposit, credit, hold, release, payout, fee or conversion.
+    /// deposit, credit, hold, release, payout, fee, conversion or settlement.
     #[serde(rename = "type")]
     kind: String,
     /// Withdrawal id, quote id, or the deposit's reference.

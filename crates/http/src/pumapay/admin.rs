@@ -3,6 +3,7 @@ use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
 use crate::extract::{Admin, Body, PathParams};
 use axum::extract::State;
+use payplane_app::pumapay::settlement::SettlementView;
 use payplane_app::{App, pumapay::payment_models};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -141,4 +142,41 @@ pub async fn advance_test_clock(
             now: t.now,
         },
     )
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementAction {
+    /// `settle` without a linked account: the reference of the payment made outside the
+    /// platform (a bank transfer's).
+    reference: Option<String>,
+    /// `unsettle`: why it is not paid.
+    reason: Option<String>,
+}
+
+/// An operator decision on a fiat settlement: `settle` (pending or unsettled → settled: paid into
+/// the business's linked account if it has one, otherwise recorded as paid outside the platform
+/// under `reference`) or `unsettle` (pending → unsettled, with `reason`). Audit-logged.
+#[utoipa::path(post, path = "/api/v2/admin/settlements/{settlementID}/{action}", tag = "Admin",
+    security(("bearer" = [])), params(("settlementID" = String, Path), ("action" = String, Path, description = "settle or unsettle")),
+    request_body = SettlementAction,
+    responses((status = 200, body = Envelope<SettlementView>), (status = 404, description = "No such settlement"),
+        (status = 409, description = "Not allowed from its status (error.settlement.status)")))]
+pub async fn settlement_action(
+    State(app): State<App>,
+    Admin(p): Admin,
+    PathParams((id, action)): PathParams<(String, String)>,
+    Body(b): Body<SettlementAction>,
+) -> Reply<SettlementView> {
+    let s = payplane_app::pumapay::settlement::payout::operator_action(
+        &app,
+        &p.user_id,
+        "api",
+        &id,
+        &action,
+        b.reference.as_deref(),
+        b.reason.as_deref(),
+    )
+    .await?;
+    ok("Successfully updated the fiat settlement.", s)
 }

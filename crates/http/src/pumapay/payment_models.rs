@@ -1,7 +1,7 @@
 //! Payment models: create with the per-type rules, list per product, single (served with and
 //! without the `api-key-auth` segment).
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use super::envelope::{Envelope, Reply, boolean, check, from_body, int, ok};
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
@@ -45,7 +45,12 @@ pub struct CreateBody {
     network_id: Option<Value>,
     #[schema(value_type = Option<i64>)]
     trial_period: Option<Value>,
+    /// Treasury (PMA to the treasury wallet, the default) or Kemix (settled in fiat: priced in
+    /// EUR or USD, the PMA goes to the platform's settlement wallet; docs/settlement.md).
     destination: Option<String>,
+    /// `true` is destination Kemix; it must agree with `destination` when both are given.
+    #[schema(value_type = Option<bool>)]
+    fiat_settlement_opt_in: Option<Value>,
     treasury_wallet: Option<String>,
     #[schema(value_type = Option<i64>)]
     top_up_threshold: Option<Value>,
@@ -240,6 +245,7 @@ pub async fn create(
         network_id: int("networkID", &b.network_id, &mut e),
         trial_period: int("trialPeriod", &b.trial_period, &mut e),
         destination: b.destination,
+        fiat_settlement_opt_in: boolean("fiatSettlementOptIn", &b.fiat_settlement_opt_in, &mut e),
         treasury_wallet: b.treasury_wallet,
         top_up_threshold: int("topUpThreshold", &b.top_up_threshold, &mut e),
         top_up_threshold_currency: b.top_up_threshold_currency,

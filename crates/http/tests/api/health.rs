@@ -118,6 +118,12 @@ dual!(
             "/api/v2/open-auth/pull-payment-requests/{requestID}/status",
             "/api/v2/open-auth/pull-payments/{pullPaymentID}/cancel",
             "/api/v2/admin/test-clock/advance",
+            "/api/v2/reports/fiat/settlement/{businessID}/{currency}",
+            "/api/v2/reports/fiat/total/{businessID}/{currency}",
+            "/api/v2/reports/fiat/all/{businessID}",
+            "/api/v2/reports/fiat/transactions/{businessID}/{fiatSettlementID}",
+            "/api/v2/open-auth/qr/settlement/{businessID}/{settlementID}/{currency}",
+            "/api/v2/api-key-auth/business/settlement-account",
         ] {
             assert!(doc["paths"].get(p).is_some(), "missing {p}");
         }

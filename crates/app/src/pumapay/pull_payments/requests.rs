@@ -211,6 +211,18 @@ pub async fn create_qr(app: &App, caller: &Caller, q: QrInput) -> Result<Qr, App
         return Err(not_approved(&model));
     }
     let v = qr_values(&model, t, &q)?;
+    if model.destination == crate::pumapay::payment_models::rules::KEMIX
+        && let Some(c) = v.currency.as_ref().or(model.currency.as_ref())
+        && !crate::config::SETTLEMENT_CURRENCIES.contains(&c.as_str())
+    {
+        return Err(AppError::field(
+            "currency",
+            "error.settlement.currency",
+            format!(
+                "currency is {c}: a payment model settled in fiat (destination Kemix) is priced in EUR or USD"
+            ),
+        ));
+    }
     let now = app.now();
     let request = Request {
         id: new_id(),

@@ -16,5 +16,6 @@ mod products;
 mod psp;
 mod rates;
 mod reads;
+mod settlement;
 mod test_clock;
 mod wallet_flow;
