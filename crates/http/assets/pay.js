@@ -75,6 +75,12 @@
     return b.message || ('The server answered ' + res.status + '.');
   }
 
+  // A failure no step expected: the wallet threw, or the server could not be reached.
+  function unexpected(e) {
+    if (e && typeof e.code === 'number') return walletError(e, 'request');
+    return 'Something went wrong: ' + ((e && e.message) || e) + '. Check your connection and try again.';
+  }
+
   async function call(method, path, body) {
     const res = await fetch(path, {
       method: method,
@@ -194,6 +200,8 @@
       say(offer.permit
         ? 'Your wallet will ask for two signatures: the payment terms, then the PMA allowance.'
         : 'Your wallet will ask for one signature: the payment terms.', 'info');
+    } catch (e) {
+      say(unexpected(e), 'error');
     } finally {
       busy = false;
     }
@@ -213,6 +221,8 @@
       const g = res.body.data;
       say('Test tokens sent: ' + units(g.eth) + ' ETH and ' + units(g.pma) + ' PMA.', 'success');
       await showAccount();
+    } catch (e) {
+      say(unexpected(e), 'error');
     } finally {
       busy = false;
     }
@@ -253,6 +263,8 @@
       show('faucet', false);
       say('Signed and sent. The payment is being registered on ' + networkName + '.', 'info');
       follow();
+    } catch (e) {
+      say(unexpected(e), 'error');
     } finally {
       busy = false;
     }
@@ -272,7 +284,8 @@
   async function follow() {
     let wait = 1000;
     for (;;) {
-      const res = await call('GET', d.statusPath);
+      // A lost answer is asked again at the next turn.
+      const res = await call('GET', d.statusPath).catch(() => ({ status: 0 }));
       if (res.status === 200 && res.body.data.status) {
         const s = res.body.data.status;
         let text = STATUS[s] || ('Status ' + s + '.');
