@@ -106,6 +106,12 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
     rendered
 }
 
+/// The answer to a method a path does not serve (`Allow` is added by the router; the body by
+/// `render_errors`).
+pub async fn method_not_allowed() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
+}
+
 fn is_json(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)

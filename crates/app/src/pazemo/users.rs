@@ -123,7 +123,7 @@ pub async fn create_token(
     };
     let max = app.config.tokens.max_active_per_user;
     if !tokens::insert_within_limit(&app.db, &token, max).await? {
-        return Err(AppError::bad_request(
+        return Err(AppError::conflict(
             "error.token.limit",
             format!("A user can have at most {max} active API tokens; revoke one first"),
         )
