@@ -8,13 +8,25 @@
 //! | `line` | one line of text: no control character, no character that reorders or hides text (`payplane_core::text`); with `minLength` ≥ 1, at least one visible character |
 //! | `multiline` | the same, but tab, line feed and carriage return are allowed |
 //! | `url` | an `http`/`https` URL with a host, no user or password, at most 2 048 bytes |
-//! | `email` / `email-or-empty` | one `@` with text before it and a dot inside the part after it, no space |
+//! | `email` / `email-or-empty` | an address in RFC 5321's dot-atom form, ASCII, a local part of at most 64 characters, a domain whose last label holds a letter |
+//! | `header-map` | HTTP headers to send: an object of at most 10 header names and values (strings or numbers; not `webhook-*`, `content-type`, `host` and the other headers the server sets), or one `"Name: value"` string; 4 096 bytes in all |
 //! | `ip-or-cidr` | an IPv4 or IPv6 address, or a CIDR range |
-//! | `eth-address` | `0x` and 40 hex digits |
+//! | `eth-address` | `0x` and 40 hex digits, not the zero address |
 //! | `signature` | `0x` and 130 hex digits (65 bytes) |
 //! | `amount` | a positive decimal with at most two places, as a JSON number or its text |
 //! | `integer-text` | a whole number, as a JSON number or its text |
 //! | `network-id` | 1 (main network) or 3 (test network) |
+//! | `environment` | `Ropsten` or `Mainnet` (any case), or the network id 3 or 1, as a number or text |
+//! | `switch` | `true` or `false`, as a boolean or text (any case) |
+//! | `order-type` | `ASC` or `DESC` (any case) |
+//! | `any-case:a\|b` | one of the words, in any case |
+//! | `integer-text-enum:1,3` | one of the integers, as a JSON number or its text |
+//! | `url-or-empty` | a `url`, or nothing |
+//! | `digit-list:2-8` | a list of one-digit numbers in the range: `[2,3]`, `2,3` or `2` |
+//! | `fiat` | `USD`, `EUR`, `JPY` or `GBP` (any case; the document's `GPB` is read as GBP) |
+//! | `fiat-or-empty` | a `fiat` currency, or nothing |
+//! | `image-base64` | a PNG or JPEG image in base64 (at most 512 KiB decoded), `NO_IMAGE_CHANGE` or nothing |
+//! | `country-id`, `industry-id`, `business-type-id`, `category-id` | an id of the reference lists (`GET /api/v2/api-key-auth/business/business-details/{businessID}`, `GET /api/v2/api-key-auth/product-categories/{businessID}`) |
 //!
 //! The custom `format` is replaced by its spelling, so validators need to know none of them.
 use serde_json::{Map, Value, json};
@@ -50,10 +62,30 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
         "multiline" => text(schema, CONTROLS_BUT_LINE_BREAKS),
         "url" => {
             schema.insert("maxLength".into(), json!(2048));
+            schema.insert("pattern".into(), json!(format!("^{URL}$")));
+        }
+        "url-or-empty" => {
+            schema.insert("maxLength".into(), json!(2048));
+            schema.insert("pattern".into(), json!(format!("^({URL})?$")));
+        }
+        "fiat" => {
+            let words = ["usd", "eur", "jpy", "gbp", "gpb"].map(any_case).join("|");
+            schema.insert("pattern".into(), json!(format!(r"^\s*({words})\s*$")));
+        }
+        "fiat-or-empty" => {
+            let words = ["usd", "eur", "jpy", "gbp", "gpb"].map(any_case).join("|");
+            schema.insert("pattern".into(), json!(format!(r"^\s*({words})?\s*$")));
+        }
+        "image-base64" => {
+            // A base64 tail with its unused bits zero (the decoder refuses others).
+            let b64 = "[A-Za-z0-9+/]";
+            let tail = format!("({b64}{{4}})*({b64}[AQgw](==)?|{b64}{{2}}[AEIMQUYcgkosw048]=?)?");
+            // The signatures: PNG `\x89PNG\r\n\x1a\n` and JPEG `\xff\xd8\xff`.
             schema.insert(
                 "pattern".into(),
-                json!(r"^https?://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*$"),
+                json!(format!("^(NO_IMAGE_CHANGE|iVBORw0KGgo{b64}{tail}|/9j/{tail})?$")),
             );
+            schema.insert("maxLength".into(), json!(699_064));
         }
         "email" => {
             schema.insert("maxLength".into(), json!(254));
@@ -74,8 +106,28 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
                 ]),
             );
         }
+        "header-map" => {
+            let token = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
+            let value = r"[^\u0000-\u0008\u000A-\u001F\u007F]*";
+            schema.remove("type");
+            schema.insert(
+                "anyOf".into(),
+                json!([
+                    {"type": "object", "maxProperties": 10,
+                     "propertyNames": {"pattern": format!("^{token}$"), "not": {"enum": [
+                        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type",
+                        "content-length", "host", "transfer-encoding", "connection"]}},
+                     "additionalProperties": {"anyOf": [
+                        {"type": "string", "pattern": format!("^{value}$")},
+                        {"type": "number"}]}},
+                    {"type": "string", "pattern": format!("^({token}:)?[^:{}]*$", &value[2..value.len() - 2])},
+                    {"type": "null"},
+                ]),
+            );
+        }
         "eth-address" => {
             schema.insert("pattern".into(), json!("^0x[0-9a-f]{40}$"));
+            schema.insert("not".into(), json!({"const": format!("0x{}", "0".repeat(40))}));
         }
         "signature" => {
             schema.insert("pattern".into(), json!("^0x[0-9a-fA-F]{130}$"));
@@ -89,16 +141,83 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
         }
         "integer-text" => {
             set_types(schema, &["integer", "string"]);
+            schema.insert("minimum".into(), json!(i64::MIN));
+            schema.insert("maximum".into(), json!(i64::MAX));
             schema.insert("pattern".into(), json!("^-?[0-9]{1,18}$"));
         }
         "network-id" => {
             set_types(schema, &["integer"]);
             schema.insert("enum".into(), json!([1, 3]));
         }
-        _ => return false,
+        "environment" => {
+            let nullable = is_nullable(schema);
+            schema.remove("type");
+            let mut any = vec![
+                json!({"type": "string", "pattern": format!(r"^\s*({}|{}|1|3)\s*$", any_case("ropsten"), any_case("mainnet"))}),
+                json!({"type": "integer", "enum": [1, 3]}),
+            ];
+            if nullable {
+                any.push(json!({"type": "null"}));
+            }
+            schema.insert("anyOf".into(), Value::Array(any));
+        }
+        "switch" => {
+            set_types(schema, &["boolean", "string"]);
+            schema.insert(
+                "pattern".into(),
+                json!(format!("^({}|{})$", any_case("true"), any_case("false"))),
+            );
+        }
+        "order-type" => {
+            schema.insert(
+                "pattern".into(),
+                json!(format!("^({}|{})$", any_case("asc"), any_case("desc"))),
+            );
+        }
+        "country-id" => {
+            let ids: Vec<Value> = reference().countries.iter().map(|c| json!(c.country_id)).collect();
+            schema.insert("enum".into(), with_null(schema, ids));
+        }
+        "industry-id" => {
+            let ids = reference().industries.iter().map(|i| i.id).collect::<Vec<_>>();
+            integer_enum(schema, &ids);
+        }
+        "business-type-id" => {
+            let ids = reference().business_types.iter().map(|i| i.id).collect::<Vec<_>>();
+            integer_enum(schema, &ids);
+        }
+        "category-id" => {
+            let ids = reference().categories.iter().map(|i| i.id).collect::<Vec<_>>();
+            integer_enum(schema, &ids);
+        }
+        _ => {
+            if let Some(words) = format.strip_prefix("any-case:") {
+                let words: Vec<String> = words.split('|').map(any_case).collect();
+                schema.insert(
+                    "pattern".into(),
+                    json!(format!("^({})$", words.join("|"))),
+                );
+            } else if let Some(range) = format.strip_prefix("digit-list:") {
+                let d = format!("[{range}]");
+                schema.insert(
+                    "pattern".into(),
+                    json!(format!(r"^\[?({d}(,{d})*)?\]?$")),
+                );
+            } else if let Some(ids) = format.strip_prefix("integer-text-enum:") {
+                let ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+                integer_enum(schema, &ids);
+            } else {
+                return false;
+            }
+        }
     }
     true
 }
+
+/// An `http` or `https` URL with a host (a domain name in lowercase whose last label starts with
+/// a letter: a numeric one would make it an IPv4 address), an optional port and a path, no user
+/// or password.
+const URL: &str = r"https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*";
 
 /// Text drawn from outside `excluded`; with `minLength` ≥ 1, holding a visible character too
 /// (the server trims, then refuses empty text).
@@ -116,19 +235,54 @@ fn text(schema: &mut Map<String, Value>, excluded: &str) {
     schema.insert("pattern".into(), json!(pattern));
 }
 
-/// What the server takes for an e-mail address (`is_email`): one `@`, something before it, a
-/// dot inside the part after it, no space, and as any text no control character.
+/// What the server takes for an e-mail address (`is_email`): RFC 5321's dot-atom in ASCII, and
+/// a domain of two labels or more, the last one holding a letter.
 fn email() -> String {
-    let c = format!("@ {CONTROLS}");
-    format!(r"[^{c}]+@[^.{c}][^{c}]*\.[^{c}]*[^.{c}]")
+    // Two dot-separated runs of at most 32 characters: a local part within the 64 allowed.
+    let atom = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}";
+    let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    let last = "[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    format!(r"{atom}(\.{atom})?@({label}\.)+{last}")
+}
+
+fn reference() -> &'static payplane_app::pumapay::reference::Reference {
+    payplane_app::pumapay::reference::get()
+}
+
+/// `word` in any case, as a pattern (`[Tt][Rr][Uu][Ee]`): JSON Schema patterns have no flags.
+fn any_case(word: &str) -> String {
+    word.chars()
+        .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))
+        .collect()
+}
+
+fn is_nullable(schema: &Map<String, Value>) -> bool {
+    match schema.get("type") {
+        Some(Value::Array(t)) => t.iter().any(|t| t == "null"),
+        _ => false,
+    }
+}
+
+/// `values`, and `null` if the schema allows it.
+fn with_null(schema: &Map<String, Value>, mut values: Vec<Value>) -> Value {
+    if is_nullable(schema) {
+        values.push(Value::Null);
+    }
+    Value::Array(values)
+}
+
+/// One of `ids`, as a JSON number or its text (the pull-payment API reads both).
+fn integer_enum(schema: &mut Map<String, Value>, ids: &[i64]) {
+    set_types(schema, &["integer", "string"]);
+    let mut values: Vec<Value> = ids.iter().map(|i| json!(i)).collect();
+    values.extend(ids.iter().map(|i| json!(i.to_string())));
+    let values = with_null(schema, values);
+    schema.insert("enum".into(), values);
 }
 
 /// Sets the schema's types to `types`, keeping `null` if it was allowed.
 fn set_types(schema: &mut Map<String, Value>, types: &[&str]) {
-    let nullable = match schema.get("type") {
-        Some(Value::Array(t)) => t.iter().any(|t| t == "null"),
-        _ => false,
-    };
+    let nullable = is_nullable(schema);
     let mut t: Vec<Value> = types.iter().map(|t| json!(t)).collect();
     if nullable {
         t.push(json!("null"));

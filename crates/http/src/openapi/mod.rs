@@ -18,18 +18,44 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 pub fn complete(doc: utoipa::openapi::OpenApi) -> Value {
     let mut v = serde_json::to_value(&doc).expect("the OpenAPI document is JSON");
     formats::expand(&mut v);
+    drop_defaults_of_required(&mut v);
     security_schemes(&mut v);
     error_schemas(&mut v);
+    let schemas = v["components"]["schemas"].clone();
     let paths = v["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {
         for method in METHODS {
             if let Some(op) = item.get_mut(method) {
                 op["operationId"] = json!(operation_id(method, path));
-                implied_responses(Face::of(path), method, op);
+                implied_responses(Face::of(path), method, op, &schemas);
             }
         }
     }
     v
+}
+
+/// `#[serde(default)]` makes utoipa show each field's `Default` (`""`), which a required field
+/// never takes (the server refuses it) and which may break the field's own pattern.
+fn drop_defaults_of_required(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let required: Vec<String> = o
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(props)) = o.get_mut("properties") {
+                for name in &required {
+                    if let Some(Value::Object(p)) = props.get_mut(name) {
+                        p.remove("default");
+                    }
+                }
+            }
+            o.values_mut().for_each(drop_defaults_of_required);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_defaults_of_required),
+        _ => {}
+    }
 }
 
 /// The three credentials: a bearer token (accounts API and operators), a `pma-api-key` (a
@@ -121,13 +147,14 @@ fn operation_id(method: &str, path: &str) -> String {
 
 /// Adds the statuses the operation answers whatever its handler does, and gives every error
 /// response without a body its face's error body.
-fn implied_responses(face: Face, method: &str, op: &mut Value) {
+fn implied_responses(face: Face, method: &str, op: &mut Value, schemas: &Value) {
     let secured = op["security"].as_array().is_some_and(|s| {
         s.iter()
             .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
     });
     let params = op["parameters"].as_array().cloned().unwrap_or_default();
     let in_path = params.iter().any(|p| p["in"] == "path");
+    let names_an_id = in_path || body_names_an_id(op, schemas);
     let has_input = !params.is_empty() || op.get("requestBody").is_some();
     let has_body = op.get("requestBody").is_some();
     let mutating = method != "get";
@@ -140,7 +167,7 @@ fn implied_responses(face: Face, method: &str, op: &mut Value) {
         implied.push((401, "No credential, or one that is unknown, revoked, expired or not allowed from this address"));
         implied.push((403, "The credential may not do this (read-only token, not an operator, another tenant's resource, a disabled business)"));
     }
-    if in_path {
+    if names_an_id {
         implied.push((404, "Nothing with this id, or not yours"));
     }
     if has_body {
@@ -173,6 +200,36 @@ fn implied_responses(face: Face, method: &str, op: &mut Value) {
             error_content(face, status, response);
         }
     }
+}
+
+/// Whether the request body has a field naming a resource (`id`, `businessID`, `userId`, …),
+/// which, like an id in the path, may name nothing or someone else's: 404.
+fn body_names_an_id(op: &Value, schemas: &Value) -> bool {
+    let Some(content) = op["requestBody"]["content"].as_object() else {
+        return false;
+    };
+    content
+        .values()
+        .any(|c| names_an_id(&c["schema"], schemas, 0))
+}
+
+fn names_an_id(schema: &Value, schemas: &Value, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return names_an_id(&schemas[name], schemas, depth + 1);
+    }
+    let own = schema["properties"].as_object().is_some_and(|p| {
+        p.keys()
+            .any(|k| k == "id" || k.ends_with("ID") || k.ends_with("Id"))
+    });
+    own || ["allOf", "anyOf", "oneOf"].iter().any(|k| {
+        schema[*k]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| names_an_id(s, schemas, depth + 1)))
+    })
 }
 
 /// The optional `Idempotency-Key` header of a mutating operation with a credential.

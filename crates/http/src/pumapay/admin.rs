@@ -88,9 +88,11 @@ pub async fn product_action(
 #[serde(deny_unknown_fields)]
 pub struct AdvanceClock {
     /// How far to move the test network's time ahead: 1 to 316 224 000 (ten years).
+    #[schema(required = true, nullable = false, minimum = 1, maximum = 316224000)]
     seconds: Option<i64>,
     /// The network: 3 (the default; the test clock moves the test network only).
     #[serde(rename = "networkID")]
+    #[schema(minimum = 3, maximum = 3)]
     network_id: Option<i64>,
 }
 

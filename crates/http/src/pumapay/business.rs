@@ -73,32 +73,46 @@ pub struct DetailsBody {
     #[serde(rename = "userID")]
     pub user_id: Option<String>,
     #[serde(alias = "business name")]
+    #[schema(format = "line", max_length = 200)]
     pub business_name: Option<String>,
     #[serde(alias = "business type")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "business-type-id")]
     pub business_type: Option<Value>,
+    #[schema(format = "multiline", max_length = 1000)]
     pub description: Option<String>,
     #[serde(rename = "kycTierID")]
+    #[schema(format = "line", max_length = 1000)]
     pub kyc_tier_id: Option<String>,
     #[serde(rename = "countryID")]
+    #[schema(format = "country-id")]
     pub country_id: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// Text (or a number, kept as its text).
+    #[schema(value_type = Option<String>, format = "line", max_length = 1000)]
     pub state: Option<Value>,
+    #[schema(format = "line", max_length = 1000)]
     pub city: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// Text (or a number, kept as its text).
+    #[schema(value_type = Option<String>, format = "line", max_length = 1000)]
     pub zip_code: Option<Value>,
+    #[schema(format = "line", max_length = 1000)]
     pub street_address1: Option<String>,
+    #[schema(format = "line", max_length = 1000)]
     pub street_address2: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "industry-id")]
     pub industry1: Option<Value>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "industry-id")]
     pub industry2: Option<Value>,
+    #[schema(format = "url")]
     pub url: Option<String>,
     #[serde(alias = "firstname")]
+    #[schema(format = "line", max_length = 200)]
     pub first_name: Option<String>,
     #[serde(alias = "lastname")]
+    #[schema(format = "line", max_length = 200)]
     pub last_name: Option<String>,
+    #[schema(format = "line", max_length = 200)]
     pub phone_number: Option<String>,
+    #[schema(format = "line", max_length = 200)]
     pub job_title: Option<String>,
 }
 
@@ -162,8 +176,10 @@ pub async fn update_details(
 #[serde(default)]
 pub struct TreasuryBody {
     #[serde(rename = "treasuryWallet")]
+    #[schema(required = true, nullable = false, format = "eth-address")]
     treasury_wallet: String,
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
 }
 
@@ -208,8 +224,10 @@ pub async fn assign_treasury(
 #[serde(default)]
 pub struct ConfirmBody {
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
     #[serde(rename = "userID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     user_id: String,
 }
 
