@@ -186,12 +186,12 @@ fn validate_details(d: &Details) -> Vec<Detail> {
         }
     }
     if let Some(u) = &d.url
-        && !(u.starts_with("https://") || u.starts_with("http://"))
+        && let Err(m) = crate::webhooks::guard::check_url(u)
     {
         errors.push(detail(
             "url",
             "error.url.invalid",
-            "url must be an http(s) URL",
+            &format!("url must be an http(s) URL: {m}"),
         ));
     }
     let line = TextRule::Line { max_chars: 1000 };

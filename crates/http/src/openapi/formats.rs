@@ -6,6 +6,7 @@
 //! | format | the server accepts |
 //! |---|---|
 //! | `line` | one line of text: no control character, no character that reorders or hides text (`payplane_core::text`); with `minLength` ≥ 1, at least one visible character |
+//! | `line-or-number` | a `line`, or a number (kept as its text) |
 //! | `multiline` | the same, but tab, line feed and carriage return are allowed |
 //! | `url` | an `http`/`https` URL with a host, no user or password, at most 2 048 bytes |
 //! | `email` / `email-or-empty` | an address in RFC 5321's dot-atom form, ASCII, a local part of at most 64 characters, a domain whose last label holds a letter |
@@ -59,6 +60,10 @@ pub fn expand(v: &mut Value) {
 fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
     match format {
         "line" => text(schema, CONTROLS),
+        "line-or-number" => {
+            text(schema, CONTROLS);
+            set_types(schema, &["string", "number"]);
+        }
         "multiline" => text(schema, CONTROLS_BUT_LINE_BREAKS),
         "url" => {
             schema.insert("maxLength".into(), json!(2048));
@@ -83,7 +88,9 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
             // The signatures: PNG `\x89PNG\r\n\x1a\n` and JPEG `\xff\xd8\xff`.
             schema.insert(
                 "pattern".into(),
-                json!(format!("^(NO_IMAGE_CHANGE|iVBORw0KGgo{b64}{tail}|/9j/{tail})?$")),
+                json!(format!(
+                    "^(NO_IMAGE_CHANGE|iVBORw0KGgo{b64}{tail}|/9j/{tail})?$"
+                )),
             );
             schema.insert("maxLength".into(), json!(699_064));
         }
@@ -127,7 +134,10 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
         }
         "eth-address" => {
             schema.insert("pattern".into(), json!("^0x[0-9a-f]{40}$"));
-            schema.insert("not".into(), json!({"const": format!("0x{}", "0".repeat(40))}));
+            schema.insert(
+                "not".into(),
+                json!({"const": format!("0x{}", "0".repeat(40))}),
+            );
         }
         "signature" => {
             schema.insert("pattern".into(), json!("^0x[0-9a-fA-F]{130}$"));
@@ -137,7 +147,12 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
             schema.insert("exclusiveMinimum".into(), json!(0));
             schema.insert("maximum".into(), json!(900_000_000));
             schema.insert("multipleOf".into(), json!(0.01));
-            schema.insert("pattern".into(), json!(r"^[0-9]{1,9}(\.[0-9]{1,2})?$"));
+            // As text: more than zero (leading zeros and trailing zero decimals are fine), and
+            // below 10^8 so that it is under every currency's maximum.
+            schema.insert(
+                "pattern".into(),
+                json!(r"^\s*(0*[1-9][0-9]{0,7}(\.[0-9]{1,2}0*)?|0+\.([1-9][0-9]?|0[1-9])0*)\s*$"),
+            );
         }
         "integer-text" => {
             set_types(schema, &["integer", "string"]);
@@ -175,34 +190,44 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
             );
         }
         "country-id" => {
-            let ids: Vec<Value> = reference().countries.iter().map(|c| json!(c.country_id)).collect();
+            let ids: Vec<Value> = reference()
+                .countries
+                .iter()
+                .map(|c| json!(c.country_id))
+                .collect();
             schema.insert("enum".into(), with_null(schema, ids));
         }
         "industry-id" => {
-            let ids = reference().industries.iter().map(|i| i.id).collect::<Vec<_>>();
+            let ids = reference()
+                .industries
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>();
             integer_enum(schema, &ids);
         }
         "business-type-id" => {
-            let ids = reference().business_types.iter().map(|i| i.id).collect::<Vec<_>>();
+            let ids = reference()
+                .business_types
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>();
             integer_enum(schema, &ids);
         }
         "category-id" => {
-            let ids = reference().categories.iter().map(|i| i.id).collect::<Vec<_>>();
+            let ids = reference()
+                .categories
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>();
             integer_enum(schema, &ids);
         }
         _ => {
             if let Some(words) = format.strip_prefix("any-case:") {
                 let words: Vec<String> = words.split('|').map(any_case).collect();
-                schema.insert(
-                    "pattern".into(),
-                    json!(format!("^({})$", words.join("|"))),
-                );
+                schema.insert("pattern".into(), json!(format!("^({})$", words.join("|"))));
             } else if let Some(range) = format.strip_prefix("digit-list:") {
                 let d = format!("[{range}]");
-                schema.insert(
-                    "pattern".into(),
-                    json!(format!(r"^\[?({d}(,{d})*)?\]?$")),
-                );
+                schema.insert("pattern".into(), json!(format!(r"^\[?({d}(,{d})*)?\]?$")));
             } else if let Some(ids) = format.strip_prefix("integer-text-enum:") {
                 let ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
                 integer_enum(schema, &ids);
@@ -214,10 +239,10 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
     true
 }
 
-/// An `http` or `https` URL with a host (a domain name in lowercase whose last label starts with
-/// a letter: a numeric one would make it an IPv4 address), an optional port and a path, no user
-/// or password.
-const URL: &str = r"https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*";
+/// An `http` or `https` URL with a host (a domain name whose last label starts with a letter: a
+/// numeric one would make it an IPv4 address), an optional port, then anything but a control
+/// character; no user or password; spaces around are ignored.
+const URL: &str = r" *[Hh][Tt][Tt][Pp]([Ss])?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[1-9][0-9]{0,3})?([/?#][^\u0000-\u001F\u007F-\u009F]*)?";
 
 /// Text drawn from outside `excluded`; with `minLength` ≥ 1, holding a visible character too
 /// (the server trims, then refuses empty text).

@@ -42,7 +42,11 @@ fn drop_defaults_of_required(v: &mut Value) {
             let required: Vec<String> = o
                 .get("required")
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(Value::Object(props)) = o.get_mut("properties") {
                 for name in &required {

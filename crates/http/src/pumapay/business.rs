@@ -87,12 +87,12 @@ pub struct DetailsBody {
     #[schema(format = "country-id")]
     pub country_id: Option<String>,
     /// Text (or a number, kept as its text).
-    #[schema(value_type = Option<String>, format = "line", max_length = 1000)]
+    #[schema(value_type = Option<String>, format = "line-or-number", max_length = 1000)]
     pub state: Option<Value>,
     #[schema(format = "line", max_length = 1000)]
     pub city: Option<String>,
     /// Text (or a number, kept as its text).
-    #[schema(value_type = Option<String>, format = "line", max_length = 1000)]
+    #[schema(value_type = Option<String>, format = "line-or-number", max_length = 1000)]
     pub zip_code: Option<Value>,
     #[schema(format = "line", max_length = 1000)]
     pub street_address1: Option<String>,
@@ -116,11 +116,22 @@ pub struct DetailsBody {
     pub job_title: Option<String>,
 }
 
-fn text(v: &Option<Value>) -> Option<String> {
+/// A text field the document's samples also send as a number (`zipCode: 12345`); anything else
+/// is an error naming the field.
+fn text(field: &str, v: &Option<Value>, errors: &mut Vec<payplane_app::Detail>) -> Option<String> {
     match v {
+        None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+        Some(_) => {
+            errors.push(payplane_app::Detail {
+                field: Some(field.into()),
+                code: "error.field.not.text".into(),
+                message: format!("{field} must be text or a number"),
+                arguments: vec![],
+            });
+            None
+        }
     }
 }
 
@@ -133,9 +144,9 @@ impl DetailsBody {
             description: self.description.clone(),
             kyc_tier_id: self.kyc_tier_id.clone(),
             country_id: self.country_id.clone(),
-            state: text(&self.state),
+            state: text("state", &self.state, &mut errors),
             city: self.city.clone(),
-            zip_code: text(&self.zip_code),
+            zip_code: text("zipCode", &self.zip_code, &mut errors),
             street_address1: self.street_address1.clone(),
             street_address2: self.street_address2.clone(),
             industry1: int("industry1", &self.industry1, &mut errors),

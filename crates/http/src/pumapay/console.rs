@@ -14,7 +14,13 @@ use utoipa::ToSchema;
 pub struct RegisterBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
-    #[schema(required = true, nullable = false, format = "line", min_length = 1, max_length = 200)]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
     company: String,
     #[schema(required = true, nullable = false, format = "email")]
     email: String,

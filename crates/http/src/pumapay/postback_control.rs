@@ -135,7 +135,12 @@ async fn put(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct BusinessControlBody {
-    #[schema(rename = "businessID", required = true, nullable = false, pattern = "\\S")]
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
     business_id: String,
     #[serde(flatten)]
     switches: ControlBody,

@@ -70,6 +70,7 @@ pub struct PostbackBody {
     environment: Option<Value>,
     /// The PHP sample's flat credential, used when `authorization` is absent.
     #[serde(rename = "pma-api-key")]
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F]*$")]
     pma_api_key: Option<String>,
 }
 

@@ -161,7 +161,13 @@ impl ProductBody {
 pub struct NewProductBody {
     #[schema(rename = "categoryID", value_type = i64, required = true, nullable = false, format = "category-id")]
     category_id: Value,
-    #[schema(required = true, nullable = false, format = "line", min_length = 1, max_length = 200)]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
     product_name: String,
     #[serde(flatten)]
     product: ProductBody,

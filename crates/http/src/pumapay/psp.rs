@@ -16,7 +16,13 @@ use utoipa::ToSchema;
 pub struct SubBusinessBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
-    #[schema(required = true, nullable = false, format = "line", min_length = 1, max_length = 200)]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
     company: String,
     #[schema(required = true, nullable = false, format = "email")]
     email: String,
@@ -73,7 +79,12 @@ pub async fn create_sub(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SubDetailsBody {
-    #[schema(rename = "businessID", required = true, nullable = false, pattern = "\\S")]
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
     business_id: String,
     #[serde(flatten)]
     details: DetailsBody,
