@@ -236,7 +236,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", payplane_http::api().1.to_pretty_json()?);
+            println!("{}", serde_json::to_string_pretty(&payplane_http::api().1)?);
             Ok(())
         }
         Command::Admin { command } => admin(config, command).await,

@@ -114,6 +114,12 @@ fn is_html(res: &Response) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
+/// The answer to a method a path does not serve (`Allow` is added by the router; the body by
+/// `render_errors`).
+pub async fn method_not_allowed() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
+}
+
 fn is_json(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)

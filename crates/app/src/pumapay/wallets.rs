@@ -21,6 +21,8 @@ pub enum AddressError {
     Malformed,
     /// Mixed case that is not the EIP-55 checksum.
     BadChecksum,
+    /// The zero address: nothing sent there can ever be spent.
+    Zero,
 }
 
 /// Validates an address and returns its EIP-55 form. All-lowercase (or all-uppercase) hex has no
@@ -42,6 +44,9 @@ pub fn checksummed(input: &str) -> Result<String, AddressError> {
     } else {
         Address::from_str(&hex.to_ascii_lowercase()).map_err(|_| AddressError::Malformed)?
     };
+    if addr.is_zero() {
+        return Err(AddressError::Zero);
+    }
     Ok(addr.to_checksum(None))
 }
 
@@ -103,6 +108,10 @@ mod tests {
             Err(AddressError::BadChecksum)
         );
         assert_eq!(checksummed("0x1234"), Err(AddressError::Malformed));
+        assert_eq!(
+            checksummed("0x0000000000000000000000000000000000000000"),
+            Err(AddressError::Zero)
+        );
         assert_eq!(
             checksummed("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             Err(AddressError::Malformed)

@@ -88,7 +88,7 @@ pub struct WalletParams {
 /// A browser (`Accept` preferring `text/html`) gets the pay page instead, which fixes nothing.
 #[utoipa::path(get, path = "/api/v2/open-auth/pull-payment-requests/{requestID}", tag = "QR Codes",
     params(("requestID" = String, Path),
-        ("customerAddress" = String, Query, description = "The wallet's address (required for JSON)")),
+        ("customerAddress" = String, Query, format = "eth-address", description = "The wallet's address (required for JSON)")),
     responses((status = 200, body = Envelope<WalletView>, description = "The wallet's JSON; with `Accept: text/html` preferred, the pay page (HTML) instead"),
         (status = 400, description = "customerAddress missing or invalid"), (status = 404, description = "No such request"),
         (status = 409, description = "Already signed, or the model is no longer approved"),
@@ -127,10 +127,13 @@ pub async fn status(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignBody {
+    #[schema(required = true, nullable = false, format = "eth-address")]
     customer_address: Option<String>,
     /// 0x-hex, 65 bytes: `eth_signTypedData_v4` of `consent`.
+    #[schema(required = true, nullable = false, format = "signature")]
     consent_signature: Option<String>,
     /// 0x-hex, 65 bytes, of `permit`; null when the GET's `permit` was null.
+    #[schema(format = "signature")]
     permit_signature: Option<String>,
 }
 
@@ -231,6 +234,7 @@ pub async fn cancel_data(
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// 0x-hex, 65 bytes: `eth_signTypedData_v4` of `cancel`.
+    #[schema(required = true, nullable = false, format = "signature")]
     signature: Option<String>,
 }
 

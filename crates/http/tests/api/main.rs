@@ -6,6 +6,7 @@ mod pazemo;
 mod pumapay;
 
 mod errors;
+mod fuzz_regressions;
 mod health;
 mod idempotency;
 mod jobs;

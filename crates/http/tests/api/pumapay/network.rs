@@ -79,7 +79,7 @@ dual!(
             j!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}),
         )
         .await;
-        assert_eq!(s, 400);
+        assert_eq!(s, 404);
         assert_eq!(body["success"], false);
         assert_eq!(body["errors"][0]["code"], "error.network.not.configured");
         let (s, body) = rpc(&t, 7, j!({})).await;
