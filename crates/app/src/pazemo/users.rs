@@ -278,8 +278,6 @@ mod tests {
             assert!(!is_email(bad), "{bad}");
         }
         assert!(is_email(&format!("{}@b.co", "a".repeat(64))));
-        for bad in [format!("{}@b.co", "a".repeat(65))] {
-            assert!(!is_email(bad), "{bad}");
-        }
+        assert!(!is_email(&format!("{}@b.co", "a".repeat(65))));
     }
 }
