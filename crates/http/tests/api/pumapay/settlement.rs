@@ -704,6 +704,15 @@ dual!(
         t.run_jobs().await;
         let acct = crate::pazemo::support::account(&t, &owner, &account).await;
         assert_eq!(acct["balance"].to_string(), "21.78", "{acct}");
+        // With a usable link, a new settlement is paid by the job its creation queued.
+        customer_pays(&t, &biz, &model).await;
+        let next = created(&t, &biz, "EUR").await;
+        assert_eq!(next["status"], "pending");
+        t.run_jobs().await;
+        let list = all(&t, &biz, "&statuses=settled").await;
+        assert_eq!(list.len(), 2, "{list:?}");
+        let acct = crate::pazemo::support::account(&t, &owner, &account).await;
+        assert_eq!(acct["balance"].to_string(), "43.56", "{acct}");
         t.assert_ledger_sound().await;
     }
 );
