@@ -78,7 +78,7 @@ pub fn router(app: App) -> Router {
 pub fn with_layers(routes: Router<App>, app: App) -> Router {
     let metrics = Arc::new(metrics::Metrics::default());
     let max_body = app.config.max_body_bytes;
-    routes
+    let routes = routes
         .route_layer(axum::middleware::from_fn(middleware::mark_route))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -94,10 +94,20 @@ pub fn with_layers(routes: Router<App>, app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             middleware::body_deadline,
-        ))
-        .layer(axum::Extension(
-            pumapay::network::RpcRateLimit::from_config(&app.config),
-        ))
+        ));
+    // Outside the body deadline and idempotency (a refused request reads no body and uses up no
+    // key), inside logging and metrics (a refusal is logged and counted).
+    let routes = match rate_limit::RequestLimits::from_app(&app) {
+        Some(limits) => routes.layer(axum::middleware::from_fn_with_state(
+            limits,
+            rate_limit::limit_requests,
+        )),
+        None => routes,
+    };
+    routes
+        .layer(axum::Extension(rate_limit::RpcRateLimit::from_config(
+            &app.config,
+        )))
         .layer(axum::Extension(metrics.clone()))
         .layer(axum::middleware::from_fn_with_state(
             metrics,

@@ -6,6 +6,7 @@ mod limits;
 mod payouts;
 mod pull_payments;
 mod pumapay;
+mod rate_limit;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -14,6 +15,7 @@ pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
+pub use rate_limit::RateLimitConfig;
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
@@ -75,6 +77,8 @@ pub struct Config {
     /// A request body must arrive in full within this many seconds of its header; a slower one
     /// gets 408 and the connection is closed.
     pub http_body_timeout_secs: u64,
+    /// Requests per credential, or per client address for anonymous requests.
+    pub rate_limit: RateLimitConfig,
     pub worker: WorkerConfig,
     pub tokens: TokenConfig,
     /// How long an `Idempotency-Key` response is kept, hours.
@@ -133,6 +137,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             http_header_timeout_secs: 10,
             http_body_timeout_secs: 30,
+            rate_limit: RateLimitConfig::default(),
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
@@ -249,6 +254,12 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_HTTP_BODY_TIMEOUT_SECS") {
             self.http_body_timeout_secs = parse("PAYPLANE_HTTP_BODY_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_PER_SECOND") {
+            self.rate_limit.per_second = parse("PAYPLANE_RATE_LIMIT_PER_SECOND", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_BURST") {
+            self.rate_limit.burst = parse("PAYPLANE_RATE_LIMIT_BURST", v)?;
         }
         if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
             self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
@@ -393,6 +404,12 @@ impl Config {
         if self.http_header_timeout_secs < 1 || self.http_body_timeout_secs < 1 {
             return Err(ConfigError::Invalid(
                 "http_header_timeout_secs and http_body_timeout_secs must be at least 1".into(),
+            ));
+        }
+        let r = &self.rate_limit;
+        if r.per_second > 0 && (r.burst < 1 || r.max_keys < 1) {
+            return Err(ConfigError::Invalid(
+                "rate_limit.burst and rate_limit.max_keys must be positive (per_second = 0 turns the limit off)".into(),
             ));
         }
         let c = &self.chain;

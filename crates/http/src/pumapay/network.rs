@@ -2,36 +2,18 @@
 use super::envelope::{Reply, ok};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientIp, PathParams};
-use crate::rate_limit::{Quota, RateLimiter, client_key};
+use crate::rate_limit::{RpcRateLimit, client_key};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use payplane_app::pumapay::networks::network;
-use payplane_app::{App, AppError, Config, ErrorKind};
+use payplane_app::{App, AppError, ErrorKind};
 use payplane_chain::ChainError;
 use payplane_chain::jsonrpc::{batch_too_large, limit_exceeded};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::net::IpAddr;
-use std::sync::Arc;
 use utoipa::ToSchema;
-
-/// The public JSON-RPC's per-client limiter (`[chain] rpc_rate_*`); `None` when the rate is 0.
-#[derive(Clone)]
-pub struct RpcRateLimit(pub Option<Arc<RateLimiter<IpAddr>>>);
-
-impl RpcRateLimit {
-    pub fn from_config(config: &Config) -> Self {
-        let c = &config.chain;
-        RpcRateLimit((c.rpc_rate_per_minute > 0).then(|| {
-            Arc::new(RateLimiter::new(
-                Quota::per_minute(c.rpc_rate_per_minute, c.rpc_rate_burst),
-                c.rpc_rate_max_clients,
-            ))
-        }))
-    }
-}
 
 /// Ethereum JSON-RPC of the embedded network (`eth_chainId`, `eth_sendRawTransaction`,
 /// `eth_getTransactionReceipt`, `eth_call`, `eth_getLogs`, …), for wallets, web3 libraries and
