@@ -37,6 +37,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(ops::routes())
         .split_for_parts();
     unique_operation_ids(&mut doc);
+    rate_limit::document(&mut doc);
     (router, doc)
 }
 

@@ -340,6 +340,83 @@ impl RpcRateLimit {
     }
 }
 
+/// Adds the 429 every operation can answer to the OpenAPI document: the face's error shape, an
+/// example of the real body, and the `Retry-After` header. An operation that documents a 429 of
+/// its own keeps its description (the limiter's is appended), or all of it when it gives the
+/// body (the JSON-RPC's error object).
+pub fn document(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let limiter = too_many_requests_doc(Face::of(path));
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let entry = op.responses.responses.entry("429".into());
+            let RefOr::T(own) = entry.or_insert_with(|| limiter.clone().into()) else {
+                continue;
+            };
+            if own.content.is_empty() {
+                let description = format!("{}; or: {}", own.description, limiter.description);
+                *own = limiter.clone();
+                own.description = description;
+            }
+        }
+    }
+}
+
+fn too_many_requests_doc(face: Face) -> utoipa::openapi::Response {
+    let (schema, example) = match face {
+        Face::Accounts => (
+            serde_json::json!({
+                "type": "object",
+                "required": ["error", "error_description"],
+                "properties": {
+                    "error": {"type": "string", "enum": ["too_many_requests"]},
+                    "error_description": {"type": "string"}
+                }
+            }),
+            serde_json::json!({"error": "too_many_requests", "error_description": "Too many requests; retry in 1 s"}),
+        ),
+        Face::PullPayments => (
+            serde_json::json!({
+                "type": "object",
+                "required": ["success", "status", "message", "errors"],
+                "properties": {
+                    "success": {"type": "boolean"},
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "errors": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": ["string", "null"]},
+                            "code": {"type": "string"},
+                            "message": {"type": "string"}
+                        }
+                    }}
+                }
+            }),
+            serde_json::json!({"success": false, "status": 429, "message": "Too many requests; retry in 1 s",
+                "errors": [{"field": null, "code": "error.rate.limited", "message": "Too many requests; retry in 1 s"}]}),
+        ),
+    };
+    let response = serde_json::json!({
+        "description": "Too many requests from this caller (its credential, or its address when it sends none): retry after `Retry-After` seconds (see docs/security.md, rate limits)",
+        "headers": {"Retry-After": {"description": "Seconds to wait, at least 1 (always sent by the request limit)", "schema": {"type": "integer", "minimum": 1}}},
+        "content": {"application/json": {"schema": schema, "example": example}}
+    });
+    serde_json::from_value(response).expect("a valid OpenAPI response")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
