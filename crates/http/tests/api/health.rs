@@ -172,12 +172,14 @@ dual!(every_answer_carries_the_security_headers, async |b| {
         .config(|c| {
             c.rate_limit.per_second = 1;
             c.rate_limit.burst = 40;
+            // Small, so the whole oversized body is sent before the 413 (no reset mid-upload).
+            c.max_body_bytes = 4096;
         })
         .start()
         .await;
     let api_csp = payplane_http::middleware::API_CSP;
     let html_csp = payplane_http::middleware::HTML_CSP;
-    let big = "x".repeat(2 * 1024 * 1024);
+    let big = "x".repeat(8192);
     let post = |path: &str| t.req(reqwest::Method::POST, path);
     // Successes (JSON, text, the document, Swagger UI and its script), each face's errors
     // (404, 401, 405, 413, 400), in turn.
