@@ -99,7 +99,8 @@ impl<K: Hash + Eq + Clone, C: Clock> KeyedLimiter<K, C> {
         self.check_now(key, cost)
     }
 
-    fn check_now(&self, key: &K, cost: u32) -> Result<(), Refused> {
+    /// [`check`](Self::check) without the sweep (for a caller that ran it).
+    pub fn check_now(&self, key: &K, cost: u32) -> Result<(), Refused> {
         let Some(cost) = NonZeroU32::new(cost) else {
             return Ok(());
         };
@@ -117,7 +118,7 @@ impl<K: Hash + Eq + Clone, C: Clock> KeyedLimiter<K, C> {
 
     /// Forgets refilled keys, at most once per [`SWEEP_EVERY`] (whichever check finds it due
     /// runs it), and notes whether the limiter is still full afterwards. True if it swept.
-    fn sweep_if_due(&self) -> bool {
+    pub fn sweep_if_due(&self) -> bool {
         let now = self.elapsed_nanos();
         let last = self.last_sweep.load(Ordering::Relaxed);
         if now.saturating_sub(last) < SWEEP_EVERY.as_nanos() as u64
@@ -337,6 +338,22 @@ impl RpcRateLimit {
             quota(c.rpc_rate_per_minute, Duration::from_secs(60), c.rpc_rate_burst)
                 .map(|q| Arc::new(KeyedLimiter::new(q, c.rpc_rate_max_clients))),
         )
+    }
+
+    /// Takes `calls` from the client's allowance. While `rpc_rate_max_clients` clients are in
+    /// use at once (a flood from that many addresses), every call is refused until they drop
+    /// below: the EVM never works for an unbounded number of clients.
+    pub fn check(&self, ip: IpAddr, calls: u32) -> Result<(), Refused> {
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
+        limiter.sweep_if_due();
+        if limiter.is_full() {
+            return Err(Refused {
+                retry_after: SWEEP_EVERY,
+            });
+        }
+        limiter.check_now(&client_key(ip), calls)
     }
 }
 

@@ -519,6 +519,28 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_come_from_the_file_and_the_environment() {
+        let mut c: Config = toml::from_str("[rate_limit]\nper_second = 5\nburst = 9").unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (5, 9));
+        c.apply_env(|k| match k {
+            "PAYPLANE_RATE_LIMIT_PER_SECOND" => Some("7".into()),
+            "PAYPLANE_RATE_LIMIT_BURST" => Some("11".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (7, 11));
+        c.validate().unwrap();
+        c.rate_limit.burst = 0;
+        assert!(c.validate().is_err(), "a limit needs a burst");
+        c.rate_limit.per_second = 0;
+        c.validate().unwrap();
+        assert!(
+            c.apply_env(|k| (k == "PAYPLANE_RATE_LIMIT_BURST").then(|| "many".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn show_masks_secrets() {
         let c = Config {
             database_url: Secret("postgres://u:hunter2@db/x".into()),
