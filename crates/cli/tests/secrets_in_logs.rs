@@ -43,7 +43,8 @@ impl Run {
     /// Runs an operator command; its JSON output.
     fn admin(&mut self, args: &[&str]) -> Value {
         let out = self.cmd(args).output().unwrap();
-        self.cli_logs.push_str(&String::from_utf8_lossy(&out.stderr));
+        self.cli_logs
+            .push_str(&String::from_utf8_lossy(&out.stderr));
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -105,7 +106,10 @@ impl Api {
         let res = rb.send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
     async fn post(&self, path: &str, auth: Option<(&str, &str)>, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, auth, Some(body))
@@ -128,7 +132,9 @@ fn now_secs() -> u64 {
 }
 
 fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_string()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
 }
 
 async fn full_run(database_url: String, log_format: &'static str) {
@@ -146,10 +152,20 @@ async fn full_run(database_url: String, log_format: &'static str) {
     ];
 
     // The operator makes a user and its tokens.
-    let user = run.admin(&["admin", "user", "create", "--email", "logs@example.com", "--name", "Logs"]);
+    let user = run.admin(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "logs@example.com",
+        "--name",
+        "Logs",
+    ]);
     let uid = text(&user["id"]);
-    let live = text(&run.admin(&["admin", "token", "create", "--user", &uid, "--mode", "live"])["token"]);
-    let test = text(&run.admin(&["admin", "token", "create", "--user", &uid, "--mode", "test"])["token"]);
+    let live =
+        text(&run.admin(&["admin", "token", "create", "--user", &uid, "--mode", "live"])["token"]);
+    let test =
+        text(&run.admin(&["admin", "token", "create", "--user", &uid, "--mode", "test"])["token"]);
     secrets.push(("live token", live.clone()));
     secrets.push(("test token", test.clone()));
     run.admin(&["admin", "wallet", "show"]);
@@ -169,7 +185,13 @@ async fn full_run(database_url: String, log_format: &'static str) {
         http: reqwest::Client::new(),
     };
     for _ in 0..400 {
-        if api.http.get(format!("{}/ping", api.base)).send().await.is_ok() {
+        if api
+            .http
+            .get(format!("{}/ping", api.base))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -186,7 +208,9 @@ async fn full_run(database_url: String, log_format: &'static str) {
     secrets.push(("API-made token", text(&t2["token"])));
     let wrong = format!("wrong-{}", uuid_like());
     let wrong_h = bearer(&wrong);
-    let (s, _) = api.get("/users/me", Some(("authorization", &wrong_h))).await;
+    let (s, _) = api
+        .get("/users/me", Some(("authorization", &wrong_h)))
+        .await;
     assert_eq!(s, 401);
     secrets.push(("wrong token", wrong));
 
@@ -201,14 +225,32 @@ async fn full_run(database_url: String, log_format: &'static str) {
         .await;
     assert_eq!(s, 200, "{e}");
     let (s, acct) = api
-        .post("/users/me/accounts", live_auth, json!({"currencyId": "IDR"}))
+        .post(
+            "/users/me/accounts",
+            live_auth,
+            json!({"currencyId": "IDR"}),
+        )
         .await;
     assert!(s == 200 || s == 201, "{acct}");
     let acct = text(&acct["id"]);
-    run.admin(&["admin", "credit", "--account", &acct, "--amount", "100000", "--reference", "logs-1"]);
-    let withdrawal = json!({"address": "1234567890", "addressName": "Budi", "prefix": "bca", "amount": 1000});
+    run.admin(&[
+        "admin",
+        "credit",
+        "--account",
+        &acct,
+        "--amount",
+        "100000",
+        "--reference",
+        "logs-1",
+    ]);
+    let withdrawal =
+        json!({"address": "1234567890", "addressName": "Budi", "prefix": "bca", "amount": 1000});
     let (s, w) = api
-        .post(&format!("/accounts/{acct}/withdraw"), live_auth, withdrawal.clone())
+        .post(
+            &format!("/accounts/{acct}/withdraw"),
+            live_auth,
+            withdrawal.clone(),
+        )
         .await;
     assert_eq!(s, 200, "{w}");
     let code = payplane_app::pazemo::twofa::code_at(&totp, now_secs()).unwrap();
@@ -224,11 +266,19 @@ async fn full_run(database_url: String, log_format: &'static str) {
 
     // A test withdrawal confirmed and paid out by the worker.
     let (_, acct) = api
-        .post("/users/me/accounts", test_auth, json!({"currencyId": "IDR"}))
+        .post(
+            "/users/me/accounts",
+            test_auth,
+            json!({"currencyId": "IDR"}),
+        )
         .await;
     let acct = text(&acct["id"]);
     let (s, e) = api
-        .post(&format!("/sandbox/accounts/{acct}/deposit"), test_auth, json!({"amount": 100000}))
+        .post(
+            &format!("/sandbox/accounts/{acct}/deposit"),
+            test_auth,
+            json!({"amount": 100000}),
+        )
         .await;
     assert_eq!(s, 200, "{e}");
     let (s, w) = api
@@ -245,12 +295,19 @@ async fn full_run(database_url: String, log_format: &'static str) {
     assert_eq!(s, 200, "{e}");
 
     // A webhook endpoint (its signing secret) and a delivery signed with it.
-    let (s, wh) = api.post("/users/me/webhooks", test_auth, json!({"url": hook})).await;
+    let (s, wh) = api
+        .post("/users/me/webhooks", test_auth, json!({"url": hook}))
+        .await;
     assert_eq!(s, 201, "{wh}");
     let whsec = text(&wh["secret"]);
     secrets.push(("webhook secret", whsec.clone()));
-    secrets.push(("webhook secret key", whsec.trim_start_matches("whsec_").into()));
-    let (s, _) = api.post("/users/me/webhooks/test", test_auth, json!({})).await;
+    secrets.push((
+        "webhook secret key",
+        whsec.trim_start_matches("whsec_").into(),
+    ));
+    let (s, _) = api
+        .post("/users/me/webhooks/test", test_auth, json!({}))
+        .await;
     assert_eq!(s, 202);
 
     // A business: registration, a failed and a good login, its API key, a postback with an
@@ -310,7 +367,10 @@ async fn full_run(database_url: String, log_format: &'static str) {
     assert_eq!(s, 200, "{pb}");
     let pbsec = text(&pb["data"]["signingSecret"]);
     secrets.push(("postback secret", pbsec.clone()));
-    secrets.push(("postback secret key", pbsec.trim_start_matches("whsec_").into()));
+    secrets.push((
+        "postback secret key",
+        pbsec.trim_start_matches("whsec_").into(),
+    ));
     let (s, e) = api
         .post(
             &format!("/api/v2/api-key-auth/business/postback/test/{biz}"),
@@ -333,7 +393,10 @@ async fn full_run(database_url: String, log_format: &'static str) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(*received.lock().unwrap() >= 2, "webhook and postback delivered");
+    assert!(
+        *received.lock().unwrap() >= 2,
+        "webhook and postback delivered"
+    );
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -346,8 +409,14 @@ async fn full_run(database_url: String, log_format: &'static str) {
     if let Ok(path) = std::env::var("PAYPLANE_TEST_KEEP_LOGS") {
         std::fs::write(format!("{path}.{log_format}"), &logs).unwrap();
     }
-    assert!(logs.contains("DEBUG") || logs.contains("\"level\":\"DEBUG\""), "no debug lines");
-    assert!(logs.contains("/users/me/2fa/confirm"), "request lines are logged");
+    assert!(
+        logs.contains("DEBUG") || logs.contains("\"level\":\"DEBUG\""),
+        "no debug lines"
+    );
+    assert!(
+        logs.contains("/users/me/2fa/confirm"),
+        "request lines are logged"
+    );
     for (what, secret) in &secrets {
         assert!(secret.len() >= 12, "{what} is too short to search for");
         for (n, line) in logs.lines().enumerate() {

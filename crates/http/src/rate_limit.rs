@@ -38,7 +38,10 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 pub fn quota(count: u32, period: Duration, burst: u32) -> Option<Quota> {
     let count = NonZeroU32::new(count)?;
     let per_cell = period / count.get();
-    Some(Quota::with_period(per_cell.max(Duration::from_nanos(1)))?.allow_burst(NonZeroU32::new(burst.max(1))?))
+    Some(
+        Quota::with_period(per_cell.max(Duration::from_nanos(1)))?
+            .allow_burst(NonZeroU32::new(burst.max(1))?),
+    )
 }
 
 /// A refusal: the request may be retried after this long.
@@ -90,7 +93,11 @@ impl<K: Hash + Eq + Clone, C: Clock> KeyedLimiter<K, C> {
     }
 
     fn elapsed_nanos(&self) -> u64 {
-        self.limiter.clock().now().duration_since(self.start).as_u64()
+        self.limiter
+            .clock()
+            .now()
+            .duration_since(self.start)
+            .as_u64()
     }
 
     /// Takes `cost` cells from `key`'s bucket, or refuses (taking nothing).
@@ -260,7 +267,8 @@ impl RequestLimits {
     /// else the client address (also whenever the limiter is full of keys in use).
     fn caller(&self, parts: &Parts) -> Caller {
         if !self.limiter.is_full()
-            && let Some(c) = Credential::presented(&parts.headers).find(|c| self.known.contains_key(c))
+            && let Some(c) =
+                Credential::presented(&parts.headers).find(|c| self.known.contains_key(c))
         {
             return Caller::Credential(c);
         }
@@ -335,8 +343,12 @@ impl RpcRateLimit {
     pub fn from_config(config: &Config) -> Self {
         let c = &config.chain;
         RpcRateLimit(
-            quota(c.rpc_rate_per_minute, Duration::from_secs(60), c.rpc_rate_burst)
-                .map(|q| Arc::new(KeyedLimiter::new(q, c.rpc_rate_max_clients))),
+            quota(
+                c.rpc_rate_per_minute,
+                Duration::from_secs(60),
+                c.rpc_rate_burst,
+            )
+            .map(|q| Arc::new(KeyedLimiter::new(q, c.rpc_rate_max_clients))),
         )
     }
 

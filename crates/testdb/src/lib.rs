@@ -53,7 +53,10 @@ fn answers(url: &str) -> bool {
     {
         return Path::new(&*dir).join(format!(".s.PGSQL.{port}")).exists();
     }
-    let host = u.host_str().filter(|h| !h.is_empty()).unwrap_or("localhost");
+    let host = u
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost");
     let Ok(addrs) = (host, port).to_socket_addrs() else {
         return false;
     };
@@ -80,7 +83,8 @@ fn server_bin_dir() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
     })
 }
 
@@ -145,7 +149,9 @@ fn start_cluster_from(bin: Option<PathBuf>) -> Result<String, String> {
             ["postgres", "nobody"]
                 .into_iter()
                 .find(|u| user_ids(u).is_some())
-                .ok_or("running as root with neither a `postgres` nor a `nobody` user to run it as")?,
+                .ok_or(
+                    "running as root with neither a `postgres` nor a `nobody` user to run it as",
+                )?,
         )
     } else {
         None
@@ -220,11 +226,17 @@ mod tests {
     #[test]
     fn a_closed_port_does_not_answer() {
         let port = free_port().unwrap();
-        assert!(!answers(&format!("postgres://postgres@127.0.0.1:{port}/test")));
-        assert!(!answers("postgres://postgres@127.0.0.1:1/test?host=/nonexistent"));
+        assert!(!answers(&format!(
+            "postgres://postgres@127.0.0.1:{port}/test"
+        )));
+        assert!(!answers(
+            "postgres://postgres@127.0.0.1:1/test?host=/nonexistent"
+        ));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        assert!(answers(&format!("postgres://postgres@127.0.0.1:{port}/test")));
+        assert!(answers(&format!(
+            "postgres://postgres@127.0.0.1:{port}/test"
+        )));
     }
 
     #[test]

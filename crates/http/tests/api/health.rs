@@ -188,14 +188,34 @@ dual!(every_answer_carries_the_security_headers, async |b| {
         ("/ping", t.get("/ping"), 200, api_csp),
         ("/openapi.json", t.get("/openapi.json"), 200, api_csp),
         ("/docs/", t.get("/docs/"), 200, html_csp),
-        ("/docs/swagger-ui-bundle.js", t.get("/docs/swagger-ui-bundle.js"), 200, api_csp),
+        (
+            "/docs/swagger-ui-bundle.js",
+            t.get("/docs/swagger-ui-bundle.js"),
+            200,
+            api_csp,
+        ),
         ("404 accounts", t.get("/no/such/route"), 404, api_csp),
         ("404 billing", t.get("/api/v2/no/such/route"), 404, api_csp),
         ("401 accounts", t.get("/users/me"), 401, api_csp),
-        ("401 billing", t.get("/api/v2/api-key-auth/business/x"), 401, api_csp),
+        (
+            "401 billing",
+            t.get("/api/v2/api-key-auth/business/x"),
+            401,
+            api_csp,
+        ),
         ("405", t.delete("/ping"), 405, api_csp),
-        ("413", post("/api/v2/console-auth/login").body(big), 413, api_csp),
-        ("400", post("/api/v2/console-auth/login").body("{"), 400, api_csp),
+        (
+            "413",
+            post("/api/v2/console-auth/login").body(big),
+            413,
+            api_csp,
+        ),
+        (
+            "400",
+            post("/api/v2/console-auth/login").body("{"),
+            400,
+            api_csp,
+        ),
     ];
     for (what, request, status, csp) in requests {
         let res = request.send().await.unwrap();
@@ -249,9 +269,18 @@ dual!(cors_is_off_other_sites_pages_get_no_access, async |b| {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 405, "a preflight is not approved");
-    assert_security_headers("preflight", res.headers(), payplane_http::middleware::API_CSP);
+    assert_security_headers(
+        "preflight",
+        res.headers(),
+        payplane_http::middleware::API_CSP,
+    );
     // ...and a simple request's answer carries no Access-Control-Allow-Origin for the browser.
-    for path in ["/ping", "/check", "/users/me", "/api/v2/open-auth/product-images/x"] {
+    for path in [
+        "/ping",
+        "/check",
+        "/users/me",
+        "/api/v2/open-auth/product-images/x",
+    ] {
         let res = t
             .get(path)
             .header("origin", "https://evil.example")
