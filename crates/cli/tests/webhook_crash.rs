@@ -189,8 +189,7 @@ async fn every_event_is_delivered_despite_two_sigkills_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_is_delivered_despite_two_sigkills_postgres() {
-    let base = std::env::var("PAYPLANE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = payplane_testdb::postgres_url();
     sqlx::any::install_default_drivers();
     let schema = format!("crash_{}", std::process::id());
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)

@@ -180,6 +180,7 @@ impl FromRequestParts<App> for Auth {
         })?;
         let ip = client_ip(app, parts);
         let principal = authenticate(app, raw, ip).await?;
+        crate::rate_limit::authenticated(parts, crate::rate_limit::Credential::bearer(raw));
         let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if mutating && principal.read_only {
             return Err(

@@ -31,11 +31,12 @@ struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
 pub fn api() -> (Router<App>, serde_json::Value) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(pazemo::routes())
         .merge(pumapay::routes())
         .merge(ops::routes())
         .split_for_parts();
+    rate_limit::document(&mut doc);
     (router, openapi::complete(doc))
 }
 
@@ -54,7 +55,7 @@ pub fn router(app: App) -> Router {
 pub fn with_layers(routes: Router<App>, app: App) -> Router {
     let metrics = Arc::new(metrics::Metrics::default());
     let max_body = app.config.max_body_bytes;
-    routes
+    let routes = routes
         // Idempotency keys concern the handlers only: a request no handler takes (no such path,
         // or a method the path does not serve) is answered 404 or 405 whatever its key. So the
         // layer is a route layer, and the method-not-allowed answer is set after it, which
@@ -82,10 +83,20 @@ pub fn with_layers(routes: Router<App>, app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             middleware::body_deadline,
-        ))
-        .layer(axum::Extension(
-            pumapay::network::RpcRateLimit::from_config(&app.config),
-        ))
+        ));
+    // Outside the body deadline and idempotency (a refused request reads no body and uses up no
+    // key), inside logging and metrics (a refusal is logged and counted).
+    let routes = match rate_limit::RequestLimits::from_app(&app) {
+        Some(limits) => routes.layer(axum::middleware::from_fn_with_state(
+            limits,
+            rate_limit::limit_requests,
+        )),
+        None => routes,
+    };
+    routes
+        .layer(axum::Extension(rate_limit::RpcRateLimit::from_config(
+            &app.config,
+        )))
         .layer(axum::Extension(metrics.clone()))
         .layer(axum::middleware::from_fn_with_state(
             metrics,

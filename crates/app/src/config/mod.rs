@@ -7,6 +7,7 @@ mod payouts;
 mod pull_payments;
 mod pumapay;
 mod settlement;
+mod rate_limit;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -16,6 +17,7 @@ pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
 pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
+pub use rate_limit::RateLimitConfig;
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
@@ -77,6 +79,8 @@ pub struct Config {
     /// A request body must arrive in full within this many seconds of its header; a slower one
     /// gets 408 and the connection is closed.
     pub http_body_timeout_secs: u64,
+    /// Requests per credential, or per client address for anonymous requests.
+    pub rate_limit: RateLimitConfig,
     pub worker: WorkerConfig,
     pub tokens: TokenConfig,
     /// How long an `Idempotency-Key` response is kept, hours.
@@ -137,6 +141,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             http_header_timeout_secs: 10,
             http_body_timeout_secs: 30,
+            rate_limit: RateLimitConfig::default(),
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
@@ -254,6 +259,12 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_HTTP_BODY_TIMEOUT_SECS") {
             self.http_body_timeout_secs = parse("PAYPLANE_HTTP_BODY_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_PER_SECOND") {
+            self.rate_limit.per_second = parse("PAYPLANE_RATE_LIMIT_PER_SECOND", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_BURST") {
+            self.rate_limit.burst = parse("PAYPLANE_RATE_LIMIT_BURST", v)?;
         }
         if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
             self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
@@ -400,6 +411,12 @@ impl Config {
                 "http_header_timeout_secs and http_body_timeout_secs must be at least 1".into(),
             ));
         }
+        let r = &self.rate_limit;
+        if r.per_second > 0 && (r.burst < 1 || r.max_keys < 1) {
+            return Err(ConfigError::Invalid(
+                "rate_limit.burst and rate_limit.max_keys must be positive (per_second = 0 turns the limit off)".into(),
+            ));
+        }
         let c = &self.chain;
         if c.rpc_max_batch < 1 || c.rpc_gas_cap < 1 || c.rpc_gas_budget < 1 {
             return Err(ConfigError::Invalid(
@@ -503,6 +520,28 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:1");
         assert!(
             c.apply_env(|k| (k == "PAYPLANE_ROLE").then(|| "boss".to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_file_and_the_environment() {
+        let mut c: Config = toml::from_str("[rate_limit]\nper_second = 5\nburst = 9").unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (5, 9));
+        c.apply_env(|k| match k {
+            "PAYPLANE_RATE_LIMIT_PER_SECOND" => Some("7".into()),
+            "PAYPLANE_RATE_LIMIT_BURST" => Some("11".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (7, 11));
+        c.validate().unwrap();
+        c.rate_limit.burst = 0;
+        assert!(c.validate().is_err(), "a limit needs a burst");
+        c.rate_limit.per_second = 0;
+        c.validate().unwrap();
+        assert!(
+            c.apply_env(|k| (k == "PAYPLANE_RATE_LIMIT_BURST").then(|| "many".into()))
                 .is_err()
         );
     }

@@ -2,36 +2,18 @@
 use super::envelope::{Envelope, Reply, ok};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientIp, PathParams};
-use crate::rate_limit::{Quota, RateLimiter, client_key};
+use crate::rate_limit::RpcRateLimit;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use payplane_app::pumapay::networks::network;
-use payplane_app::{App, AppError, Config, ErrorKind};
+use payplane_app::{App, AppError, ErrorKind};
 use payplane_chain::ChainError;
 use payplane_chain::jsonrpc::{batch_too_large, limit_exceeded};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::net::IpAddr;
-use std::sync::Arc;
 use utoipa::ToSchema;
-
-/// The public JSON-RPC's per-client limiter (`[chain] rpc_rate_*`); `None` when the rate is 0.
-#[derive(Clone)]
-pub struct RpcRateLimit(pub Option<Arc<RateLimiter<IpAddr>>>);
-
-impl RpcRateLimit {
-    pub fn from_config(config: &Config) -> Self {
-        let c = &config.chain;
-        RpcRateLimit((c.rpc_rate_per_minute > 0).then(|| {
-            Arc::new(RateLimiter::new(
-                Quota::per_minute(c.rpc_rate_per_minute, c.rpc_rate_burst),
-                c.rpc_rate_max_clients,
-            ))
-        }))
-    }
-}
 
 /// Ethereum JSON-RPC of the embedded network (`eth_chainId`, `eth_sendRawTransaction`,
 /// `eth_getTransactionReceipt`, `eth_call`, `eth_getLogs`, …), for wallets, web3 libraries and
@@ -69,10 +51,10 @@ pub async fn rpc(
         Value::Array(items) => items.len().max(1),
         _ => 1,
     };
-    if let Some(limiter) = &limiter.0 {
+    {
         // Each call of a batch counts, so batching is no way around the limit.
         let cost = u32::try_from(calls).unwrap_or(u32::MAX);
-        if let Err(refused) = limiter.check(&client_key(ip), cost) {
+        if let Err(refused) = limiter.check(ip, cost) {
             let secs = refused.retry_after_secs();
             let id = match &request {
                 Value::Object(o) => o.get("id").cloned().unwrap_or(Value::Null),

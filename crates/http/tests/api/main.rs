@@ -12,6 +12,7 @@ mod idempotency;
 mod jobs;
 mod limits;
 mod overflow;
+mod rate_limits;
 mod schema;
 mod security;
 mod slow_clients;
