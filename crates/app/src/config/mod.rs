@@ -6,8 +6,8 @@ mod limits;
 mod payouts;
 mod pull_payments;
 mod pumapay;
-mod settlement;
 mod rate_limit;
+mod settlement;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -16,8 +16,8 @@ pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
-pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
 pub use rate_limit::RateLimitConfig;
+pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
