@@ -47,6 +47,7 @@ fn server(db: &str, port: u16, role: &str) -> Child {
         .env("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", "true")
         .env("PAYPLANE_WEBHOOKS_LEASE_SECS", "2")
         .env("PAYPLANE_LOG", "warn")
+        .env("PAYPLANE_RATE_LIMIT_PER_SECOND", "0") // a burst of events from one token
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

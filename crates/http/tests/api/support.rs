@@ -185,6 +185,8 @@ impl Builder {
         config.database_url = payplane_app::config::Secret(url.clone());
         config.max_connections = 8;
         config.worker.poll_ms = 20;
+        // Tests of other behaviour send bursts from one token; the rate-limit tests set their own.
+        config.rate_limit.per_second = 0;
         // Embedded networks in memory: each test gets its own chain.
         config.chain.data_dir = String::new();
         for f in self.tweak {
