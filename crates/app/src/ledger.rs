@@ -53,5 +53,10 @@ pub const CAPABILITY_INVARIANTS: &[InvariantQuery] = &[
 
 /// Verifies every ledger invariant; an empty list means the books are sound.
 pub async fn verify(app: &App) -> Result<Vec<Violation>, AppError> {
-    Ok(check(&app.db.read, CAPABILITY_INVARIANTS).await?)
+    let extra: Vec<InvariantQuery> = CAPABILITY_INVARIANTS
+        .iter()
+        .chain(crate::pumapay::settlement::INVARIANTS)
+        .copied()
+        .collect();
+    Ok(check(&app.db.read, &extra).await?)
 }

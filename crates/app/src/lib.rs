@@ -28,5 +28,6 @@ pub fn job_kinds() -> jobs::Registry {
         pazemo::beneficiaries::JOBS,
         pazemo::withdrawals::payout_jobs::JOBS,
         pumapay::pull_payments::executor::JOBS,
+        pumapay::settlement::payout::JOBS,
     ])
 }

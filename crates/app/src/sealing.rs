@@ -3,9 +3,10 @@
 use crate::{App, AppError};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -34,19 +35,37 @@ fn cipher(app: &App) -> ChaCha20Poly1305 {
     ChaCha20Poly1305::new(Key::from_slice(&h.finalize()))
 }
 
-/// HMAC-SHA256 of `data` under a key derived from the master key for `purpose` (hex), so a
-/// value the server hands out (a form's CSRF token) can be checked without storing it, and
-/// different purposes never share a key.
-pub fn mac(app: &App, purpose: &str, data: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
+/// HMAC-SHA256 of `message` under a key derived from the master key for `purpose`, so a value
+/// the server hands out (a link, a form's CSRF token) can be checked without storing it, and a
+/// value of one purpose never verifies as another's.
+fn keyed_mac(app: &App, purpose: &str, message: &[u8]) -> Hmac<Sha256> {
     let mut h = Sha256::new();
-    h.update(b"payplane/mac/v1\0");
+    h.update(b"payplane/link/v1\0");
     h.update(purpose.as_bytes());
     h.update(b"\0");
     h.update(master(app).as_bytes());
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&h.finalize()).expect("any key length");
-    m.update(data);
-    hex::encode(m.finalize().into_bytes())
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&h.finalize())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(message);
+    mac
+}
+
+/// [`keyed_mac`] in hex (a form's CSRF token).
+pub fn mac(app: &App, purpose: &str, data: &[u8]) -> String {
+    hex::encode(keyed_mac(app, purpose, data).finalize().into_bytes())
+}
+
+/// The signature of a link: base64url (no padding) of [`keyed_mac`].
+pub fn link_signature(app: &App, purpose: &str, message: &str) -> String {
+    URL_SAFE_NO_PAD.encode(keyed_mac(app, purpose, message.as_bytes()).finalize().into_bytes())
+}
+
+/// Whether `signature` is the link's (compared in constant time).
+pub fn link_signature_ok(app: &App, purpose: &str, message: &str, signature: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(signature)
+        .is_ok_and(|sig| keyed_mac(app, purpose, message.as_bytes()).verify_slice(&sig).is_ok())
 }
 
 /// Encrypts `plain`: `v1:` + base64(nonce ‖ ciphertext+tag).

@@ -111,6 +111,20 @@ enum AdminCmd {
         #[command(subcommand)]
         command: RateCmd,
     },
+    /// Fiat settlements: settle (paid into the business's linked account, or recorded as paid
+    /// outside the platform under --reference) or unsettle (not paid, with --reason).
+    Settlement {
+        #[arg(value_parser = ["settle", "unsettle"])]
+        action: String,
+        /// The settlement id.
+        id: String,
+        /// settle without a linked account: the reference of the payment made outside.
+        #[arg(long)]
+        reference: Option<String>,
+        /// unsettle: why it is not paid.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Pull-payment payment models: approve, reject or suspend.
     PaymentModel {
         #[arg(value_parser = ["approve", "reject", "suspend"])]
@@ -137,7 +151,7 @@ enum RateCmd {
 
 #[derive(Subcommand)]
 enum WalletCmd {
-    /// Print the executor and the businesses' gas wallet addresses as JSON.
+    /// Print the executor, settlement and businesses' gas wallet addresses as JSON.
     Show,
 }
 
@@ -232,7 +246,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", payplane_http::api().1.to_pretty_json()?);
+            println!("{}", serde_json::to_string_pretty(&payplane_http::api().1)?);
             Ok(())
         }
         Command::Admin { command } => admin(config, command).await,
@@ -501,6 +515,25 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 serde_json::json!({"id": m.id, "statusCode": m.status})
             );
         }
+        AdminCmd::Settlement {
+            action,
+            id,
+            reference,
+            reason,
+        } => {
+            let s = payplane_app::pumapay::settlement::payout::operator_action(
+                &app,
+                &operator(),
+                &format!("cli@{}", hostname()),
+                &id,
+                &action,
+                reference.as_deref(),
+                reason.as_deref(),
+            )
+            .await
+            .map_err(describe)?;
+            println!("{}", serde_json::to_string(&s)?);
+        }
         AdminCmd::Rate {
             command: RateCmd::Set { currency, rate },
         } => {
@@ -530,6 +563,7 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
             let phrase = payplane_app::pumapay::wallets::mnemonic(&app)
                 .await
                 .map_err(describe)?;
+            use payplane_app::pumapay::wallets::SETTLEMENT_WALLET_INDEX;
             let address = |i: i64| {
                 payplane_app::pumapay::wallets::derive_address(&phrase, i).map_err(describe)
             };
@@ -542,7 +576,9 @@ async fn admin(config: Config, command: AdminCmd) -> Result<()> {
                 .collect::<Result<_>>()?;
             println!(
                 "{}",
-                serde_json::json!({"derivation": "m/44'/60'/0'/0/i", "executor": {"index": 0, "address": address(0)?}, "gasWallets": gas})
+                serde_json::json!({"derivation": "m/44'/60'/0'/0/i", "executor": {"index": 0, "address": address(0)?},
+                                   "settlement": {"index": SETTLEMENT_WALLET_INDEX, "address": address(SETTLEMENT_WALLET_INDEX)?},
+                                   "gasWallets": gas})
             );
         }
         AdminCmd::Ledger {

@@ -672,3 +672,168 @@ async fn admin_rate_set_and_list_validate_store_and_audit() {
     assert_eq!(rows[1].1, "USD=0.0125");
     assert!(rows[0].2.starts_with("cli@"));
 }
+
+/// A pending settlement in `env`'s database, made through the use cases as the pull-payment API
+/// makes one: a Kemix model, one of its pulls recorded and accrued (as the executor's record step
+/// does; no chain is needed to settle it), then claimed.
+async fn pending_settlement(env: &Env) -> String {
+    use payplane_app::pumapay::{access::Caller, console, payment_models, products, settlement};
+    use payplane_core::kinds::{TxStatus, TxType};
+    use payplane_store::pumapay::transactions::{self as txs, Transaction};
+    let mut config = payplane_app::Config::default();
+    config.database_url = payplane_app::config::Secret(env.url());
+    let app = payplane_app::App::start_default_clock(config)
+        .await
+        .unwrap();
+    let reg = console::register(
+        &app,
+        "Acme",
+        "cli@example.com",
+        "correct horse battery",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    let caller = Caller {
+        business_id: reg.business_id.clone(),
+    };
+    let product = products::create(
+        &app,
+        &caller,
+        &reg.business_id,
+        products::ProductInput {
+            category_id: Some(1),
+            tags: Some(vec!["a".into()]),
+            name: Some("Plan".into()),
+            description: Some("d".into()),
+            url: Some("https://example.com/p".into()),
+            network_id: Some(3),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let model = payment_models::create(
+        &app,
+        &caller,
+        payment_models::NewModel {
+            business_id: Some(reg.business_id.clone()),
+            product_id: Some(product.id.clone()),
+            title: Some("One-off".into()),
+            amount: Some(25_000),
+            currency: Some("EUR".into()),
+            type_id: Some(2),
+            network_id: Some(3),
+            destination: Some("Kemix".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let now = app.now();
+    let row = Transaction {
+        id: payplane_core::ids::new_id(),
+        pull_payment_id: payplane_core::ids::new_id(),
+        business_id: reg.business_id.clone(),
+        product_id: product.id,
+        payment_model_id: model.id,
+        network_id: 3,
+        tx_type: TxType::RegisterAndExecute,
+        status: TxStatus::Success,
+        pull_index: Some(0),
+        reference_no: 1,
+        tx_hash: None,
+        sender: None,
+        receiver: None,
+        block_number: None,
+        block_hash: None,
+        transaction_index: None,
+        gas_used: None,
+        cumulative_gas_used: None,
+        effective_gas_price: None,
+        logs: None,
+        logs_bloom: None,
+        currency: "EUR".into(),
+        fiat_amount: 25_000,
+        token_amount: Some("1000".into()),
+        rate: Some("0.25".into()),
+        rate_source: Some("operator".into()),
+        rate_at: Some(now),
+        reason: None,
+        execution_date: Some(now / 1_000_000),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    txs::insert(&mut tx, &row).await.unwrap();
+    settlement::accrual::accrue(&mut tx, &row, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let s = settlement::create(&app, &caller, &reg.business_id, "eur", Some("3"))
+        .await
+        .unwrap();
+    app.db.close().await;
+    s.id
+}
+
+#[tokio::test]
+async fn admin_settlement_unsettle_then_settle_outside_with_audit_and_sound_books() {
+    let env = Env::new();
+    let id = pending_settlement(&env).await;
+    let out = env.json(&[
+        "admin",
+        "settlement",
+        "unsettle",
+        &id,
+        "--reason",
+        "no IBAN yet",
+    ]);
+    assert_eq!(out["status"], "unsettled");
+    assert_eq!(out["statusReason"], "no IBAN yet");
+    let out = env.json(&[
+        "admin",
+        "settlement",
+        "settle",
+        &id,
+        "--reference",
+        "SEPA-0001",
+    ]);
+    assert_eq!(out["status"], "settled");
+    assert_eq!(out["payoutReference"], "SEPA-0001");
+    assert_eq!(out["totalFiatAmount"], 25_000);
+    let again = env.run(&["admin", "settlement", "settle", &id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("error.settlement.status"));
+    let unknown = env.run(&["admin", "settlement", "settle", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("error.settlement.not.found"));
+    let check = env.run(&["admin", "ledger", "check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&env.url()).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, target FROM audit_log WHERE action LIKE 'settlement.%' ORDER BY created_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "settlement.unsettle".into(),
+                format!("{id} reason=no IBAN yet")
+            ),
+            (
+                "settlement.settle".into(),
+                format!("{id} outside ref=SEPA-0001")
+            ),
+        ]
+    );
+    let wallet = env.json(&["admin", "wallet", "show"]);
+    assert_eq!(wallet["settlement"]["index"], 2_147_483_647);
+}

@@ -47,6 +47,7 @@ fn server(db: &str, port: u16, role: &str) -> Child {
         .env("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", "true")
         .env("PAYPLANE_WEBHOOKS_LEASE_SECS", "2")
         .env("PAYPLANE_LOG", "warn")
+        .env("PAYPLANE_RATE_LIMIT_PER_SECOND", "0") // a burst of events from one token
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -189,8 +190,7 @@ async fn every_event_is_delivered_despite_two_sigkills_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_is_delivered_despite_two_sigkills_postgres() {
-    let base = std::env::var("PAYPLANE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = payplane_testdb::postgres_url();
     sqlx::any::install_default_drivers();
     let schema = format!("crash_{}", std::process::id());
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)

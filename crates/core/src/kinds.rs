@@ -133,6 +133,17 @@ impl PaymentModelStatus {
     }
 }
 
+spelled! {
+    /// A fiat settlement (seed 004 "Settlement Layer APIs"): `pending` from its creation until it
+    /// is paid (`settled`) or an operator marks it `unsettled` (not paid; it can still be settled
+    /// later).
+    SettlementStatus ("settlement status") {
+        Pending = "pending",
+        Settled = "settled",
+        Unsettled = "unsettled",
+    }
+}
+
 /// The seven payment-model types of seed 004 (`typeID` 2 to 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentModelType {
@@ -300,6 +311,15 @@ impl Network {
     pub fn id(self) -> i64 {
         self as i64
     }
+
+    /// The ledger mode of the network's money: the main network's is live, the test network's
+    /// is test (as the accounts API's test mode, it never reaches real money).
+    pub fn mode(self) -> &'static str {
+        match self {
+            Network::Main => "live",
+            Network::Test => "test",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -313,6 +333,9 @@ mod tests {
         }
         for s in PaymentModelStatus::ALL {
             assert_eq!(s.as_str().parse::<PaymentModelStatus>(), Ok(*s));
+        }
+        for s in SettlementStatus::ALL {
+            assert_eq!(s.as_str().parse::<SettlementStatus>(), Ok(*s));
         }
         for s in JobStatus::ALL {
             assert_eq!(s.to_string().parse::<JobStatus>(), Ok(*s));

@@ -83,6 +83,10 @@ pub fn render(face: Face, path: &str, e: &ErrorBody, now_micros: i64) -> Respons
             ErrorKind::Unauthorized => {
                 json!({"error": "unauthorized", "error_description": e.message})
             }
+            // Like the authentication shape: it concerns the caller, not the request's data.
+            ErrorKind::TooManyRequests => {
+                json!({"error": "too_many_requests", "error_description": e.message})
+            }
             ErrorKind::Internal | ErrorKind::Unavailable => json!({
                 "timestamp": spring_timestamp(now_micros),
                 "status": status.as_u16(),

@@ -54,25 +54,82 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ApiError(if inner.is_syntax() || inner.is_eof() {
-            AppError::bad_request(
-                "error.json.malformed",
-                format!("The body is not valid JSON: {inner}"),
-            )
-        } else if path == "." {
-            AppError::bad_request(
-                "error.json.invalid",
-                format!("The body does not match the expected shape: {inner}"),
-            )
-        } else {
-            AppError::field(&path, "error.json.invalid", format!("{path}: {inner}"))
-                .with_arguments(vec![path.clone()])
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError(AppError::bad_request(
+            "error.json.malformed",
+            format!("The body is not valid JSON: {e}"),
+        ))
+    })?;
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value)
+        .map(Body)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ApiError(if path == "." {
+                AppError::bad_request(
+                    "error.json.invalid",
+                    format!("The body does not match the expected shape: {inner}"),
+                )
+            } else {
+                AppError::field(&path, "error.json.invalid", format!("{path}: {inner}"))
+                    .with_arguments(vec![path.clone()])
+            })
         })
-    })
+}
+
+/// Writes every number of `v` that is a whole number in another spelling (`5.0`, `1e3`,
+/// `-2.50e1`) as an integer. JSON has one number type: JSON Schema's `integer` is any number
+/// with a zero fractional part, and JavaScript clients may send `5.0` for 5, so an integer field
+/// takes them all. Numbers with a fraction, or too large for 64 bits, are left as they are.
+pub fn integral_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            if let Some(i) = whole_number(&n.to_string()) {
+                *v = Value::from(i);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+/// The integer a JSON number's text spells, if it is a whole number within i64.
+fn whole_number(text: &str) -> Option<i64> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let negative = mantissa.starts_with('-');
+    let mantissa = mantissa.trim_start_matches('-');
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    let digits = digits.trim_start_matches('0');
+    // The value is digits × 10^(exponent − fraction length).
+    let scale = exponent.checked_sub(i32::try_from(frac.len()).ok()?)?;
+    let (kept, dropped) = if scale >= 0 {
+        if digits.len() + usize::try_from(scale).ok()? > 19 {
+            return None;
+        }
+        (
+            format!("{digits}{}", "0".repeat(usize::try_from(scale).ok()?)),
+            "",
+        )
+    } else {
+        let cut = digits.len().saturating_sub(usize::try_from(-scale).ok()?);
+        (digits[..cut].to_string(), &digits[cut..])
+    };
+    if dropped.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let magnitude: i128 = if kept.is_empty() {
+        0
+    } else {
+        kept.parse().ok()?
+    };
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 /// The client address: the socket peer, or `X-Forwarded-For` when the peer is a trusted proxy.
@@ -123,6 +180,7 @@ impl FromRequestParts<App> for Auth {
         })?;
         let ip = client_ip(app, parts);
         let principal = authenticate(app, raw, ip).await?;
+        crate::rate_limit::authenticated(parts, crate::rate_limit::Credential::bearer(raw));
         let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if mutating && principal.read_only {
             return Err(
@@ -202,5 +260,30 @@ impl FromRequestParts<App> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(app, parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    #[test]
+    fn whole_numbers_in_any_spelling_are_integers() {
+        for (text, want) in [
+            ("5.0", Some(5)),
+            ("-641.0", Some(-641)),
+            ("1e3", Some(1000)),
+            ("-2.50e1", Some(-25)),
+            ("1.5e1", Some(15)),
+            ("0.0", Some(0)),
+            ("1.5", None),
+            ("1e-3", None),
+            ("100e-2", Some(1)),
+            ("-6.175404704256399e+16", Some(-61_754_047_042_563_990)),
+            ("1e19", None),
+            ("9.223372036854775807e18", Some(i64::MAX)),
+        ] {
+            assert_eq!(whole_number(text), want, "{text}");
+        }
     }
 }

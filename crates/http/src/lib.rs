@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod ops;
 pub mod pazemo;
 pub mod pumapay;
@@ -12,7 +13,6 @@ pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use ops::SecuritySchemes;
 use payplane_app::App;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,55 +24,27 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
-#[openapi(
-    info(title = "payplane", description = "Accounts & payouts (root paths) and pull-payment billing (/api/v2) on one ledger."),
-    modifiers(&SecuritySchemes)
-)]
+#[openapi(info(
+    title = "payplane",
+    description = "Accounts & payouts (root paths) and pull-payment billing (/api/v2) on one ledger."
+))]
 struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
-pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
+pub fn api() -> (Router<App>, serde_json::Value) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(pazemo::routes())
         .merge(pumapay::routes())
         .merge(ops::routes())
         .split_for_parts();
-    unique_operation_ids(&mut doc);
-    (router, doc)
-}
-
-/// utoipa names an operation after its handler, and handlers of different resource files share
-/// names (`create`, `list`): OpenAPI requires unique operation ids, so every id becomes
-/// method + path (`post_api_v2_api_key_auth_products_businessID`).
-fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let slug: String = path
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-            .split('_')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("_");
-        let ops = [
-            ("get", &mut item.get),
-            ("post", &mut item.post),
-            ("put", &mut item.put),
-            ("patch", &mut item.patch),
-            ("delete", &mut item.delete),
-        ];
-        for (method, op) in ops {
-            if let Some(op) = op {
-                op.operation_id = Some(format!("{method}_{slug}"));
-            }
-        }
-    }
+    rate_limit::document(&mut doc);
+    (router, openapi::complete(doc))
 }
 
 /// The whole application router.
 pub fn router(app: App) -> Router {
     let (routes, doc) = api();
-    let pages = web::routes(&app);
+    let pages = web::routes(&app).merge(pumapay::pay_page::routes());
     with_layers(routes.merge(ops::docs(doc)).merge(pages), app)
 }
 
@@ -80,10 +52,26 @@ pub fn router(app: App) -> Router {
 pub fn with_layers(routes: Router<App>, app: App) -> Router {
     let metrics = Arc::new(metrics::Metrics::default());
     let max_body = app.config.max_body_bytes;
-    routes
+    let routes = routes
+        // Idempotency keys concern the handlers only: a request no handler takes (no such path,
+        // or a method the path does not serve) is answered 404 or 405 whatever its key. So the
+        // layer is a route layer, and the method-not-allowed answer is set after it, which
+        // keeps it outside; errors and panics are rendered inside it, so a replay is the whole
+        // answer.
+        .route_layer(CatchPanicLayer::custom(middleware::panic_response))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::render_errors,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::idempotency,
+        ))
+        .method_not_allowed_fallback(middleware::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::mark_route))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
+        // The framework's own answers (404, 405, 413) and panics outside the handlers.
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -91,15 +79,21 @@ pub fn with_layers(routes: Router<App>, app: App) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
-            middleware::idempotency,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
             middleware::body_deadline,
-        ))
-        .layer(axum::Extension(
-            pumapay::network::RpcRateLimit::from_config(&app.config),
-        ))
+        ));
+    // Outside the body deadline and idempotency (a refused request reads no body and uses up no
+    // key), inside logging and metrics (a refusal is logged and counted).
+    let routes = match rate_limit::RequestLimits::from_app(&app) {
+        Some(limits) => routes.layer(axum::middleware::from_fn_with_state(
+            limits,
+            rate_limit::limit_requests,
+        )),
+        None => routes,
+    };
+    routes
+        .layer(axum::Extension(rate_limit::RpcRateLimit::from_config(
+            &app.config,
+        )))
         .layer(axum::Extension(metrics.clone()))
         .layer(axum::middleware::from_fn_with_state(
             metrics,

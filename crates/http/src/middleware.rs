@@ -88,7 +88,7 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
     }
     let body = match res.extensions().get::<ErrorBody>() {
         Some(b) => b.clone(),
-        // A page's own error page, or a JSON error a handler wrote itself, stays as it is.
+        // A body the handler wrote itself: JSON of its own, or a page for a browser.
         None if is_json(&res) || is_html(&res) => return res,
         None => match from_status(status, &method, &path) {
             Some(b) => b,
@@ -110,7 +110,14 @@ pub async fn render_errors(State(app): State<App>, req: Request, next: Next) -> 
 fn is_html(res: &Response) -> bool {
     res.headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// The answer to a method a path does not serve (`Allow` is added by the router; the body by
+/// `render_errors`).
+pub async fn method_not_allowed() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
 }
 
 fn is_json(res: &Response) -> bool {
@@ -368,15 +375,25 @@ async fn principal_scope(app: &App, parts: &axum::http::request::Parts) -> Optio
 }
 
 /// Headers every answer carries unless its handler set its own: an API body is never sniffed as
-/// another type, stored by a cache, framed by another site, or sent the calling page's URL.
+/// another type, stored by a cache, framed by another site, or sent the calling page's URL; an
+/// HTML page (Swagger UI) runs only scripts and styles served from here; any other body loads
+/// nothing at all if a browser ever renders it. No CORS header is ever sent: browsers keep other
+/// sites' pages from reading any answer (the APIs are for servers and wallets, not for pages).
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let csp = if html { HTML_CSP } else { API_CSP };
     let headers = res.headers_mut();
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, csp),
     ] {
         headers
             .entry(name)
@@ -384,3 +401,13 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     }
     res
 }
+
+/// The policy of HTML pages: scripts, styles, fonts and fetches from this server only (Swagger
+/// UI's React sets inline style attributes, hence `'unsafe-inline'` for styles, never scripts);
+/// images also as `data:` URIs (Swagger UI's icons).
+pub const HTML_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+frame-ancestors 'none'; form-action 'self'";
+
+/// The policy of every other answer (JSON, text): nothing may load, nothing may frame it.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";

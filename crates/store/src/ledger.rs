@@ -11,6 +11,8 @@ use std::collections::HashMap;
 pub const KIND_USER: &str = "user";
 pub const KIND_HOLD: &str = "hold";
 pub const KIND_PLATFORM: &str = "platform";
+/// A business's fiat settlement balances (accrued, claimed by settlements): never below zero.
+pub const KIND_SETTLEMENT: &str = "settlement";
 
 pub async fn ensure_account(
     conn: &mut Conn,
@@ -368,6 +370,18 @@ async fn reserve_ids(conn: &mut Conn, n: usize) -> Result<Vec<i64>> {
     .fetch_all(conn)
     .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// The balance of `account` (0 if it does not exist), locked until the caller's transaction ends
+/// (PostgreSQL; SQLite's single writer already serialises write transactions), so a decision on
+/// it stands until the caller commits.
+pub async fn lock_balance(conn: &mut Conn, account: &str) -> Result<i64> {
+    let sql = format!(
+        "SELECT balance FROM ledger_accounts WHERE id = $1{}",
+        Dialect::of(conn).for_update()
+    );
+    let row = sqlx::query(&sql).bind(account).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
 }
 
 pub async fn balance(pool: &AnyPool, account: &str) -> Result<i64> {

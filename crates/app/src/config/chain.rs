@@ -25,7 +25,8 @@ pub struct ChainConfig {
     pub rpc_rate_per_minute: u32,
     /// Calls a client may make at once before the per-minute rate applies.
     pub rpc_rate_burst: u32,
-    /// Client IPs the rate limiter remembers; past it, idle then least recently seen are dropped.
+    /// Clients in use at once (their allowance not yet refilled); while a sweep finds this many,
+    /// every call is refused until they drop below.
     pub rpc_rate_max_clients: usize,
 }
 

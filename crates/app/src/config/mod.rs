@@ -7,6 +7,8 @@ mod payouts;
 mod pull_payments;
 mod pumapay;
 mod web;
+mod rate_limit;
+mod settlement;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -16,6 +18,8 @@ pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
 pub use web::WebConfig;
+pub use rate_limit::RateLimitConfig;
+pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;
@@ -77,6 +81,8 @@ pub struct Config {
     /// A request body must arrive in full within this many seconds of its header; a slower one
     /// gets 408 and the connection is closed.
     pub http_body_timeout_secs: u64,
+    /// Requests per credential, or per client address for anonymous requests.
+    pub rate_limit: RateLimitConfig,
     pub worker: WorkerConfig,
     pub tokens: TokenConfig,
     /// How long an `Idempotency-Key` response is kept, hours.
@@ -101,6 +107,8 @@ pub struct Config {
     pub chain: ChainConfig,
     /// The web pages: dashboard sessions, login throttle, set-password links.
     pub web: WebConfig,
+    /// Fiat settlement of pull payments: thresholds and fee.
+    pub settlement: SettlementConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +145,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             http_header_timeout_secs: 10,
             http_body_timeout_secs: 30,
+            rate_limit: RateLimitConfig::default(),
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
@@ -150,6 +159,7 @@ impl Default for Config {
             pull_payments: PullPaymentsConfig::default(),
             chain: ChainConfig::default(),
             web: WebConfig::default(),
+            settlement: SettlementConfig::default(),
         }
     }
 }
@@ -254,6 +264,12 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_HTTP_BODY_TIMEOUT_SECS") {
             self.http_body_timeout_secs = parse("PAYPLANE_HTTP_BODY_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_PER_SECOND") {
+            self.rate_limit.per_second = parse("PAYPLANE_RATE_LIMIT_PER_SECOND", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_RATE_LIMIT_BURST") {
+            self.rate_limit.burst = parse("PAYPLANE_RATE_LIMIT_BURST", v)?;
         }
         if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
             self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
@@ -417,6 +433,12 @@ impl Config {
                 "http_header_timeout_secs and http_body_timeout_secs must be at least 1".into(),
             ));
         }
+        let r = &self.rate_limit;
+        if r.per_second > 0 && (r.burst < 1 || r.max_keys < 1) {
+            return Err(ConfigError::Invalid(
+                "rate_limit.burst and rate_limit.max_keys must be positive (per_second = 0 turns the limit off)".into(),
+            ));
+        }
         let c = &self.chain;
         if c.rpc_max_batch < 1 || c.rpc_gas_cap < 1 || c.rpc_gas_budget < 1 {
             return Err(ConfigError::Invalid(
@@ -439,6 +461,7 @@ impl Config {
                 "webhooks.proxy must be a URL such as http://proxy:3128".into(),
             ));
         }
+        self.settlement.validate().map_err(ConfigError::Invalid)?;
         for p in &self.trusted_proxies {
             if payplane_core::secrets::parse_ip_or_cidr(p).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -524,6 +547,28 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_come_from_the_file_and_the_environment() {
+        let mut c: Config = toml::from_str("[rate_limit]\nper_second = 5\nburst = 9").unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (5, 9));
+        c.apply_env(|k| match k {
+            "PAYPLANE_RATE_LIMIT_PER_SECOND" => Some("7".into()),
+            "PAYPLANE_RATE_LIMIT_BURST" => Some("11".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((c.rate_limit.per_second, c.rate_limit.burst), (7, 11));
+        c.validate().unwrap();
+        c.rate_limit.burst = 0;
+        assert!(c.validate().is_err(), "a limit needs a burst");
+        c.rate_limit.per_second = 0;
+        c.validate().unwrap();
+        assert!(
+            c.apply_env(|k| (k == "PAYPLANE_RATE_LIMIT_BURST").then(|| "many".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn show_masks_secrets() {
         let c = Config {
             database_url: Secret("postgres://u:hunter2@db/x".into()),
@@ -566,6 +611,26 @@ mod tests {
                     .unwrap(),
             );
             assert!(bad.validate().is_err(), "{cur} {max}");
+        }
+    }
+
+    #[test]
+    fn settlement_thresholds_and_fee_are_checked() {
+        let c = Config::default();
+        assert_eq!(c.settlement.threshold("EUR"), 10_000);
+        assert!(c.show().contains("[settlement"), "{}", c.show());
+        let c: Config =
+            toml::from_str("[settlement]\nthreshold_minor = { EUR = 500 }\nfee_bps = 150").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.settlement.threshold("EUR"), 500);
+        for bad in [
+            "[settlement]\nthreshold_minor = { JPY = 500 }",
+            "[settlement]\nthreshold_minor = { EUR = 0 }",
+            "[settlement]\nfee_bps = 10000",
+            "[settlement]\nfee_bps = -1",
+        ] {
+            let c: Config = toml::from_str(bad).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
         }
     }
 

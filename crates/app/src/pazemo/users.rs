@@ -123,7 +123,7 @@ pub async fn create_token(
     };
     let max = app.config.tokens.max_active_per_user;
     if !tokens::insert_within_limit(&app.db, &token, max).await? {
-        return Err(AppError::bad_request(
+        return Err(AppError::conflict(
             "error.token.limit",
             format!("A user can have at most {max} active API tokens; revoke one first"),
         )
@@ -214,8 +214,70 @@ pub async fn create_token_as(
     create_token(app, &caller.user_id, req).await
 }
 
+/// An address of the common form (RFC 5321's dot-atom, ASCII): a local part of letters, digits
+/// and `!#$%&'*+/=?^_`{|}~-` in dot-separated runs, `@`, and a domain of at least two labels
+/// (letters, digits, inner hyphens) whose last one holds a letter; at most 254 characters.
 pub(crate) fn is_email(s: &str) -> bool {
-    let mut parts = s.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None)
-        if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !s.contains(' '))
+    const ATEXT: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let atom = |a: &str| {
+        !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || ATEXT.contains(&b))
+    };
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    s.len() <= 254
+        && local.len() <= 64
+        && local.split('.').all(atom)
+        && labels.len() >= 2
+        && labels.iter().all(|l| label(l))
+        && labels
+            .last()
+            .is_some_and(|l| l.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_email;
+
+    #[test]
+    fn e_mail_addresses_are_ascii_dot_atoms_at_a_domain() {
+        for good in [
+            "a@b.co",
+            "first.last+tag@mail.example.com",
+            "x_y@a-b.io",
+            "0@0.com",
+        ] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.co",
+            "a@.co",
+            "a@b.",
+            "a..b@c.co",
+            ".a@c.co",
+            "a b@c.co",
+            "a@b c.co",
+            "a@-b.co",
+            "a@b.0",
+            "\u{11a}@b.co",
+            "a@b\u{e9}.co",
+            "a@@b.co",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert!(is_email(&format!("{}@b.co", "a".repeat(64))));
+        assert!(!is_email(&format!("{}@b.co", "a".repeat(65))));
+    }
 }

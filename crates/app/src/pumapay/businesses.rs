@@ -40,7 +40,7 @@ pub async fn create(
             "email must be a valid e-mail address",
         ));
     }
-    if password.chars().count() < 8 || password.len() > 256 {
+    if !(8..=256).contains(&password.chars().count()) {
         errors.push(detail(
             "password",
             "error.password.weak",
@@ -186,12 +186,12 @@ fn validate_details(d: &Details) -> Vec<Detail> {
         }
     }
     if let Some(u) = &d.url
-        && !(u.starts_with("https://") || u.starts_with("http://"))
+        && let Err(m) = crate::webhooks::guard::check_url(u)
     {
         errors.push(detail(
             "url",
             "error.url.invalid",
-            "url must be an http(s) URL",
+            &format!("url must be an http(s) URL: {m}"),
         ));
     }
     let line = TextRule::Line { max_chars: 1000 };
@@ -316,12 +316,15 @@ pub async fn update_details(
     Ok(b)
 }
 
+/// A `userID` that is not one of the business's users: not found, as any id that does not
+/// exist or belongs to someone else (`docs/foundation.md`).
 fn not_member(user_id: &str) -> AppError {
-    AppError::field(
-        "userID",
+    let mut e = AppError::not_found(
         "error.user.not.member",
         format!("userID {user_id} is not a user of this business"),
-    )
+    );
+    e.details[0].field = Some("userID".into());
+    e
 }
 
 /// Maps an address refusal to a field error.
@@ -336,6 +339,11 @@ pub fn address_error(field: &str, e: wallets::AddressError) -> AppError {
             field,
             "error.wallet.checksum",
             format!("{field} has mixed case that is not its EIP-55 checksum"),
+        ),
+        wallets::AddressError::Zero => AppError::field(
+            field,
+            "error.wallet.zero",
+            format!("{field} is the zero address, which nothing can spend from"),
         ),
     }
 }

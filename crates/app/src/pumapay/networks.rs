@@ -53,7 +53,8 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
         return Ok(n.clone());
     }
     let Some(cfg) = app.config.chain.networks.get(&id.to_string()).cloned() else {
-        return Err(AppError::bad_request(
+        // A network this server has no backend for is one that does not exist here.
+        return Err(AppError::not_found(
             "error.network.not.configured",
             format!(
                 "Network {id} is not configured on this server (set chain.networks.{id} or PAYPLANE_CHAIN_RPC_URL_{id})"

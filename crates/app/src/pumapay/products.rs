@@ -149,12 +149,12 @@ fn validate(
         &mut errors,
     );
     if let Some(u) = input.url.as_deref().filter(|u| !u.is_empty())
-        && !(u.starts_with("https://") || u.starts_with("http://"))
+        && let Err(m) = crate::webhooks::guard::check_url(u)
     {
         errors.push(detail(
             "productUrl",
             "error.url.invalid",
-            "productUrl must be an http(s) URL",
+            &format!("productUrl must be an http(s) URL: {m}"),
         ));
     }
     if let Some(tags) = &input.tags {

@@ -1,6 +1,7 @@
 //! Ethereum addresses: EIP-55 checksums and the platform's HD wallet (BIP-39 mnemonic, BIP-44
 //! path m/44'/60'/0'/0/i — the derivation the chain crate uses, so this module can be swapped
-//! for it). Index 0 is the chain crate's executor; gas wallets start at 1.
+//! for it). Index 0 is the chain crate's executor; gas wallets start at 1; the last non-hardened
+//! index is the settlement wallet.
 use crate::{App, AppError, sealing};
 use alloy_primitives::Address;
 use std::str::FromStr;
@@ -8,6 +9,10 @@ use std::str::FromStr;
 /// First HD index handed out as a gas wallet.
 pub const FIRST_GAS_WALLET_INDEX: i64 = 1;
 const MNEMONIC_SECRET: &str = "hd_wallet_mnemonic";
+/// HD index of the platform's settlement wallet: the treasury of every Kemix payment model, so
+/// the PMA of pulls settled in fiat goes to the platform that pays the fiat, never to the
+/// business as well. The last non-hardened index, far from the gas wallets counting up from 1.
+pub const SETTLEMENT_WALLET_INDEX: i64 = 0x7FFF_FFFF;
 
 /// Why an address was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +21,8 @@ pub enum AddressError {
     Malformed,
     /// Mixed case that is not the EIP-55 checksum.
     BadChecksum,
+    /// The zero address: nothing sent there can ever be spent.
+    Zero,
 }
 
 /// Validates an address and returns its EIP-55 form. All-lowercase (or all-uppercase) hex has no
@@ -37,6 +44,9 @@ pub fn checksummed(input: &str) -> Result<String, AddressError> {
     } else {
         Address::from_str(&hex.to_ascii_lowercase()).map_err(|_| AddressError::Malformed)?
     };
+    if addr.is_zero() {
+        return Err(AddressError::Zero);
+    }
     Ok(addr.to_checksum(None))
 }
 
@@ -63,6 +73,11 @@ pub async fn mnemonic(app: &App) -> Result<String, AppError> {
         }
     };
     String::from_utf8(sealing::open(app, &sealed)?).map_err(AppError::internal)
+}
+
+/// The platform's settlement wallet (the same address on every network).
+pub async fn settlement_wallet(app: &App) -> Result<String, AppError> {
+    derive_address(&mnemonic(app).await?, SETTLEMENT_WALLET_INDEX)
 }
 
 /// The EIP-55 address at m/44'/60'/0'/0/`index` of `phrase`.
@@ -93,6 +108,10 @@ mod tests {
             Err(AddressError::BadChecksum)
         );
         assert_eq!(checksummed("0x1234"), Err(AddressError::Malformed));
+        assert_eq!(
+            checksummed("0x0000000000000000000000000000000000000000"),
+            Err(AddressError::Zero)
+        );
         assert_eq!(
             checksummed("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             Err(AddressError::Malformed)

@@ -16,7 +16,7 @@ pub async fn create(app: &App, p: &Principal, url: &str) -> Result<Endpoint, App
         .len()
         >= MAX_ENDPOINTS
     {
-        return Err(AppError::bad_request(
+        return Err(AppError::conflict(
             "error.webhook.limit",
             format!("At most {MAX_ENDPOINTS} webhook endpoints"),
         ));

@@ -6,6 +6,19 @@ use std::net::{IpAddr, SocketAddr};
 
 pub fn check_url(url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    // The host as written is a domain name or an IP address in ASCII: the parser would turn
+    // anything else into punycode or escapes, an address nobody typed.
+    let authority = url
+        .trim()
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#', '\\']).next().unwrap_or(""))
+        .unwrap_or("");
+    if !authority
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]@".contains(&b))
+    {
+        return Err("the host must be a domain name or an IP address".into());
+    }
     if !matches!(u.scheme(), "http" | "https") {
         return Err("the URL must be http or https".into());
     }

@@ -48,8 +48,14 @@ pub fn view(a: Account) -> AccountView {
 #[serde(rename_all = "camelCase")]
 pub struct CreateAccount {
     /// IDR, USD, SGD, MYR or EUR.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^(IDR|USD|SGD|MYR|EUR|idr|usd|sgd|myr|eur)$"
+    )]
     currency_id: Option<String>,
     /// Optional 11–12 digit number; assigned by the server when absent.
+    #[schema(pattern = "^([0-9]{11,12})?$")]
     number: Option<String>,
 }
 
@@ -115,7 +121,7 @@ pub async fn get_account(
 pub struct TransactionView {
     /// Ledger transaction id (a withdrawal's `transactionId` is its hold).
     id: i64,
-    /// deposit, credit, hold, release, payout, fee or conversion.
+    /// deposit, credit, hold, release, payout, fee, conversion or settlement.
     #[serde(rename = "type")]
     kind: String,
     /// Withdrawal id, quote id, or the deposit's reference.
@@ -162,7 +168,7 @@ pub async fn account_transactions(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Deposit {
-    #[schema(value_type = f64, example = 150000)]
+    #[schema(value_type = f64, format = "amount", required = true, nullable = false, example = 150000)]
     amount: Option<Value>,
     reference: Option<String>,
 }
@@ -184,10 +190,11 @@ pub async fn sandbox_deposit(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Credit {
-    #[schema(value_type = f64, example = 250000)]
+    #[schema(value_type = f64, format = "amount", required = true, nullable = false, example = 250000)]
     amount: Option<Value>,
     /// Reference of the incoming payment; a second credit with it is refused.
     #[serde(default)]
+    #[schema(required = true, nullable = false, min_length = 1, pattern = "\\S")]
     reference: String,
 }
 

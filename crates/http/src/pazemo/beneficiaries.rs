@@ -48,17 +48,28 @@ fn view(b: Beneficiary) -> BeneficiaryView {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBeneficiary {
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     account_id: Option<String>,
     /// A bank of the account's currency, from `GET /banks?currency=`.
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     bank_id: Option<String>,
     /// Bank account number (digits, length per bank; an IBAN for EUR).
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^[0-9A-Za-z ]*[0-9A-Za-z][0-9A-Za-z ]*$"
+    )]
     address: Option<String>,
     /// Account holder; filled from the network's inquiry when left empty.
+    #[schema(format = "line", max_length = 100)]
     name: Option<String>,
+    #[schema(format = "email-or-empty")]
     email: Option<String>,
+    #[schema(format = "line", max_length = 100)]
     label: Option<String>,
     /// personal (default) or business.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(personal|business)?$")]
     kind: Option<String>,
 }
 
@@ -93,7 +104,9 @@ pub async fn create_beneficiary(
 pub struct BeneficiaryFilter {
     /// Only recipients of this account.
     account_id: Option<String>,
+    #[param(minimum = 1)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     size: Option<i64>,
 }
 
@@ -143,6 +156,7 @@ pub async fn delete_beneficiary(
 #[into_params(parameter_in = Query)]
 pub struct BankFilter {
     /// IDR, USD, SGD, MYR or EUR; all banks when absent.
+    #[param(pattern = "^(IDR|USD|SGD|MYR|EUR|idr|usd|sgd|myr|eur)?$")]
     currency: Option<String>,
 }
 

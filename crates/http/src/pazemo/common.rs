@@ -25,7 +25,11 @@ pub fn path_user(p: &Principal, user_id: &str) -> Result<String, AppError> {
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
 }
 

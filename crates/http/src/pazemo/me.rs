@@ -24,6 +24,7 @@ pub struct TwoFactor {
 #[serde(rename_all = "camelCase")]
 pub struct EnrollTwoFactor {
     /// A current code of the enrolled authenticator: required to replace one.
+    #[schema(pattern = "^[0-9]{6}$")]
     code: Option<String>,
 }
 
@@ -56,6 +57,7 @@ pub async fn enroll_2fa(
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmTwoFactor {
     /// A current code of the authenticator just enrolled.
+    #[schema(required = true, nullable = false, pattern = "^[0-9]{6}$")]
     code: Option<String>,
 }
 

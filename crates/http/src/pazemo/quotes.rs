@@ -64,12 +64,14 @@ fn view(q: Quote) -> QuoteView {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateQuote {
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     source_account_id: Option<String>,
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     target_account_id: Option<String>,
     /// Exactly one of sourceAmount and targetAmount.
-    #[schema(value_type = f64)]
+    #[schema(value_type = Option<f64>, format = "amount")]
     source_amount: Option<Value>,
-    #[schema(value_type = f64)]
+    #[schema(value_type = Option<f64>, format = "amount")]
     target_amount: Option<Value>,
 }
 

@@ -117,12 +117,17 @@ fn view(t: ApiToken, secret: Option<String>) -> TokenView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateToken {
     /// `test` or `live`; defaults to the calling token's mode, and no other is allowed (403).
+    #[schema(pattern = "^(test|live)$")]
     mode: Option<String>,
     /// `full` (default) or `read_only`.
+    #[schema(pattern = "^(full|read_only)$")]
     access: Option<String>,
+    /// IP addresses or CIDR ranges the token may be used from, within the calling token's own.
     #[serde(default)]
+    #[schema(format = "ip-or-cidr")]
     allowed_ips: Vec<String>,
     #[serde(default)]
+    #[schema(format = "line", max_length = 100)]
     label: String,
 }
 
@@ -141,7 +146,7 @@ pub async fn list_tokens(
 /// IP allow-list within the caller's (a replay of its Idempotency-Key is a 409: the secret is
 /// not kept).
 #[utoipa::path(post, path = "/users/me/tokens", tag = "Tokens", security(("bearer" = [])), request_body = CreateToken,
-    responses((status = 201, body = TokenView), (status = 400, description = "Invalid or over the limit"), (status = 403, description = "Read-only token, another mode, or a wider allow-list"), (status = 409, description = "Idempotency-Key replay of a response that held the secret")))]
+    responses((status = 201, body = TokenView), (status = 400, description = "Invalid mode, access, address or label"), (status = 403, description = "Read-only token, another mode, or a wider allow-list"), (status = 409, description = "Already 5 active tokens (`error.token.limit`), or an Idempotency-Key replay of a response that held the secret")))]
 pub async fn create_token(
     State(app): State<App>,
     Auth(p): Auth,

@@ -35,12 +35,14 @@ fn view(e: Endpoint, show_secret: bool) -> WebhookView {
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// An http(s) URL that receives your events, signed with Standard Webhooks headers.
+    #[schema(format = "url")]
     url: String,
 }
 
 /// Register a webhook endpoint; the answer carries its signing secret, shown only here.
 #[utoipa::path(post, path = "/users/me/webhooks", tag = "Webhooks", security(("bearer" = [])), request_body = CreateWebhook,
-    responses((status = 201, body = WebhookView), (status = 400, description = "Invalid URL")))]
+    responses((status = 201, body = WebhookView), (status = 400, description = "Invalid URL"),
+        (status = 409, description = "Already 16 endpoints (`error.webhook.limit`)")))]
 pub async fn create(
     State(app): State<App>,
     Auth(p): Auth,
@@ -120,10 +122,16 @@ pub struct DeliveryFilter {
     /// Event type, e.g. `withdrawal.succeeded`.
     event: Option<String>,
     /// ISO-8601 lower bound of the creation time.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// ISO-8601 upper bound of the creation time.
+    #[param(format = DateTime)]
     to: Option<String>,
+    /// From 0.
+    #[param(minimum = 0)]
     page: Option<i64>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     size: Option<i64>,
 }
 
@@ -170,7 +178,7 @@ fn time_bound(field: &str, v: Option<&str>) -> Result<Option<i64>, AppError> {
     .transpose()
 }
 
-/// Deliveries to your endpoints, newest first (filters: status, event, from, to; `page` from 0, `size` ≤ 100).
+/// Deliveries to your endpoints, newest first (filters: status, event, from, to; `page` from 0, `size` 1 to 100).
 #[utoipa::path(get, path = "/users/me/webhooks/deliveries", tag = "Webhooks", security(("bearer" = [])), params(DeliveryFilter),
     responses((status = 200, body = [DeliveryView])))]
 pub async fn deliveries(
@@ -178,15 +186,23 @@ pub async fn deliveries(
     Auth(p): Auth,
     QueryParams(f): QueryParams<DeliveryFilter>,
 ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
-    let size = f.size.unwrap_or(20).clamp(1, 100);
-    let page = f.page.unwrap_or(0).max(0);
+    let size = f.size.unwrap_or(20);
+    if !(1..=100).contains(&size) {
+        return Err(
+            AppError::field("size", "error.size.invalid", "size is between 1 and 100").into(),
+        );
+    }
+    let page = f.page.unwrap_or(0);
+    if page < 0 {
+        return Err(AppError::field("page", "error.page.invalid", "page starts at 0").into());
+    }
     let filter = payplane_store::webhooks::DeliveryFilter {
         status: f.status.as_deref(),
         kind: f.event.as_deref(),
         from: time_bound("from", f.from.as_deref())?,
         to: time_bound("to", f.to.as_deref())?,
         limit: size,
-        offset: page * size,
+        offset: page.saturating_mul(size),
     };
     let rows = endpoints::deliveries(&app, &p, filter).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))

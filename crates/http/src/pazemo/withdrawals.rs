@@ -17,16 +17,23 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWithdrawal {
+    /// An active recipient of this account (0: none, use `address`).
     beneficiary_id: Option<i64>,
+    /// Bank account number, with `prefix` and `addressName` when there is no `beneficiaryId`.
     address: Option<String>,
     #[serde(alias = "adressName")]
+    #[schema(format = "line", max_length = 100)]
     address_name: Option<String>,
+    /// The bank id (`GET /banks`).
     prefix: Option<String>,
-    #[schema(value_type = f64, example = 150000)]
+    #[schema(value_type = f64, format = "amount", required = true, nullable = false, example = 150000)]
     amount: Option<Value>,
+    #[schema(format = "multiline", max_length = 500)]
     notes: Option<String>,
+    #[schema(format = "line", max_length = 100)]
     reference: Option<String>,
-    #[schema(value_type = Object)]
+    /// Your own data kept with the withdrawal: an object of at most 4 096 bytes of JSON.
+    #[schema(value_type = Option<Object>)]
     reference_data: Option<Value>,
 }
 
@@ -34,6 +41,7 @@ pub struct CreateWithdrawal {
 #[serde(rename_all = "camelCase")]
 pub struct Authorization {
     /// Code from your authenticator (`POST /users/me/2fa`); test mode also takes `000000`.
+    #[schema(required = true, nullable = false, pattern = "^[0-9]{6}$")]
     authorization_code: Option<String>,
 }
 
@@ -116,8 +124,11 @@ pub async fn cancel_withdrawal(
 #[into_params(parameter_in = Query)]
 pub struct WithdrawalFilter {
     /// pending, processing, succeeded, failed or cancelled.
+    #[param(value_type = Option<String>, pattern = "^(pending|processing|succeeded|failed|cancelled)$")]
     status: Option<String>,
+    #[param(minimum = 1)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     size: Option<i64>,
 }
 

@@ -3,6 +3,7 @@ use super::envelope::{Envelope, Reply, ok};
 use super::views::{self, ControlView};
 use crate::extract::{Admin, Body, PathParams};
 use axum::extract::State;
+use payplane_app::pumapay::settlement::SettlementView;
 use payplane_app::{App, pumapay::payment_models};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +11,8 @@ use utoipa::ToSchema;
 /// An operator action on a business: approve-kyc, reject-kyc, request-kyc, approve-details,
 /// approve-treasury-wallet, trust, untrust, mark-psp, approve-pride-access.
 #[utoipa::path(post, path = "/api/v2/admin/businesses/{businessID}/{action}", tag = "Admin",
-    security(("bearer" = [])), params(("businessID" = String, Path), ("action" = String, Path)),
+    security(("bearer" = [])), params(("businessID" = String, Path),
+        ("action" = String, Path, pattern = "^(approve-kyc|reject-kyc|request-kyc|approve-details|approve-treasury-wallet|trust|untrust|mark-psp|approve-pride-access)$")),
     responses((status = 200, body = Envelope<ControlView>), (status = 403, description = "Not an operator")))]
 pub async fn business_action(
     State(app): State<App>,
@@ -37,7 +39,7 @@ pub struct ModelStatus {
 
 /// An operator decision on a payment model: approve, reject or suspend.
 #[utoipa::path(post, path = "/api/v2/admin/payment-models/{paymentModelID}/{action}", tag = "Admin",
-    security(("bearer" = [])), params(("paymentModelID" = String, Path), ("action" = String, Path)),
+    security(("bearer" = [])), params(("paymentModelID" = String, Path), ("action" = String, Path, pattern = "^(approve|reject|suspend)$")),
     responses((status = 200, body = Envelope<ModelStatus>), (status = 409, description = "Not allowed from its status")))]
 pub async fn payment_model_action(
     State(app): State<App>,
@@ -64,7 +66,7 @@ pub struct ProductVerified {
 
 /// Operator verification of a product: verify or unverify.
 #[utoipa::path(post, path = "/api/v2/admin/products/{productID}/{action}", tag = "Admin",
-    security(("bearer" = [])), params(("productID" = String, Path), ("action" = String, Path)),
+    security(("bearer" = [])), params(("productID" = String, Path), ("action" = String, Path, pattern = "^(verify|unverify)$")),
     responses((status = 200, body = Envelope<ProductVerified>), (status = 404, description = "No such product")))]
 pub async fn product_action(
     State(app): State<App>,
@@ -88,9 +90,11 @@ pub async fn product_action(
 #[serde(deny_unknown_fields)]
 pub struct AdvanceClock {
     /// How far to move the test network's time ahead: 1 to 316 224 000 (ten years).
+    #[schema(required = true, nullable = false, minimum = 1, maximum = 316224000)]
     seconds: Option<i64>,
     /// The network: 3 (the default; the test clock moves the test network only).
     #[serde(rename = "networkID")]
+    #[schema(minimum = 3, maximum = 3)]
     network_id: Option<i64>,
 }
 
@@ -141,4 +145,41 @@ pub async fn advance_test_clock(
             now: t.now,
         },
     )
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementAction {
+    /// `settle` without a linked account: the reference of the payment made outside the
+    /// platform (a bank transfer's).
+    reference: Option<String>,
+    /// `unsettle`: why it is not paid.
+    reason: Option<String>,
+}
+
+/// An operator decision on a fiat settlement: `settle` (pending or unsettled → settled: paid into
+/// the business's linked account if it has one, otherwise recorded as paid outside the platform
+/// under `reference`) or `unsettle` (pending → unsettled, with `reason`). Audit-logged.
+#[utoipa::path(post, path = "/api/v2/admin/settlements/{settlementID}/{action}", tag = "Admin",
+    security(("bearer" = [])), params(("settlementID" = String, Path), ("action" = String, Path, description = "settle or unsettle")),
+    request_body = SettlementAction,
+    responses((status = 200, body = Envelope<SettlementView>), (status = 404, description = "No such settlement"),
+        (status = 409, description = "Not allowed from its status (error.settlement.status)")))]
+pub async fn settlement_action(
+    State(app): State<App>,
+    Admin(p): Admin,
+    PathParams((id, action)): PathParams<(String, String)>,
+    Body(b): Body<SettlementAction>,
+) -> Reply<SettlementView> {
+    let s = payplane_app::pumapay::settlement::payout::operator_action(
+        &app,
+        &p.user_id,
+        "api",
+        &id,
+        &action,
+        b.reference.as_deref(),
+        b.reason.as_deref(),
+    )
+    .await?;
+    ok("Successfully updated the fiat settlement.", s)
 }

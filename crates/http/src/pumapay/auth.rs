@@ -1,6 +1,7 @@
 //! Credentials of the pull-payment API: `pma-api-key` (a business, and for a PSP its
 //! sub-businesses) and `x-access-token` (a console session).
 use crate::error::ApiError;
+use crate::rate_limit::{Credential, authenticated};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use payplane_app::pumapay::access::Caller;
@@ -27,7 +28,9 @@ impl FromRequestParts<App> for ApiKey {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let raw = header(parts, "pma-api-key")
             .ok_or_else(|| AppError::unauthorized("The pma-api-key header is required"))?;
-        Ok(ApiKey(console::api_key_caller(app, raw).await?))
+        let caller = console::api_key_caller(app, raw).await?;
+        authenticated(parts, Credential::api_key(raw));
+        Ok(ApiKey(caller))
     }
 }
 
@@ -50,6 +53,7 @@ impl FromRequestParts<App> for ConsoleSession {
             .ok_or_else(|| AppError::unauthorized("The x-access-token header is required"))?;
         let session = console::session(app, raw).await?;
         payplane_app::pumapay::access::caller_business(app, &session.business_id).await?;
+        authenticated(parts, Credential::session(raw));
         Ok(ConsoleSession(session))
     }
 }

@@ -73,40 +73,65 @@ pub struct DetailsBody {
     #[serde(rename = "userID")]
     pub user_id: Option<String>,
     #[serde(alias = "business name")]
+    #[schema(format = "line", max_length = 200)]
     pub business_name: Option<String>,
     #[serde(alias = "business type")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "business-type-id")]
     pub business_type: Option<Value>,
+    #[schema(format = "multiline", max_length = 1000)]
     pub description: Option<String>,
     #[serde(rename = "kycTierID")]
+    #[schema(format = "line", max_length = 1000)]
     pub kyc_tier_id: Option<String>,
     #[serde(rename = "countryID")]
+    #[schema(format = "country-id")]
     pub country_id: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// Text (or a number, kept as its text).
+    #[schema(value_type = Option<String>, format = "line-or-number", max_length = 1000)]
     pub state: Option<Value>,
+    #[schema(format = "line", max_length = 1000)]
     pub city: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// Text (or a number, kept as its text).
+    #[schema(value_type = Option<String>, format = "line-or-number", max_length = 1000)]
     pub zip_code: Option<Value>,
+    #[schema(format = "line", max_length = 1000)]
     pub street_address1: Option<String>,
+    #[schema(format = "line", max_length = 1000)]
     pub street_address2: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "industry-id")]
     pub industry1: Option<Value>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "industry-id")]
     pub industry2: Option<Value>,
+    #[schema(format = "url")]
     pub url: Option<String>,
     #[serde(alias = "firstname")]
+    #[schema(format = "line", max_length = 200)]
     pub first_name: Option<String>,
     #[serde(alias = "lastname")]
+    #[schema(format = "line", max_length = 200)]
     pub last_name: Option<String>,
+    #[schema(format = "line", max_length = 200)]
     pub phone_number: Option<String>,
+    #[schema(format = "line", max_length = 200)]
     pub job_title: Option<String>,
 }
 
-fn text(v: &Option<Value>) -> Option<String> {
+/// A text field the document's samples also send as a number (`zipCode: 12345`); anything else
+/// is an error naming the field.
+fn text(field: &str, v: &Option<Value>, errors: &mut Vec<payplane_app::Detail>) -> Option<String> {
     match v {
+        None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+        Some(_) => {
+            errors.push(payplane_app::Detail {
+                field: Some(field.into()),
+                code: "error.field.not.text".into(),
+                message: format!("{field} must be text or a number"),
+                arguments: vec![],
+            });
+            None
+        }
     }
 }
 
@@ -119,9 +144,9 @@ impl DetailsBody {
             description: self.description.clone(),
             kyc_tier_id: self.kyc_tier_id.clone(),
             country_id: self.country_id.clone(),
-            state: text(&self.state),
+            state: text("state", &self.state, &mut errors),
             city: self.city.clone(),
-            zip_code: text(&self.zip_code),
+            zip_code: text("zipCode", &self.zip_code, &mut errors),
             street_address1: self.street_address1.clone(),
             street_address2: self.street_address2.clone(),
             industry1: int("industry1", &self.industry1, &mut errors),
@@ -162,8 +187,10 @@ pub async fn update_details(
 #[serde(default)]
 pub struct TreasuryBody {
     #[serde(rename = "treasuryWallet")]
+    #[schema(required = true, nullable = false, format = "eth-address")]
     treasury_wallet: String,
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
 }
 
@@ -208,8 +235,10 @@ pub async fn assign_treasury(
 #[serde(default)]
 pub struct ConfirmBody {
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
     #[serde(rename = "userID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     user_id: String,
 }
 

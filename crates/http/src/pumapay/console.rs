@@ -14,8 +14,18 @@ use utoipa::ToSchema;
 pub struct RegisterBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
     company: String,
+    #[schema(required = true, nullable = false, format = "email")]
     email: String,
+    /// 8 to 256 characters.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 256)]
     password: String,
 }
 

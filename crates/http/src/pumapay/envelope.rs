@@ -73,6 +73,26 @@ pub fn int(field: &str, v: &Option<Value>, errors: &mut Vec<Detail>) -> Option<i
     }
 }
 
+/// A boolean given as JSON `true`/`false` or the strings `"true"`/`"false"` (the document shows
+/// booleans both ways).
+pub fn boolean(field: &str, v: &Option<Value>, errors: &mut Vec<Detail>) -> Option<bool> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        Some(_) => {
+            errors.push(Detail {
+                field: Some(field.into()),
+                code: "error.field.not.boolean".into(),
+                message: format!("{field} must be true or false"),
+                arguments: vec![],
+            });
+            None
+        }
+    }
+}
+
 /// A missing (or empty) required body field.
 pub fn required(field: &str, v: &str, errors: &mut Vec<Detail>) {
     if v.trim().is_empty() {

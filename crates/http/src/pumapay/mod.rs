@@ -5,6 +5,7 @@ pub mod business;
 pub mod console;
 pub mod envelope;
 pub mod network;
+pub mod pay_page;
 pub mod payment_models;
 pub mod postback_control;
 pub mod postback_dev;
@@ -15,6 +16,8 @@ pub mod psp;
 pub mod pull_payment_actions;
 pub mod pull_payment_requests;
 pub mod pull_payments;
+pub mod settlement_account;
+pub mod settlements;
 pub mod transactions;
 pub mod views;
 
@@ -61,6 +64,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::payment_model_action))
         .routes(routes!(admin::product_action))
         .routes(routes!(admin::advance_test_clock))
+        .routes(routes!(admin::settlement_action))
         .routes(routes!(network::rpc))
         .routes(routes!(network::faucet))
         .routes(routes!(pull_payment_requests::qr))
@@ -68,6 +72,7 @@ pub fn routes() -> OpenApiRouter<App> {
             pull_payment_requests::read,
             pull_payment_requests::sign
         ))
+        .routes(routes!(pull_payment_requests::status))
         .routes(routes!(
             pull_payment_requests::cancel_data,
             pull_payment_requests::cancel
@@ -99,4 +104,14 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(pull_payment_actions::top_up))
         .routes(routes!(pull_payment_actions::stop))
         .routes(routes!(pull_payment_actions::stop_alias))
+        .routes(routes!(settlements::create))
+        .routes(routes!(settlements::total))
+        .routes(routes!(settlements::all))
+        .routes(routes!(settlements::transactions))
+        .routes(routes!(settlements::qr))
+        .routes(routes!(settlements::statement_keyed))
+        .routes(routes!(settlements::statement_public))
+        .routes(routes!(settlement_account::put))
+        .routes(routes!(settlement_account::list))
+        .routes(routes!(settlement_account::delete))
 }

@@ -1,44 +1,26 @@
 //! The embedded test network, open to wallets and tools: its Ethereum JSON-RPC and its faucet.
-use super::envelope::{Reply, ok};
+use super::envelope::{Envelope, Reply, ok};
 use crate::error::ApiError;
 use crate::extract::{Body, ClientIp, PathParams};
-use crate::rate_limit::{Quota, RateLimiter, client_key};
+use crate::rate_limit::RpcRateLimit;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use payplane_app::pumapay::networks::network;
-use payplane_app::{App, AppError, Config, ErrorKind};
+use payplane_app::{App, AppError, ErrorKind};
 use payplane_chain::ChainError;
 use payplane_chain::jsonrpc::{batch_too_large, limit_exceeded};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::net::IpAddr;
-use std::sync::Arc;
 use utoipa::ToSchema;
-
-/// The public JSON-RPC's per-client limiter (`[chain] rpc_rate_*`); `None` when the rate is 0.
-#[derive(Clone)]
-pub struct RpcRateLimit(pub Option<Arc<RateLimiter<IpAddr>>>);
-
-impl RpcRateLimit {
-    pub fn from_config(config: &Config) -> Self {
-        let c = &config.chain;
-        RpcRateLimit((c.rpc_rate_per_minute > 0).then(|| {
-            Arc::new(RateLimiter::new(
-                Quota::per_minute(c.rpc_rate_per_minute, c.rpc_rate_burst),
-                c.rpc_rate_max_clients,
-            ))
-        }))
-    }
-}
 
 /// Ethereum JSON-RPC of the embedded network (`eth_chainId`, `eth_sendRawTransaction`,
 /// `eth_getTransactionReceipt`, `eth_call`, `eth_getLogs`, …), for wallets, web3 libraries and
 /// tools. Single and batch requests; the body and answer are JSON-RPC 2.0, not the API envelope.
 #[utoipa::path(post, path = "/api/v2/open-auth/rpc/{networkID}", tag = "Network",
-    params(("networkID" = i64, Path, description = "3 (test network)")),
-    request_body(content = Object, description = "A JSON-RPC 2.0 request or batch"),
+    params(("networkID" = i64, Path, format = "network-id", description = "3 (test network); 1 has no public node here (404)")),
+    request_body(content = serde_json::Value, description = "A JSON-RPC 2.0 request or batch (any JSON: what is not a valid call is answered with a JSON-RPC error)"),
     responses((status = 200, description = "JSON-RPC 2.0 response; a batch over `chain.rpc_max_batch` calls is refused whole (-32600), a call past the request's gas budget gets -32005"),
         (status = 404, description = "This network has no public embedded node"),
         (status = 429, description = "This client made too many calls (each call of a batch counts): a JSON-RPC error -32005, with Retry-After")))]
@@ -69,10 +51,10 @@ pub async fn rpc(
         Value::Array(items) => items.len().max(1),
         _ => 1,
     };
-    if let Some(limiter) = &limiter.0 {
+    {
         // Each call of a batch counts, so batching is no way around the limit.
         let cost = u32::try_from(calls).unwrap_or(u32::MAX);
-        if let Err(refused) = limiter.check(&client_key(ip), cost) {
+        if let Err(refused) = limiter.check(ip, cost) {
             let secs = refused.retry_after_secs();
             let id = match &request {
                 Value::Object(o) => o.get("id").cloned().unwrap_or(Value::Null),
@@ -105,9 +87,11 @@ pub async fn rpc(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaucetRequest {
     /// The address to fund (EIP-55 or lowercase).
+    #[schema(format = "eth-address")]
     address: String,
     /// The network: 3 (the default; the faucet exists on the test network only).
     #[serde(rename = "networkID")]
+    #[schema(minimum = 3, maximum = 3)]
     network_id: Option<i64>,
 }
 
@@ -125,19 +109,23 @@ pub struct FaucetGrantView {
 
 /// Test ETH and PMA for an address on the test network, once a day per address.
 #[utoipa::path(post, path = "/api/v2/open-auth/faucet", tag = "Network", request_body = FaucetRequest,
-    responses((status = 200, body = FaucetGrantView), (status = 429, description = "This address was funded recently")))]
+    responses((status = 200, body = Envelope<FaucetGrantView>), (status = 429, description = "This address was funded recently")))]
 pub async fn faucet(
     State(app): State<App>,
     Body(req): Body<FaucetRequest>,
 ) -> Reply<FaucetGrantView> {
     let id = req.network_id.unwrap_or(3);
-    let address = payplane_chain::parse_address(&req.address).map_err(|_| {
-        AppError::field(
-            "address",
-            "error.address.invalid",
-            "address must be a 0x-prefixed EIP-55 address",
-        )
-    })?;
+    let address = payplane_chain::parse_address(&req.address)
+        .ok()
+        // The token refuses to mint to the zero address, so a grant to it could only fail.
+        .filter(|a| !a.is_zero())
+        .ok_or_else(|| {
+            AppError::field(
+                "address",
+                "error.address.invalid",
+                "address must be a 0x-prefixed EIP-55 address, not the zero address",
+            )
+        })?;
     let net = network(&app, id).await?;
     let faucet = net.faucet.as_ref().ok_or_else(|| {
         AppError::bad_request(

@@ -1,7 +1,7 @@
 //! Payment models: create with the per-type rules, list per product, single (served with and
 //! without the `api-key-auth` segment).
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use super::envelope::{Envelope, Reply, boolean, check, from_body, int, ok};
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
@@ -19,38 +19,57 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: Option<String>,
+    /// Required but for type 8, which may name it `paymentID`.
     #[serde(rename = "productID")]
     product_id: Option<String>,
     /// Type 8's name for the product the top-up belongs to.
     #[serde(rename = "paymentID")]
     payment_id: Option<String>,
+    /// Required for types 2 to 7.
+    #[schema(format = "line", max_length = 200)]
     title: Option<String>,
+    #[schema(format = "line", max_length = 200)]
     internal_title: Option<String>,
+    #[schema(format = "multiline", max_length = 5000)]
     description: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    /// Cents; the rules of each type decide which of the amounts and counts are required,
+    /// zero or positive (`docs/pull-payments-business.md`).
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     amount: Option<Value>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     initial_payment_amount: Option<Value>,
+    #[schema(format = "fiat")]
     currency: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     number_of_payments: Option<Value>,
     #[serde(rename = "typeID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = true, nullable = false, format = "integer-text-enum:2,3,4,5,6,7,8")]
     type_id: Option<Value>,
-    #[schema(value_type = Option<i64>)]
+    /// Seconds between pulls.
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     frequency: Option<Value>,
     #[serde(rename = "networkID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = true, nullable = false, format = "integer-text-enum:1,3")]
     network_id: Option<Value>,
-    #[schema(value_type = Option<i64>)]
+    /// Seconds.
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     trial_period: Option<Value>,
+    /// Treasury (PMA to the treasury wallet, the default) or Kemix (settled in fiat: priced in
+    /// EUR or USD, the PMA goes to the platform's settlement wallet; docs/settlement.md).
+    #[schema(pattern = "^\\s*([Tt][Rr][Ee][Aa][Ss][Uu][Rr][Yy]|[Kk][Ee][Mm][Ii][Xx])?\\s*$")]
     destination: Option<String>,
+    /// `true` is destination Kemix; it must agree with `destination` when both are given.
+    #[schema(value_type = Option<bool>)]
+    fiat_settlement_opt_in: Option<Value>,
+    #[schema(format = "eth-address")]
     treasury_wallet: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     top_up_threshold: Option<Value>,
+    #[schema(format = "fiat")]
     top_up_threshold_currency: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     top_up_suggested_total_limit: Option<Value>,
 }
 
@@ -240,6 +259,7 @@ pub async fn create(
         network_id: int("networkID", &b.network_id, &mut e),
         trial_period: int("trialPeriod", &b.trial_period, &mut e),
         destination: b.destination,
+        fiat_settlement_opt_in: boolean("fiatSettlementOptIn", &b.fiat_settlement_opt_in, &mut e),
         treasury_wallet: b.treasury_wallet,
         top_up_threshold: int("topUpThreshold", &b.top_up_threshold, &mut e),
         top_up_threshold_currency: b.top_up_threshold_currency,
@@ -303,11 +323,14 @@ impl ListParams {
 /// Retrieve Payment Models List of a product on one network.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/pull-payment-models/all/{businessID}/{networkID}/{productID}", tag = "Payment Models",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("networkID" = i64, Path), ("productID" = String, Path),
-        ("typeID" = Option<i64>, Query), ("statusCode" = Option<String>, Query), ("currency" = Option<String>, Query),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query),
-        ("orderBy" = Option<String>, Query, description = "date (default), price or title"),
-        ("orderType" = Option<String>, Query, description = "ASC or DESC (default)")),
+    params(("businessID" = String, Path), ("networkID" = i64, Path, format = "network-id"), ("productID" = String, Path),
+        ("typeID" = Option<i64>, Query, minimum = 2, maximum = 8), ("statusCode" = Option<String>, Query, format = "any-case:PND|APR|REJ|SUP"),
+        ("currency" = Option<String>, Query, format = "fiat"),
+        ("page" = Option<i64>, Query, minimum = 1), ("itemsPerPage" = Option<i64>, Query, minimum = 1, maximum = 100),
+        ("orderBy" = Option<String>, Query, format = "any-case:date|createdAt|price|amount|title", description = "date (default), price or title"),
+        ("orderType" = Option<String>, Query, format = "order-type", description = "ASC or DESC (default)"),
+        ("estimateGas" = Option<String>, Query, description = "`true` adds each model's gas estimate"),
+        ("currencyEstimateGas" = Option<String>, Query, format = "fiat", description = "Fiat currency of the estimate")),
     responses((status = 200, body = Envelope<Vec<ListedView>>), (status = 404, description = "No such product")))]
 pub async fn list(
     State(app): State<App>,
@@ -327,8 +350,11 @@ pub async fn list(
 /// Retrieve Single Payment Model; the list filters act as conditions (404 when unmet).
 #[utoipa::path(get, path = "/api/v2/api-key-auth/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}", tag = "Payment Models",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("networkID" = i64, Path), ("paymentModelID" = String, Path),
-        ("typeID" = Option<i64>, Query), ("statusCode" = Option<String>, Query), ("currency" = Option<String>, Query)),
+    params(("businessID" = String, Path), ("networkID" = i64, Path, format = "network-id"), ("paymentModelID" = String, Path),
+        ("typeID" = Option<i64>, Query, minimum = 2, maximum = 8), ("statusCode" = Option<String>, Query, format = "any-case:PND|APR|REJ|SUP"),
+        ("currency" = Option<String>, Query, format = "fiat"),
+        ("estimateGas" = Option<String>, Query, description = "`true` adds the model's gas estimate"),
+        ("currencyEstimateGas" = Option<String>, Query, format = "fiat", description = "Fiat currency of the estimate")),
     responses((status = 200, body = Envelope<ListedView>), (status = 404, description = "No such model on this network")))]
 pub async fn single(
     State(app): State<App>,
@@ -347,7 +373,7 @@ pub async fn single(
 /// The document's spelling of "Retrieve Single Payment Model", without `api-key-auth`.
 #[utoipa::path(get, path = "/api/v2/pull-payment-models/single/{businessID}/{networkID}/{paymentModelID}", tag = "Payment Models",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("networkID" = i64, Path), ("paymentModelID" = String, Path)),
+    params(("businessID" = String, Path), ("networkID" = i64, Path, format = "network-id"), ("paymentModelID" = String, Path)),
     responses((status = 200, body = Envelope<ListedView>)))]
 pub async fn single_alias(
     state: State<App>,

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 /// S-PostbackControl.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PostbackControlView)]
 pub struct ControlView {
     #[serde(rename = "businessID")]
     business_id: String,
@@ -41,42 +42,42 @@ fn network(
     network_id: Option<&Value>,
     environment: Option<&Value>,
 ) -> Result<Option<i64>, AppError> {
-    let v = network_id.or(environment).filter(|v| !v.is_null());
-    if v.is_none() {
-        return Ok(None);
-    }
-    let field = if network_id.is_some_and(|v| !v.is_null()) {
-        "networkID"
-    } else {
-        "environment"
-    };
+    // Each one given is checked; `networkID` wins when both are.
     let mut errors = vec![];
-    let n = input::environment(field, v, &mut errors);
+    let mut read = |field, v: Option<&Value>| {
+        v.filter(|v| !v.is_null())
+            .and_then(|v| input::environment(field, Some(v), &mut errors))
+    };
+    let n = read("networkID", network_id);
+    let e = read("environment", environment);
     check(errors)?;
-    Ok(n)
+    Ok(n.or(e))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct ControlBody {
+    /// The business (`BusinessControlBody`); the other path names it in the path.
     #[serde(rename = "businessID")]
+    #[schema(ignore)]
     business_id: String,
     /// Each switch: true/false (or "true"/"false"); an absent switch keeps its value.
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = Option<bool>, format = "switch")]
     product: Option<Value>,
     #[serde(rename = "paymentModel")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = Option<bool>, format = "switch")]
     payment_model: Option<Value>,
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = Option<bool>, format = "switch")]
     business: Option<Value>,
     #[serde(rename = "parentBusiness")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = Option<bool>, format = "switch")]
     parent_business: Option<Value>,
-    /// 1 or 3; absent (the document's body) = both networks.
+    /// 1 or 3 (or Ropsten, Mainnet); absent (the document's body) = both networks.
     #[serde(rename = "networkID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "environment")]
     network_id: Option<Value>,
-    #[schema(value_type = Option<String>)]
+    /// The same as `networkID`, by name.
+    #[schema(value_type = Option<String>, format = "environment")]
     environment: Option<Value>,
 }
 
@@ -129,9 +130,25 @@ async fn put(
     )
 }
 
+/// The body of the `business/postback-control/` path: the switches of `ControlBody` and the
+/// business they are for. (For the document: the handler reads a `ControlBody`.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BusinessControlBody {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[serde(flatten)]
+    switches: ControlBody,
+}
+
 /// Create/Update Postback Notification (postback-control).
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback-control/", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = ControlBody,
+    security(("pma-api-key" = [])), request_body = BusinessControlBody,
     responses((status = 200, body = Envelope<ControlView>), (status = 403, description = "Not your business")))]
 pub async fn set(
     State(app): State<App>,
@@ -158,9 +175,12 @@ pub async fn set_stray(
 #[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct NetworkQuery {
-    /// 1 or 3; absent = every network (a switch is on only if on for both).
+    /// 1 or 3 (or Ropsten, Mainnet); absent = every network (a switch is on only if on for both).
     #[serde(rename = "networkID")]
+    #[param(format = "environment")]
     network_id: Option<String>,
+    /// The same as `networkID`, by name.
+    #[param(format = "environment")]
     environment: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PostbackDeliveryView)]
 pub struct DeliveryView {
     /// Also the `webhook-id` header of every attempt.
     id: String,
@@ -57,7 +58,9 @@ pub struct LogParams {
     /// Unix seconds, inclusive.
     start_timestamp: Option<i64>,
     end_timestamp: Option<i64>,
+    #[param(minimum = 1)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     items_per_page: Option<i64>,
 }
 
@@ -129,7 +132,7 @@ pub async fn redeliver(
 pub struct TestBody {
     /// 1 or 3.
     #[serde(rename = "networkID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = true, nullable = false, format = "network-id")]
     network_id: Option<Value>,
     #[serde(rename = "productID")]
     product_id: Option<String>,
@@ -146,6 +149,7 @@ pub struct TestDelivery {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = PostbackTestSent)]
 pub struct TestSent {
     #[serde(rename = "eventID")]
     event_id: String,

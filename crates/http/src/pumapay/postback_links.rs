@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema, Default)]
+/// What every route of this file reads; which fields each one needs is in its documented body
+/// (`ProductLink`, `ModelLink`, `BusinessLink`, `ParentLink`) and checked by `link_body`.
+#[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct LinkBody {
     #[serde(rename = "businessID")]
@@ -23,6 +25,107 @@ pub struct LinkBody {
     #[serde(rename = "businessPostbackID")]
     business_postback_id: String,
     #[serde(rename = "parentBusinessPostbackID")]
+    parent_business_postback_id: String,
+}
+
+/// The body of the product routes.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProductLink {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[schema(
+        rename = "productID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    product_id: String,
+    #[schema(
+        rename = "businessPostbackID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_postback_id: String,
+}
+
+/// The body of the payment-model routes.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ModelLink {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[schema(
+        rename = "paymentModelID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    payment_model_id: String,
+    #[schema(
+        rename = "businessPostbackID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_postback_id: String,
+}
+
+/// The body of the business routes and of removing the parent's postback.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BusinessLink {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[schema(
+        rename = "businessPostbackID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_postback_id: String,
+}
+
+/// The body of setting the parent PSP's postback.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ParentLink {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[schema(
+        rename = "businessPostbackID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_postback_id: String,
+    #[schema(
+        rename = "parentBusinessPostbackID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
     parent_business_postback_id: String,
 }
 
@@ -53,7 +156,7 @@ fn tuple(row: impl serde::Serialize, postback_id: Option<String>) -> Result<Valu
 
 /// Create/Update Postback for a Product.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/product", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = ProductLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback or product")))]
 pub async fn set_product(
     State(app): State<App>,
@@ -78,7 +181,7 @@ pub async fn set_product(
 
 /// Remove Postback for a Product.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/product/remove", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = ProductLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback or product")))]
 pub async fn remove_product(
     State(app): State<App>,
@@ -113,7 +216,7 @@ fn model_row(
 
 /// Create/Update Payment Model Postback (the document's message says "retrieved").
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/paymentmodel", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = ModelLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback or payment model")))]
 pub async fn set_model(
     State(app): State<App>,
@@ -137,7 +240,7 @@ pub async fn set_model(
 
 /// Remove Payment Model Postback.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/paymentmodel/remove", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = ModelLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback or payment model")))]
 pub async fn remove_model(
     State(app): State<App>,
@@ -161,7 +264,7 @@ pub async fn remove_model(
 
 /// Create/Update Postback for a Business: its default on the postback's network.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/business", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = BusinessLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback")))]
 pub async fn set_business(
     State(app): State<App>,
@@ -178,7 +281,7 @@ pub async fn set_business(
 
 /// Remove Postback for a Business (the document's message says "updated").
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/business/remove", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = BusinessLink,
     responses((status = 200, body = Envelope<Value>), (status = 404, description = "No such postback")))]
 pub async fn remove_business(
     State(app): State<App>,
@@ -196,7 +299,7 @@ pub async fn remove_business(
 /// Create/Update Postback for a Parent Business: the parent PSP's postback also receives this
 /// sub-business postback's events. The key must act for both businesses (the PSP's does).
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/parent", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = ParentLink,
     responses((status = 200, body = Envelope<PostbackView>), (status = 404, description = "No such postback")))]
 pub async fn set_parent(
     State(app): State<App>,
@@ -217,7 +320,7 @@ pub async fn set_parent(
 
 /// Remove Postback for Parent.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback/parent/remove", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = LinkBody,
+    security(("pma-api-key" = [])), request_body = BusinessLink,
     responses((status = 200, body = Envelope<PostbackView>), (status = 404, description = "No such postback")))]
 pub async fn remove_parent(
     State(app): State<App>,

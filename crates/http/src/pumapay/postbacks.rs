@@ -56,16 +56,21 @@ pub struct PostbackBody {
     /// The postback (edit only).
     id: Option<String>,
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
+    #[schema(required = true, nullable = false, format = "url")]
     url: String,
-    /// `{"pma-api-key": "…"}`: header names and values sent to the URL with every delivery.
-    #[schema(value_type = Option<Object>)]
+    /// `{"pma-api-key": "…"}`: header names and values sent to the URL with every delivery (at
+    /// most 10, 4 096 bytes in all; not `webhook-*`, `content-type`, `host` and the like), or one
+    /// `"Name: value"` string.
+    #[schema(value_type = Option<String>, format = "header-map")]
     authorization: Option<Value>,
     /// `Ropsten` or `Mainnet` (also 3 or 1).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = true, nullable = false, format = "environment")]
     environment: Option<Value>,
     /// The PHP sample's flat credential, used when `authorization` is absent.
     #[serde(rename = "pma-api-key")]
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F]*$")]
     pma_api_key: Option<String>,
 }
 
@@ -115,9 +120,20 @@ pub async fn create(
     Ok((secret, ok("Successfully created postback url", v)?))
 }
 
+/// The body of Edit Postback URL: a `PostbackBody` with the postback's `id`. (For the document:
+/// the handler reads a `PostbackBody`.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PostbackEditBody {
+    #[schema(required = true, nullable = false, pattern = "\\S")]
+    id: String,
+    #[serde(flatten)]
+    postback: PostbackBody,
+}
+
 /// Edit Postback URL.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/postback", tag = "Postbacks",
-    security(("pma-api-key" = [])), request_body = PostbackBody,
+    security(("pma-api-key" = [])), request_body = PostbackEditBody,
     responses((status = 200, body = Envelope<PostbackView>), (status = 404, description = "No such postback")))]
 pub async fn update(
     State(app): State<App>,

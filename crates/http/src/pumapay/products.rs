@@ -30,7 +30,7 @@ pub struct ProductView {
     business_id: String,
     #[serde(rename = "categoryID")]
     category_id: i64,
-    #[schema(value_type = Vec<Object>)]
+    /// Strings or numbers.
     tags: Vec<Value>,
     product_name: String,
     product_description: String,
@@ -116,17 +116,22 @@ pub async fn categories(
 #[serde(rename_all = "camelCase")]
 pub struct ProductBody {
     #[serde(rename = "categoryID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "category-id")]
     category_id: Option<Value>,
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// At most 50 strings (of at most 100 characters) or numbers.
+    #[schema(value_type = Option<Vec<String>>, max_items = 50)]
     tags: Option<Vec<Value>>,
+    #[schema(format = "line", min_length = 1, max_length = 200)]
     product_name: Option<String>,
+    #[schema(format = "multiline", max_length = 5000)]
     product_description: Option<String>,
+    #[schema(format = "url-or-empty")]
     product_url: Option<String>,
     /// Base64 PNG, JPEG or WebP (at most 512 KiB decoded); `NO_IMAGE_CHANGE` on update keeps it.
+    #[schema(format = "image-base64")]
     byte64_image: Option<String>,
     #[serde(rename = "networkID")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text-enum:1,3")]
     network_id: Option<Value>,
 }
 
@@ -148,9 +153,29 @@ impl ProductBody {
     }
 }
 
+/// The body of Create Product: a `ProductBody` with `categoryID` and `productName`. (For the
+/// document: the handler reads a `ProductBody`.)
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct NewProductBody {
+    #[schema(rename = "categoryID", value_type = i64, required = true, nullable = false, format = "category-id")]
+    category_id: Value,
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
+    product_name: String,
+    #[serde(flatten)]
+    product: ProductBody,
+}
+
 /// Create Product.
 #[utoipa::path(post, path = "/api/v2/api-key-auth/products/{businessID}", tag = "Products",
-    security(("pma-api-key" = [])), params(("businessID" = String, Path)), request_body = ProductBody,
+    security(("pma-api-key" = [])), params(("businessID" = String, Path)), request_body = NewProductBody,
     responses((status = 200, body = Envelope<ProductView>), (status = 400, description = "Invalid field")))]
 pub async fn create(
     State(app): State<App>,
@@ -181,11 +206,11 @@ pub struct ListParams {
 /// Retrieve Products List of a business with statistics on one network.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/products/all/{businessID}/{networkID}", tag = "Products",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("networkID" = i64, Path),
-        ("categoryID" = Option<i64>, Query), ("currency" = Option<String>, Query), ("verified" = Option<bool>, Query),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query),
-        ("orderBy" = Option<String>, Query, description = "date (default), price or name"),
-        ("orderType" = Option<String>, Query, description = "ASC or DESC (default)")),
+    params(("businessID" = String, Path), ("networkID" = i64, Path, format = "network-id"),
+        ("categoryID" = Option<i64>, Query), ("currency" = Option<String>, Query, format = "fiat"), ("verified" = Option<bool>, Query),
+        ("page" = Option<i64>, Query, minimum = 1), ("itemsPerPage" = Option<i64>, Query, minimum = 1, maximum = 100),
+        ("orderBy" = Option<String>, Query, format = "any-case:date|creationTimestamp|price|amount|name|productName", description = "date (default), price or name"),
+        ("orderType" = Option<String>, Query, format = "order-type", description = "ASC or DESC (default)")),
     responses((status = 200, body = Envelope<Vec<ProductStatsView>>)))]
 pub async fn list(
     State(app): State<App>,
@@ -229,7 +254,7 @@ pub struct CurrencyParam {
 /// Retrieve Single Product with statistics on one network.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/products/single/{businessID}/{productID}/{networkID}", tag = "Products",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("productID" = String, Path), ("networkID" = i64, Path), ("currency" = Option<String>, Query)),
+    params(("businessID" = String, Path), ("productID" = String, Path), ("networkID" = i64, Path, format = "network-id"), ("currency" = Option<String>, Query, format = "fiat")),
     responses((status = 200, body = Envelope<ProductStatsView>), (status = 404, description = "No such product")))]
 pub async fn single(
     State(app): State<App>,
@@ -237,6 +262,11 @@ pub async fn single(
     PathParams((id, product, network)): PathParams<(String, String, i64)>,
     QueryParams(q): QueryParams<CurrencyParam>,
 ) -> Reply<ProductStatsView> {
+    let mut errors = vec![];
+    if let Some(cur) = &q.currency {
+        payplane_app::pumapay::fields::currency("currency", cur, &mut errors);
+    }
+    check(errors)?;
     let (p, s) = uc::single(&app, &c, &id, &product, network).await?;
     ok(
         "Successfully retrieved Product details.",

@@ -16,8 +16,18 @@ use utoipa::ToSchema;
 pub struct SubBusinessBody {
     /// Company name (`companyName` is accepted too).
     #[serde(alias = "companyName")]
+    #[schema(
+        required = true,
+        nullable = false,
+        format = "line",
+        min_length = 1,
+        max_length = 200
+    )]
     company: String,
+    #[schema(required = true, nullable = false, format = "email")]
     email: String,
+    /// 8 to 256 characters.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 256)]
     password: String,
     /// The PSP; defaults to the caller's business.
     #[serde(rename = "parentID")]
@@ -64,6 +74,22 @@ pub async fn create_sub(
     )
 }
 
+/// The body of the sub-business updates: the business details with `businessID` required.
+/// (For the document: the handlers read a `DetailsBody`.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubDetailsBody {
+    #[schema(
+        rename = "businessID",
+        required = true,
+        nullable = false,
+        pattern = "\\S"
+    )]
+    business_id: String,
+    #[serde(flatten)]
+    details: DetailsBody,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Updated {
     #[serde(rename = "businessID")]
@@ -72,7 +98,7 @@ pub struct Updated {
 
 /// Update Sub Business: the PSP fills in a sub-business's details and its user's contact data.
 #[utoipa::path(put, path = "/api/v2/api-key-auth/business/business-details/sub/business", tag = "PSP",
-    security(("pma-api-key" = [])), request_body = DetailsBody,
+    security(("pma-api-key" = [])), request_body = SubDetailsBody,
     responses((status = 200, body = Envelope<Updated>), (status = 403, description = "Not your sub-business")))]
 pub async fn update_sub(
     State(app): State<App>,
@@ -142,8 +168,10 @@ pub struct DisableBody {
     #[serde(rename = "parentID")]
     parent_id: Option<String>,
     #[serde(rename = "businessID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     business_id: String,
-    /// Required: true disables, false re-enables.
+    /// True disables, false re-enables.
+    #[schema(required = true, nullable = false)]
     disabled: Option<bool>,
 }
 
@@ -195,7 +223,7 @@ pub async fn set_disabled(
 
 /// The code samples' path of "Update Sub Business" (`register/sub/business/{parentID}`).
 #[utoipa::path(put, path = "/api/v2/api-key-auth/register/sub/business/{parentID}", tag = "PSP",
-    security(("pma-api-key" = [])), params(("parentID" = String, Path)), request_body = DetailsBody,
+    security(("pma-api-key" = [])), params(("parentID" = String, Path)), request_body = SubDetailsBody,
     responses((status = 200, body = Envelope<Updated>)))]
 pub async fn update_sub_alias(
     state: State<App>,

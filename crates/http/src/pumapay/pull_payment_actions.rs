@@ -16,9 +16,10 @@ use utoipa::ToSchema;
 pub struct TopUpBody {
     /// The type-8 pull payment to top up (`paymentID` is accepted too).
     #[serde(rename = "pullPaymentID", alias = "paymentID")]
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     pull_payment_id: String,
     /// Cents to pull now (integer or numeric string); the payment's amount when absent.
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, format = "integer-text")]
     amount: Option<Value>,
 }
 

@@ -6,9 +6,11 @@ use crate::error::ApiError;
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use payplane_app::App;
 use payplane_app::pumapay::pull_payments::requests::{self as uc, QrInput, Signatures, WalletView};
+use payplane_app::pumapay::pull_payments::summary::{self, RequestStatus};
 use payplane_store::pumapay::pull_payments::PullPayment;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -26,7 +28,7 @@ pub struct QrParams {
 
 /// Where the QR code's URL points: `[pumapay] public_url`, else this request's Host (plain
 /// http: set `public_url` behind a TLS proxy).
-fn base_url(app: &App, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(app: &App, headers: &HeaderMap) -> String {
     let configured = app.config.pumapay.public_url.trim();
     if !configured.is_empty() {
         return configured.trim_end_matches('/').to_string();
@@ -83,30 +85,55 @@ pub struct WalletParams {
 /// The terms behind a QR code, for the customer's wallet: the EIP-712 consent to sign with
 /// `eth_signTypedData_v4`, the EIP-2612 permit (null when the allowance already covers the
 /// token cap) and the terms in words. The first read fixes start, token cap and expiry.
+/// A browser (`Accept` preferring `text/html`) gets the pay page instead, which fixes nothing.
 #[utoipa::path(get, path = "/api/v2/open-auth/pull-payment-requests/{requestID}", tag = "QR Codes",
     params(("requestID" = String, Path),
-        ("customerAddress" = String, Query, description = "The wallet's address (required)")),
-    responses((status = 200, body = Envelope<WalletView>),
+        ("customerAddress" = String, Query, format = "eth-address", description = "The wallet's address (required for JSON)")),
+    responses((status = 200, body = Envelope<WalletView>, description = "The wallet's JSON; with `Accept: text/html` preferred, the pay page (HTML) instead"),
         (status = 400, description = "customerAddress missing or invalid"), (status = 404, description = "No such request"),
         (status = 409, description = "Already signed, or the model is no longer approved"),
         (status = 410, description = "The request expired (error.pull.payment.request.expired)")))]
 pub async fn read(
     State(app): State<App>,
+    headers: HeaderMap,
     PathParams(id): PathParams<String>,
     QueryParams(q): QueryParams<WalletParams>,
-) -> Reply<WalletView> {
+) -> Result<Response, ApiError> {
+    if super::pay_page::wants_html(&headers) {
+        return Ok(super::pay_page::show(&app, &headers, &id).await);
+    }
     let view = uc::wallet_view(&app, &id, q.customer_address.as_deref()).await?;
-    ok("Successfully retrieved pull payment request", view)
+    let mut res = ok("Successfully retrieved pull payment request", view)?.into_response();
+    // The answer depends on Accept: caches must keep the page and the JSON apart.
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(res)
+}
+
+/// Where a request stands (`open`, `expired`, `used`) and, once signed, its pull payment's
+/// status: what the pay page (or a wallet) follows after posting the signatures.
+#[utoipa::path(get, path = "/api/v2/open-auth/pull-payment-requests/{requestID}/status", tag = "QR Codes",
+    params(("requestID" = String, Path)),
+    responses((status = 200, body = Envelope<RequestStatus>), (status = 404, description = "No such request")))]
+pub async fn status(
+    State(app): State<App>,
+    PathParams(id): PathParams<String>,
+) -> Reply<RequestStatus> {
+    let view = summary::status(&app, &id).await?;
+    ok("Successfully retrieved pull payment request status", view)
 }
 
 /// The wallet's signatures.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignBody {
+    #[schema(required = true, nullable = false, format = "eth-address")]
     customer_address: Option<String>,
     /// 0x-hex, 65 bytes: `eth_signTypedData_v4` of `consent`.
+    #[schema(required = true, nullable = false, format = "signature")]
     consent_signature: Option<String>,
     /// 0x-hex, 65 bytes, of `permit`; null when the GET's `permit` was null.
+    #[schema(format = "signature")]
     permit_signature: Option<String>,
 }
 
@@ -207,6 +234,7 @@ pub async fn cancel_data(
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// 0x-hex, 65 bytes: `eth_signTypedData_v4` of `cancel`.
+    #[schema(required = true, nullable = false, format = "signature")]
     signature: Option<String>,
 }
 

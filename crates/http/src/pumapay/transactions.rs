@@ -82,6 +82,7 @@ pub struct ReportTransactionView {
 /// S-Transaction as P20–P21 type it.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PullPaymentTransactionView)]
 pub struct TransactionView {
     #[serde(flatten)]
     fields: TransactionFields,
@@ -146,19 +147,19 @@ fn view(r: &TxRead) -> TransactionView {
 /// transactions of a business (yours or a sub-business's) on a network, newest first.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/transactions/report/all/{businessID}/{networkID}", tag = "Transactions",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("networkID" = i64, Path, description = "1 (main) or 3 (test)"),
+    params(("businessID" = String, Path), ("networkID" = i64, Path, format = "network-id", description = "1 (main) or 3 (test)"),
         ("products" = Option<String>, Query, description = "Product ids: [id,id]"),
         ("billingModels" = Option<String>, Query, description = "Payment model ids: [id,id]"),
-        ("transactionStatuses" = Option<String>, Query, description = "1 pending, 2 failed, 3 success: [1,3]"),
-        ("statusID" = Option<String>, Query, description = "The same filter, P22's name"),
-        ("transactionTypes" = Option<String>, Query, description = "1 register … 5 register_and_execute: [3]"),
-        ("typeID" = Option<String>, Query, description = "The same filter, P22's name"),
-        ("paymentTypes" = Option<String>, Query, description = "Payment model types 2–8"),
-        ("currency" = Option<String>, Query),
-        ("startTimestamp" = Option<i64>, Query, description = "Executed at or after, unix seconds"),
-        ("endTimestamp" = Option<i64>, Query, description = "Executed at or before, unix seconds"),
+        ("transactionStatuses" = Option<String>, Query, format = "digit-list:1-3", description = "1 pending, 2 failed, 3 success: [1,3]"),
+        ("statusID" = Option<String>, Query, format = "digit-list:1-3", description = "The same filter, P22's name"),
+        ("transactionTypes" = Option<String>, Query, format = "digit-list:1-5", description = "1 register … 5 register_and_execute: [3]"),
+        ("typeID" = Option<String>, Query, format = "digit-list:1-5", description = "The same filter, P22's name"),
+        ("paymentTypes" = Option<String>, Query, format = "digit-list:2-8", description = "Payment model types 2–8"),
+        ("currency" = Option<String>, Query, format = "fiat-or-empty"),
+        ("startTimestamp" = Option<i64>, Query, minimum = 0, description = "Executed at or after, unix seconds"),
+        ("endTimestamp" = Option<i64>, Query, minimum = 0, description = "Executed at or before, unix seconds (not before startTimestamp)"),
         ("uniqueReferenceID" = Option<String>, Query),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query, description = "1–100, default 20")),
+        ("page" = Option<i64>, Query, minimum = 1), ("itemsPerPage" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20")),
     responses((status = 200, body = Envelope<Vec<ReportTransactionView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -194,9 +195,9 @@ pub async fn report(
 #[utoipa::path(get, path = "/api/v2/api-key-auth/transactions/pull-payment/{businessID}/{pullpaymentID}", tag = "Transactions",
     security(("pma-api-key" = [])),
     params(("businessID" = String, Path), ("pullpaymentID" = String, Path),
-        ("statusID" = Option<String>, Query, description = "Transaction status 1 pending, 2 failed, 3 success (or a list)"),
-        ("typeID" = Option<String>, Query, description = "Transaction types 1–5: [2,3]"),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query)),
+        ("statusID" = Option<String>, Query, format = "digit-list:1-3", description = "Transaction status 1 pending, 2 failed, 3 success (or a list)"),
+        ("typeID" = Option<String>, Query, format = "digit-list:1-5", description = "Transaction types 1–5: [2,3]"),
+        ("page" = Option<i64>, Query, minimum = 1), ("itemsPerPage" = Option<i64>, Query, minimum = 1, maximum = 100)),
     responses((status = 200, body = Envelope<Vec<TransactionView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business"),

@@ -7,11 +7,13 @@ mod pumapay;
 
 mod browser;
 mod errors;
+mod fuzz_regressions;
 mod health;
 mod idempotency;
 mod jobs;
 mod limits;
 mod overflow;
+mod rate_limits;
 mod schema;
 mod security;
 mod slow_clients;

@@ -34,9 +34,10 @@ pub struct TestApp {
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
+/// `PAYPLANE_TEST_DATABASE_URL` when a server answers there, else a throwaway cluster started
+/// for this test process (see `payplane_testdb`).
 pub fn pg_base_url() -> String {
-    std::env::var("PAYPLANE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    payplane_testdb::postgres_url()
 }
 
 /// Where a test's data lives, removed when the guard is dropped: a temp dir with the SQLite
@@ -184,6 +185,8 @@ impl Builder {
         config.database_url = payplane_app::config::Secret(url.clone());
         config.max_connections = 8;
         config.worker.poll_ms = 20;
+        // Tests of other behaviour send bursts from one token; the rate-limit tests set their own.
+        config.rate_limit.per_second = 0;
         // Embedded networks in memory: each test gets its own chain.
         config.chain.data_dir = String::new();
         for f in self.tweak {

@@ -78,6 +78,15 @@ pub async fn by_hash(pool: &AnyPool, hash: &str) -> Result<Option<ApiToken>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// Whether token `id` exists and is not revoked (read in the caller's transaction).
+pub async fn is_active(conn: &mut crate::Conn, id: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
 pub async fn list_active(pool: &AnyPool, user_id: &str) -> Result<Vec<ApiToken>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at"

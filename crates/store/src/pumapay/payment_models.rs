@@ -107,6 +107,15 @@ pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<PaymentModel>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// A model's destination (`Treasury` or `Kemix`), read in the caller's transaction.
+pub async fn destination(conn: &mut crate::Conn, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT destination FROM payment_models WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
 /// Moves a model to `status` only from one of `from` (so two operators cannot both move it);
 /// false when it was in another status or does not exist.
 pub async fn set_status(

@@ -228,6 +228,8 @@ pub struct ListFilter {
     pub business_id: String,
     pub network_id: Option<i64>,
     pub pull_payment_id: Option<String>,
+    /// The settlement holding the pulls.
+    pub settlement_id: Option<String>,
     pub product_ids: Vec<String>,
     pub payment_model_ids: Vec<String>,
     pub statuses: Vec<TxStatus>,
@@ -316,6 +318,14 @@ pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Liste
             &mut args,
             "t.pull_payment_id =",
             Arg::Text(p.clone()),
+        );
+    }
+    if let Some(s) = &f.settlement_id {
+        one(
+            &mut sql,
+            &mut args,
+            "t.settlement_id =",
+            Arg::Text(s.clone()),
         );
     }
     any_of(

@@ -31,7 +31,20 @@ pub async fn create(app: &App, caller: &Caller, input: NewModel) -> Result<Payme
             "The product is hidden and accepts no new payment models",
         ));
     }
-    if model.treasury_wallet.is_empty() {
+    if model.destination == rules::KEMIX {
+        // The PMA of a pull settled in fiat goes to the platform, which pays the fiat.
+        let wallet = crate::pumapay::wallets::settlement_wallet(app).await?;
+        if !model.treasury_wallet.is_empty() && model.treasury_wallet != wallet {
+            return Err(AppError::field(
+                "treasuryWallet",
+                "error.treasury.wallet.kemix",
+                format!(
+                    "treasuryWallet cannot be set for destination Kemix: the PMA of pulls settled in fiat goes to the platform's settlement wallet {wallet}"
+                ),
+            ));
+        }
+        model.treasury_wallet = wallet;
+    } else if model.treasury_wallet.is_empty() {
         let b = access::authorize(app, caller, &model.business_id, Intent::Write).await?;
         model.treasury_wallet = b.treasury_wallet.ok_or_else(|| {
             AppError::field(

@@ -9,6 +9,9 @@ use payplane_core::kinds::{PaymentModelStatus, PaymentModelType};
 use payplane_core::text::TextRule;
 use payplane_store::pumapay::payment_models::PaymentModel;
 
+/// The destination of payment models settled in fiat (seed 004: "Kemix for fiat settlement").
+pub const KEMIX: &str = "Kemix";
+
 /// Body of "Create Payment Model"; numbers already read from integers or numeric strings.
 #[derive(Debug, Clone, Default)]
 pub struct NewModel {
@@ -26,6 +29,9 @@ pub struct NewModel {
     pub network_id: Option<i64>,
     pub trial_period: Option<i64>,
     pub destination: Option<String>,
+    /// `true` settles in fiat (destination Kemix), `false` in PMA to the treasury; it must agree
+    /// with `destination` when both are given.
+    pub fiat_settlement_opt_in: Option<bool>,
     pub treasury_wallet: Option<String>,
     pub top_up_threshold: Option<i64>,
     pub top_up_threshold_currency: Option<String>,
@@ -89,10 +95,12 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
         "productID",
         m.product_id.as_deref().is_some_and(|s| !s.is_empty()),
     );
+    let opt_in = m.fiat_settlement_opt_in;
     let destination = match m.destination.as_deref().map(str::trim) {
+        None | Some("") if opt_in == Some(true) => KEMIX.to_string(),
         None | Some("") => "Treasury".to_string(),
         Some(d) if d.eq_ignore_ascii_case("treasury") => "Treasury".into(),
-        Some(d) if d.eq_ignore_ascii_case("kemix") => "Kemix".into(),
+        Some(d) if d.eq_ignore_ascii_case("kemix") => KEMIX.into(),
         Some(_) => {
             errors.push(detail(
                 "destination",
@@ -102,6 +110,16 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
             String::new()
         }
     };
+    if !destination.is_empty() && opt_in.is_some_and(|o| o != (destination == KEMIX)) {
+        errors.push(detail(
+            "fiatSettlementOptIn",
+            "error.destination.mismatch",
+            &format!(
+                "fiatSettlementOptIn {} contradicts destination {destination}: Kemix settles in fiat, Treasury in PMA",
+                opt_in.unwrap_or_default()
+            ),
+        ));
+    }
     for (field, v, rule) in [
         ("title", &m.title, TextRule::NAME),
         ("internalTitle", &m.internal_title, TextRule::NAME),
@@ -397,6 +415,25 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
             t,
             "and the other top-up fields are only for typeID 8",
         );
+    }
+    // Fiat settlement is paid in EUR or USD, in the currency the customer paid: no second
+    // conversion (and no second rate) stands between a pull and its settlement.
+    if destination == KEMIX
+        && let Some(c) = currency.as_ref().or(top_up_currency.as_ref())
+        && !crate::config::SETTLEMENT_CURRENCIES.contains(&c.as_str())
+    {
+        let field = if currency.is_some() {
+            "currency"
+        } else {
+            "topUpThresholdCurrency"
+        };
+        errors.push(detail(
+            field,
+            "error.settlement.currency",
+            &format!(
+                "{field} is {c}: a payment model settled in fiat (destination Kemix) is priced in EUR or USD"
+            ),
+        ));
     }
     let treasury = match m.treasury_wallet.as_deref() {
         Some(w) => match wallets::checksummed(w) {

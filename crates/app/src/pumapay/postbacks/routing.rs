@@ -52,7 +52,7 @@ pub(crate) async fn publish(
     network_id: i64,
     product_id: Option<&str>,
     payment_model_id: Option<&str>,
-    body: &PostbackData,
+    body: &impl serde::Serialize,
     now: i64,
 ) -> Result<Published, AppError> {
     let event_id = payplane_core::ids::new_id();

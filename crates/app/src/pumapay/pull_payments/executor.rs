@@ -214,8 +214,9 @@ fn with_receipt(mut row: Transaction, r: &TxReceipt, block_time: i64, now: i64) 
     row
 }
 
-/// Records the row's outcome and the payment's new state, with its postback, in one
-/// transaction. False when the payment was no longer processing (another worker recorded it).
+/// Records the row's outcome and the payment's new state, with its postback and (a pull of a
+/// Kemix model) its settlement accrual, in one transaction. False when the payment was no
+/// longer processing (another worker recorded it).
 async fn finish(
     app: &App,
     pp: &PullPayment,
@@ -227,6 +228,7 @@ async fn finish(
         return Ok(false);
     }
     txs::update(&mut tx, row).await?;
+    crate::pumapay::settlement::accrual::accrue(&mut tx, row, app.now()).await?;
     let after = store::get(&mut *tx, &pp.id)
         .await?
         .unwrap_or_else(|| pp.clone());

@@ -7,6 +7,7 @@ pub mod merchant;
 pub mod reads;
 pub mod requests;
 pub mod schedule;
+pub mod summary;
 
 use crate::AppError;
 

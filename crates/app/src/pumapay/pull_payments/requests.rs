@@ -211,6 +211,18 @@ pub async fn create_qr(app: &App, caller: &Caller, q: QrInput) -> Result<Qr, App
         return Err(not_approved(&model));
     }
     let v = qr_values(&model, t, &q)?;
+    if model.destination == crate::pumapay::payment_models::rules::KEMIX
+        && let Some(c) = v.currency.as_ref().or(model.currency.as_ref())
+        && !crate::config::SETTLEMENT_CURRENCIES.contains(&c.as_str())
+    {
+        return Err(AppError::field(
+            "currency",
+            "error.settlement.currency",
+            format!(
+                "currency is {c}: a payment model settled in fiat (destination Kemix) is priced in EUR or USD"
+            ),
+        ));
+    }
     let now = app.now();
     let request = Request {
         id: new_id(),
@@ -415,7 +427,7 @@ fn unit(secs: i64) -> (i64, &'static str) {
 }
 
 /// "3 days", "1 hour".
-fn duration_words(secs: i64) -> String {
+pub fn duration_words(secs: i64) -> String {
     let (n, name) = unit(secs);
     format!("{n} {name}{}", if n == 1 { "" } else { "s" })
 }
@@ -583,13 +595,7 @@ pub async fn wallet_view(
     let s = &offer.schedule;
     let r = &offer.request;
     let terms = TermsView {
-        merchant: offer
-            .business
-            .details
-            .business_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| offer.business.company_name.clone()),
+        merchant: merchant_name(&offer.business),
         product: offer.product_name.clone(),
         title: r.title.clone().or_else(|| offer.model.title.clone()),
         description: r
@@ -603,13 +609,7 @@ pub async fn wallet_view(
         amount: s.amount,
         initial_amount: s.initial,
         total_amount: s.total,
-        estimated_pma: EstimatedPma {
-            amount: pma(s.amount, &offer.rate),
-            initial_amount: pma(s.initial, &offer.rate),
-            total_amount: pma(s.total, &offer.rate),
-            rate: offer.rate.price.normalize().to_string(),
-            rate_source: offer.rate.source.clone(),
-        },
+        estimated_pma: estimated_pma(s, &offer.rate),
         schedule: s.words(),
         number_of_payments: s.pulls,
         frequency: s.frequency,
@@ -691,17 +691,30 @@ fn chain_unavailable(e: payplane_chain::ChainError) -> AppError {
     AppError::unavailable(format!("The network could not be read: {e}"))
 }
 
-/// The request's terms for `customer`, fixing start, token cap and expiry on the first read.
-async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, AppError> {
-    let mut request = store::get_request(&app.db.read, request_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "error.pull.payment.request.not.found",
-                "Pull payment request not found",
-            )
-        })?;
-    check_open(app, &request)?;
+/// What every view of a request needs besides the request itself: its approved model, the
+/// merchant, the product, the schedule, the network and the current rate.
+pub(super) struct Context {
+    pub model: PaymentModel,
+    pub business: Business,
+    pub product_name: String,
+    pub schedule: Schedule,
+    pub network: Arc<Network>,
+    pub rate: Rate,
+}
+
+/// The request `id`, whatever its state (404 when there is none).
+pub(super) async fn request(app: &App, id: &str) -> Result<Request, AppError> {
+    store::get_request(&app.db.read, id).await?.ok_or_else(|| {
+        AppError::not_found(
+            "error.pull.payment.request.not.found",
+            "Pull payment request not found",
+        )
+    })
+}
+
+/// The request's context: refused when its model is no longer approved or its business (or
+/// a PSP above it) is disabled.
+pub(super) async fn context(app: &App, request: &Request) -> Result<Context, AppError> {
     let model = live_model(app, &request.payment_model_id).await?;
     if model.status != PaymentModelStatus::Approved {
         return Err(not_approved(&model));
@@ -711,10 +724,52 @@ async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, 
         .await?
         .map(|p| p.name)
         .ok_or_else(crate::pumapay::products::not_found)?;
-    let cfg = &app.config.pull_payments;
-    let schedule = schedule(&model, &request, cfg.top_up_max_pulls)?;
+    let schedule = schedule(&model, request, app.config.pull_payments.top_up_max_pulls)?;
     let network = networks::network(app, request.network_id).await?;
     let rate = rates::current(app, &schedule.currency).await?;
+    Ok(Context {
+        model,
+        business,
+        product_name,
+        schedule,
+        network,
+        rate,
+    })
+}
+
+/// The name the customer knows the merchant by: its trading name, else its company name.
+pub(super) fn merchant_name(b: &Business) -> String {
+    b.details
+        .business_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| b.company_name.clone())
+}
+
+/// The schedule's amounts in PMA at `rate`.
+pub(super) fn estimated_pma(s: &Schedule, rate: &Rate) -> EstimatedPma {
+    EstimatedPma {
+        amount: pma(s.amount, rate),
+        initial_amount: pma(s.initial, rate),
+        total_amount: pma(s.total, rate),
+        rate: rate.price.normalize().to_string(),
+        rate_source: rate.source.clone(),
+    }
+}
+
+/// The request's terms for `customer`, fixing start, token cap and expiry on the first read.
+async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, AppError> {
+    let mut request = request(app, request_id).await?;
+    check_open(app, &request)?;
+    let Context {
+        model,
+        business,
+        product_name,
+        schedule,
+        network,
+        rate,
+    } = context(app, &request).await?;
+    let cfg = &app.config.pull_payments;
     if request.start_time.is_none() {
         let now = network.now_secs(app);
         let cap = token_cap(schedule.total, &rate, cfg.token_cap_margin_pct)?;
@@ -787,7 +842,7 @@ async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, 
     })
 }
 
-fn check_open(app: &App, r: &Request) -> Result<(), AppError> {
+pub(super) fn check_open(app: &App, r: &Request) -> Result<(), AppError> {
     if r.used_at.is_some() {
         return Err(used());
     }

@@ -135,7 +135,7 @@ dual!(
                 .unwrap(),
         )
         .await;
-        assert_eq!(s, 400);
+        assert_eq!(s, 409);
         assert_validation(&body, "error.token.limit");
         let (_, list) = json(
             t.get("/users/me/tokens")

@@ -364,6 +364,25 @@ fn routes() -> Vec<(&'static str, Kind, Call)> {
                 k,
             )
         }),
+        ("fiat settlement balance", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/reports/fiat/total/{}/EUR?networkID=3", x.id),
+                k,
+            )
+        }),
+        ("fiat settlements", Kind::Read, |t, k, x| {
+            api(t, Method::GET, &format!("/reports/fiat/all/{}", x.id), k)
+        }),
+        ("settlement accounts", Kind::Read, |t, k, x| {
+            api(
+                t,
+                Method::GET,
+                &format!("/api-key-auth/business/settlement-account/{}", x.id),
+                k,
+            )
+        }),
         // Last of the postback routes: the target's postback is gone afterwards.
         ("delete postback", Kind::Write, |t, k, x| {
             api(

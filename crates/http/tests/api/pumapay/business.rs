@@ -241,7 +241,8 @@ dual!(
             .await
             .unwrap();
         let (s, body) = json(confirm(&other.user_id).send().await.unwrap()).await;
-        assert_field(s, &body, "userID", "error.user.not.member");
+        assert_error(s, &body, 404, "error.user.not.member");
+        assert_eq!(body["errors"][0]["field"], "userID", "{body}");
         let (s, body) = json(confirm(&a.user_id).send().await.unwrap()).await;
         let d = data(s, &body, "Successfully confirmed the treasury wallet.");
         assert_eq!(d["treasuryWalletAddressApproved"], true);

@@ -76,11 +76,19 @@ dual!(
         body["amount"] = j!("1299");
         body["numberOfPayments"] = j!("12");
         body["destination"] = j!("Kemix");
+        // A Kemix model's PMA goes to the platform's settlement wallet (docs/settlement.md).
+        body.as_object_mut().unwrap().remove("treasuryWallet");
         let (s, res) = post(&t, &biz, &body).await;
         let d = data(s, &res, "Successful Payment Model inserted.");
         assert_eq!(d["amount"], 1299);
         assert_eq!(d["fiatSettlementOptIn"], true);
         assert_eq!(d["destination"], "Kemix");
+        assert_eq!(
+            d["treasuryWallet"],
+            payplane_app::pumapay::wallets::settlement_wallet(&t.app)
+                .await
+                .unwrap()
+        );
     }
 );
 

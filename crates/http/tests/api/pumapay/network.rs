@@ -79,7 +79,7 @@ dual!(
             j!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}),
         )
         .await;
-        assert_eq!(s, 400);
+        assert_eq!(s, 404);
         assert_eq!(body["success"], false);
         assert_eq!(body["errors"][0]["code"], "error.network.not.configured");
         let (s, body) = rpc(&t, 7, j!({})).await;
@@ -360,3 +360,35 @@ dual!(json_rpc_calls_are_rate_limited_per_client_ip, async |b| {
     .await;
     assert_eq!(s, 429);
 });
+
+dual!(
+    json_rpc_refuses_every_call_while_too_many_clients_are_in_use,
+    async |b| {
+        let t = TestApp::builder(b)
+            .config(|c| {
+                c.chain.rpc_rate_per_minute = 1;
+                c.chain.rpc_rate_burst = 100;
+                c.chain.rpc_rate_max_clients = 3;
+                c.trusted_proxies = vec!["127.0.0.1".into()];
+            })
+            .start()
+            .await;
+        let call = |ip: &str| {
+            t.post("/api/v2/open-auth/rpc/3")
+                .header("x-forwarded-for", ip.to_string())
+                .json(&j!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}))
+        };
+        // Three clients in use: at the next sweep (once a second) the limiter is full.
+        for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+            assert_eq!(call(ip).send().await.unwrap().status(), 200);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        for ip in ["198.51.100.1", "198.51.100.4"] {
+            let res = call(ip).send().await.unwrap();
+            assert_eq!(res.status(), 429, "{ip}");
+            assert_eq!(res.headers()["retry-after"], "1");
+            let (_, body) = json(res).await;
+            assert_eq!(body["error"]["code"], -32005, "{body}");
+        }
+    }
+);

@@ -117,7 +117,8 @@ dual!(
         let (s, body) = json(put(&mid.id, &leaf.id, &leaf.user_id).send().await.unwrap()).await;
         data(s, &body, "Successfully updated the child");
         let (s, body) = json(put(&mid.id, &leaf.id, &mid.user_id).send().await.unwrap()).await;
-        assert_field(s, &body, "userID", "error.user.not.member");
+        assert_error(s, &body, 404, "error.user.not.member");
+        assert_eq!(body["errors"][0]["field"], "userID", "{body}");
         let (s, body) = json(
             put(&stranger.id, &stranger.id, &stranger.user_id)
                 .send()
