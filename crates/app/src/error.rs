@@ -57,6 +57,8 @@ pub struct AppError {
     pub kind: ErrorKind,
     pub message: String,
     pub details: Vec<Detail>,
+    /// For a 429: when to try again, seconds (the `Retry-After` header).
+    pub retry_after_secs: Option<u64>,
     /// Internal cause, logged but never shown to the client.
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -74,7 +76,19 @@ impl AppError {
                 arguments: vec![],
             }],
             message,
+            retry_after_secs: None,
             source: None,
+        }
+    }
+    /// A 429 that says when to try again (at least 1 s): the `Retry-After` header.
+    pub fn too_many_requests(
+        code: &str,
+        message: impl Into<String>,
+        retry_after_secs: u64,
+    ) -> Self {
+        AppError {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(ErrorKind::TooManyRequests, code, message)
         }
     }
     /// A validation error about one field.
@@ -93,6 +107,7 @@ impl AppError {
             kind: ErrorKind::BadRequest,
             message,
             details,
+            retry_after_secs: None,
             source: None,
         }
     }

@@ -3,7 +3,7 @@
 //! for the IP, within the window, attempts answer 429 without being checked. Counting by pair
 //! (not by email alone) means a stranger cannot lock an owner out of their own account from
 //! another address, and one email's lockout does not block a colleague behind the same IP.
-use crate::{App, AppError, ErrorKind};
+use crate::{App, AppError};
 use payplane_store::login_failures::{self, Area};
 
 /// A password hash of a random string: verified when the email is unknown (or has no password),
@@ -14,8 +14,9 @@ pub struct LoginThrottle {
     area: Area,
     max_per_pair: i64,
     max_per_ip: i64,
-    /// Start of the window, µs.
+    /// Start of the window, µs, and its length.
     since: i64,
+    window: i64,
     now: i64,
 }
 
@@ -46,27 +47,51 @@ impl LoginThrottle {
 
     fn new(app: &App, area: Area, max_per_pair: i64, max_per_ip: i64, window_secs: i64) -> Self {
         let now = app.now();
+        let window = window_secs * 1_000_000;
         LoginThrottle {
             area,
             max_per_pair,
             max_per_ip,
-            since: now - window_secs * 1_000_000,
+            since: now - window,
+            window,
             now,
         }
     }
 
-    /// 429 `error.login.rate.limited` when this email from this IP, or this IP, is over its limit.
+    /// 429 `error.login.rate.limited` when this email from this IP, or this IP, is over its
+    /// limit, with `Retry-After` saying when enough of its failures leave the window.
     pub async fn check(&self, app: &App, email: &str, ip: &str) -> Result<(), AppError> {
         let (by_pair, by_ip) =
             login_failures::count(&app.db.read, self.area, email, ip, self.since).await?;
-        if by_pair >= self.max_per_pair || by_ip >= self.max_per_ip {
-            return Err(AppError::new(
-                ErrorKind::TooManyRequests,
-                "error.login.rate.limited",
-                "Too many failed logins; try again later",
-            ));
+        let mut until = None;
+        for (email, count, max) in [
+            (Some(email), by_pair, self.max_per_pair),
+            (None, by_ip, self.max_per_ip),
+        ] {
+            if count >= max {
+                let at = login_failures::blocking_since(
+                    &app.db.read,
+                    self.area,
+                    email,
+                    ip,
+                    self.since,
+                    count - max,
+                )
+                .await?;
+                until = until.max(at.map(|t| t + self.window));
+            }
         }
-        Ok(())
+        match until {
+            None => Ok(()),
+            Some(until) => {
+                let secs = ((until - self.now).max(0) + 999_999) / 1_000_000;
+                Err(AppError::too_many_requests(
+                    "error.login.rate.limited",
+                    format!("Too many failed logins; try again in {secs} s"),
+                    secs as u64,
+                ))
+            }
+        }
     }
 
     /// Counts a failed attempt.

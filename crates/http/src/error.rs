@@ -22,6 +22,7 @@ pub struct ErrorBody {
     pub kind: ErrorKind,
     pub message: String,
     pub details: Vec<Detail>,
+    pub retry_after_secs: Option<u64>,
 }
 
 impl From<&AppError> for ErrorBody {
@@ -30,6 +31,7 @@ impl From<&AppError> for ErrorBody {
             kind: e.kind,
             message: e.message.clone(),
             details: e.details.clone(),
+            retry_after_secs: e.retry_after_secs,
         }
     }
 }
@@ -105,6 +107,10 @@ pub fn render(face: Face, path: &str, e: &ErrorBody, now_micros: i64) -> Respons
         },
     };
     let mut res = (status, axum::Json(body)).into_response();
+    if let Some(secs) = e.retry_after_secs {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if e.kind == ErrorKind::Unauthorized && face == Face::Accounts {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -14,7 +14,7 @@
 //! and guessing credentials is limited per address.
 use crate::error::{ErrorBody, Face, render};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
+use axum::http::{HeaderMap, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
 use dashmap::DashMap;
@@ -22,7 +22,7 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
-use payplane_app::{App, AppError, Config, ErrorKind};
+use payplane_app::{App, AppError, Config};
 use sha2::{Digest, Sha256};
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -324,15 +324,12 @@ pub async fn limit_requests(
 /// 429 in the face's error shape, with `Retry-After`.
 pub fn too_many_requests(app: &App, path: &str, refused: Refused) -> Response {
     let secs = refused.retry_after_secs();
-    let e = AppError::new(
-        ErrorKind::TooManyRequests,
+    let e = AppError::too_many_requests(
         "error.rate.limited",
         format!("Too many requests; retry in {secs} s"),
+        secs,
     );
-    let mut res = render(Face::of(path), path, &ErrorBody::from(&e), app.now());
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    res
+    render(Face::of(path), path, &ErrorBody::from(&e), app.now())
 }
 
 /// The public JSON-RPC's per-client limiter (`[chain] rpc_rate_*`); `None` when the rate is 0.

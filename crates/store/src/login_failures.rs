@@ -68,3 +68,32 @@ pub async fn count(
     .await?;
     Ok((r.try_get(0)?, r.try_get(1)?))
 }
+
+/// When the failure that must expire for this email-and-IP pair (`email`), or for this IP
+/// (`None`), to be under its limit again was recorded: the `skip`-th oldest since `since`.
+pub async fn blocking_since(
+    pool: &AnyPool,
+    area: Area,
+    email: Option<&str>,
+    ip: &str,
+    since: i64,
+    skip: i64,
+) -> Result<Option<i64>> {
+    let table = area.table();
+    let by_email = if email.is_some() {
+        "email = $4 AND "
+    } else {
+        "$4 IS NULL AND "
+    };
+    let r = sqlx::query(&format!(
+        "SELECT created_at FROM {table} WHERE {by_email}ip = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT 1 OFFSET $3"
+    ))
+    .bind(ip)
+    .bind(since)
+    .bind(skip)
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    Ok(r.map(|r| r.try_get(0)).transpose()?)
+}

@@ -2,7 +2,7 @@
 //! the business's `pma-api-key`.
 use crate::login_throttle::{DUMMY_HASH, LoginThrottle};
 use crate::pumapay::access::{self, Caller, Intent};
-use crate::{App, AppError, ErrorKind, pumapay::businesses, sealing};
+use crate::{App, AppError, pumapay::businesses, sealing};
 use payplane_core::secrets::{random_token, sha256_hex};
 use payplane_store::pumapay::console::{self, Session};
 
@@ -26,10 +26,17 @@ pub async fn register(
     let since = now - cfg.register_window_secs * 1_000_000;
     let attempts = console::record_registration(app.db.writer(), ip, now, since, since).await?;
     if attempts > cfg.register_max_per_ip {
-        return Err(AppError::new(
-            ErrorKind::TooManyRequests,
+        // The next attempt is allowed once all but `max - 1` of these have left the window.
+        let skip = attempts - cfg.register_max_per_ip;
+        let oldest = console::registration_blocking_since(app.db.writer(), ip, since, skip)
+            .await?
+            .unwrap_or(now);
+        let secs =
+            ((oldest + cfg.register_window_secs * 1_000_000 - now).max(0) + 999_999) / 1_000_000;
+        return Err(AppError::too_many_requests(
             "error.register.rate.limited",
-            "Too many registrations from this address; try again later",
+            format!("Too many registrations from this address; try again in {secs} s"),
+            secs as u64,
         ));
     }
     let (b, u) = businesses::create(app, None, company, email, password).await?;

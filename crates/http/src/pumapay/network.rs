@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use payplane_app::pumapay::networks::network;
-use payplane_app::{App, AppError, ErrorKind};
+use payplane_app::{App, AppError};
 use payplane_chain::ChainError;
 use payplane_chain::jsonrpc::{batch_too_large, limit_exceeded};
 use serde::{Deserialize, Serialize};
@@ -139,10 +139,10 @@ pub async fn faucet(
         .map_err(|e| match e {
             ChainError::RateLimited {
                 retry_after_secs, ..
-            } => AppError::new(
-                ErrorKind::TooManyRequests,
+            } => AppError::too_many_requests(
                 "error.faucet.rate.limited",
                 format!("This address was funded recently; try again in {retry_after_secs} s"),
+                retry_after_secs,
             ),
             other => AppError::internal(other),
         })?;

@@ -265,7 +265,11 @@ crate::dual!(
         // Past the limit even the right password is refused, without being checked.
         let p = c.login(&email, PASSWORD, "").await;
         assert_eq!(p.status, 429, "{}", p.body);
-        assert!(p.body.contains("Too many failed logins"));
+        assert!(
+            p.body
+                .contains("Too many failed logins; try again in 900 s")
+        );
+        assert_eq!(p.headers["retry-after"], "900");
         // Once the window has passed, it is checked again.
         t.clock.advance_secs(t.app.config.web.login_window_secs + 1);
         assert_eq!(c.login(&email, PASSWORD, "").await.status, 303);

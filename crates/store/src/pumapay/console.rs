@@ -181,6 +181,26 @@ pub async fn record_registration(
     Ok(r.try_get(0)?)
 }
 
+/// When the registration attempt from `ip` that must leave the window for the next attempt to
+/// be allowed was made: the `skip`-th oldest since `since`.
+pub async fn registration_blocking_since(
+    pool: &AnyPool,
+    ip: &str,
+    since: i64,
+    skip: i64,
+) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "SELECT created_at FROM console_registrations WHERE ip = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT 1 OFFSET $3",
+    )
+    .bind(ip)
+    .bind(since)
+    .bind(skip)
+    .fetch_optional(pool)
+    .await?;
+    Ok(r.map(|r| r.try_get(0)).transpose()?)
+}
+
 /// Replaces the business's active API key: the old one stops working in the same transaction.
 pub async fn replace_api_key(
     conn: &mut crate::Conn,

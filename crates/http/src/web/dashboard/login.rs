@@ -95,7 +95,12 @@ pub async fn submit(
         Err(e) if e.kind == ErrorKind::Internal => Err(e.into()),
         Err(e) => {
             let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            page_with(status, &login_page(ctx, &f.next, &f.email, messages(&e)))
+            let mut res = page_with(status, &login_page(ctx, &f.next, &f.email, messages(&e)))?;
+            if let Some(secs) = e.retry_after_secs {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            Ok(res)
         }
     }
 }

@@ -132,6 +132,15 @@ dual!(wrong_passwords_are_limited_per_email_then_429, async |b| {
     )
     .await;
     assert_error(s, &body, 429, "error.login.rate.limited");
+    // It says when to come back: when the oldest failure leaves the 15-minute window.
+    let r = t
+        .post("/api/v2/console-auth/login")
+        .json(&j!({"email": biz.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "900");
     // ...and the window passes.
     t.clock.advance_secs(15 * 60 + 1);
     let (s, _) = json(
@@ -377,6 +386,18 @@ dual!(registration_is_throttled_per_client_ip, async |b| {
     }
     let (s, body) = register_status(&t).await;
     assert_error(s, &body, 429, "error.register.rate.limited");
+    let r = t
+        .post("/api/v2/console-auth/register")
+        .json(&j!({"company": "Acme", "email": email(), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(
+        r.headers()["retry-after"],
+        "600",
+        "when the first attempt leaves the window"
+    );
     // A refused attempt registered nothing.
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM businesses")
         .fetch_one(&t.app.db.read)

@@ -124,6 +124,19 @@ dual!(the_faucet_funds_an_address_once_a_day, async |b| {
     .await;
     assert_eq!(s, 429);
     assert_eq!(body["errors"][0]["code"], "error.faucet.rate.limited");
+    let r = t
+        .post("/api/v2/open-auth/faucet")
+        .json(&j!({"address": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1, "Retry-After {wait}");
     let (s, body) = json(
         t.post("/api/v2/open-auth/faucet")
             .json(&j!({"address": "0x123"}))
