@@ -104,10 +104,9 @@ pub fn from_row(r: &sqlx::any::AnyRow) -> Result<PullPayment> {
 }
 
 pub async fn insert(conn: &mut crate::Conn, p: &PullPayment) -> Result<()> {
-    let placeholders: Vec<String> = (1..=36).map(|i| format!("${i}")).collect();
     sqlx::query(&format!(
         "INSERT INTO pull_payments ({COLUMNS}) VALUES ({})",
-        placeholders.join(",")
+        crate::engine::sql::marks(1, 36)
     ))
     .bind(&p.id)
     .bind(&p.chain_payment_id)
@@ -318,10 +317,9 @@ fn request_from_row(r: &sqlx::any::AnyRow) -> Result<Request> {
 }
 
 pub async fn insert_request(conn: &mut crate::Conn, r: &Request) -> Result<()> {
-    let placeholders: Vec<String> = (1..=16).map(|i| format!("${i}")).collect();
     sqlx::query(&format!(
         "INSERT INTO pull_payment_requests ({REQUEST_COLUMNS}) VALUES ({})",
-        placeholders.join(",")
+        crate::engine::sql::marks(1, 16)
     ))
     .bind(&r.id)
     .bind(&r.payment_model_id)

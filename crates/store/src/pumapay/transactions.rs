@@ -93,10 +93,9 @@ pub fn from_row(r: &sqlx::any::AnyRow) -> Result<Transaction> {
 }
 
 pub async fn insert(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
-    let placeholders: Vec<String> = (1..=31).map(|i| format!("${i}")).collect();
     sqlx::query(&format!(
         "INSERT INTO transactions ({COLUMNS}) VALUES ({})",
-        placeholders.join(",")
+        crate::engine::sql::marks(1, 31)
     ))
     .bind(&t.id)
     .bind(&t.pull_payment_id)

@@ -46,6 +46,26 @@ fn rule(errors: &mut Vec<Detail>, field: &str, code: &str, t: PaymentModelType, 
     ));
 }
 
+/// `field` must be 0 for this type (`nonzero`: it is not).
+fn must_be_zero(errors: &mut Vec<Detail>, field: &str, nonzero: bool, t: PaymentModelType) {
+    if nonzero {
+        rule(errors, field, "error.field.must.be.zero", t, "must be 0");
+    }
+}
+
+/// An optional amount in cents must be more than 0 when given.
+fn positive_when_given(errors: &mut Vec<Detail>, field: &str, v: Option<i64>, t: PaymentModelType) {
+    if v.is_some_and(|a| a <= 0) {
+        rule(
+            errors,
+            field,
+            "error.field.must.be.positive",
+            t,
+            "must be more than 0 cents when given",
+        );
+    }
+}
+
 /// Reads the body of "Create Payment Model" into the model to store (status and ids still to
 /// be set), or every rule it breaks, each naming its field.
 pub fn parse(m: &NewModel) -> Result<PaymentModel, Vec<Detail>> {
@@ -164,24 +184,8 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
     }
     match t {
         PaymentModelType::Single => {
-            if initial != 0 {
-                rule(
-                    errors,
-                    "initialPaymentAmount",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
-            if trial != 0 {
-                rule(
-                    errors,
-                    "trialPeriod",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
+            must_be_zero(errors, "initialPaymentAmount", initial != 0, t);
+            must_be_zero(errors, "trialPeriod", trial != 0, t);
             match number_of_payments {
                 None => number_of_payments = Some(1),
                 Some(1) => {}
@@ -220,15 +224,12 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
                     "must be more than 0 cents",
                 );
             }
-            if !needs_initial && initial != 0 {
-                rule(
-                    errors,
-                    "initialPaymentAmount",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
+            must_be_zero(
+                errors,
+                "initialPaymentAmount",
+                !needs_initial && initial != 0,
+                t,
+            );
             if needs_trial && trial <= 0 {
                 rule(
                     errors,
@@ -238,15 +239,7 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
                     "must be more than 0 seconds",
                 );
             }
-            if !needs_trial && trial != 0 {
-                rule(
-                    errors,
-                    "trialPeriod",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
+            must_be_zero(errors, "trialPeriod", !needs_trial && trial != 0, t);
             match number_of_payments {
                 None => required(errors, "numberOfPayments", false),
                 Some(n) if n < 2 => rule(
@@ -278,33 +271,9 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
                     .as_deref()
                     .is_some_and(|s| !s.trim().is_empty()),
             );
-            if m.amount.is_some_and(|a| a <= 0) {
-                rule(
-                    errors,
-                    "amount",
-                    "error.field.must.be.positive",
-                    t,
-                    "must be more than 0 cents when given",
-                );
-            }
-            if initial != 0 {
-                rule(
-                    errors,
-                    "initialPaymentAmount",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
-            if trial != 0 {
-                rule(
-                    errors,
-                    "trialPeriod",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
+            positive_when_given(errors, "amount", m.amount, t);
+            must_be_zero(errors, "initialPaymentAmount", initial != 0, t);
+            must_be_zero(errors, "trialPeriod", trial != 0, t);
             if number_of_payments.is_some_and(|n| n != 1) {
                 rule(
                     errors,
@@ -363,33 +332,9 @@ fn collect(m: &NewModel, errors: &mut Vec<Detail>) -> Option<PaymentModel> {
                 ),
                 _ => {}
             }
-            if m.amount.is_some_and(|a| a <= 0) {
-                rule(
-                    errors,
-                    "amount",
-                    "error.field.must.be.positive",
-                    t,
-                    "must be more than 0 cents when given",
-                );
-            }
-            if initial != 0 {
-                rule(
-                    errors,
-                    "initialPaymentAmount",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
-            if trial != 0 {
-                rule(
-                    errors,
-                    "trialPeriod",
-                    "error.field.must.be.zero",
-                    t,
-                    "must be 0",
-                );
-            }
+            positive_when_given(errors, "amount", m.amount, t);
+            must_be_zero(errors, "initialPaymentAmount", initial != 0, t);
+            must_be_zero(errors, "trialPeriod", trial != 0, t);
             if let (Some(c), Some(tc)) = (&currency, &top_up_currency)
                 && c != tc
             {
