@@ -109,6 +109,12 @@ pub struct CreatedView {
     deleted_at: Option<String>,
 }
 
+/// The model's internal title; its title when the business gave none (P14 lists
+/// `internalTitle` only in code samples, A-P20, and documents it a string).
+fn internal_title(m: &PaymentModel) -> Option<String> {
+    m.internal_title.clone().or_else(|| m.title.clone())
+}
+
 pub(crate) fn created(m: &PaymentModel) -> CreatedView {
     CreatedView {
         id: m.id.clone(),
@@ -117,7 +123,7 @@ pub(crate) fn created(m: &PaymentModel) -> CreatedView {
         product_id: m.product_id.clone(),
         smart_contract_id: SMART_CONTRACT_ID,
         title: m.title.clone(),
-        internal_title: m.internal_title.clone(),
+        internal_title: internal_title(m),
         description: m.description.clone(),
         amount: m.amount,
         initial_payment_amount: m.initial_payment_amount,
@@ -183,7 +189,7 @@ pub struct ListedView {
 }
 
 /// The exact JSON number of a decimal.
-fn number(d: impl ToString) -> Value {
+pub(crate) fn number(d: impl ToString) -> Value {
     d.to_string()
         .parse::<serde_json::Number>()
         .map(Value::Number)
@@ -210,7 +216,7 @@ fn listed(m: &PaymentModel) -> ListedView {
         id: m.id.clone(),
         product_id: m.product_id.clone(),
         title: m.title.clone(),
-        internal_title: m.internal_title.clone(),
+        internal_title: internal_title(m),
         description: m.description.clone(),
         amount: m.amount,
         initial_payment_amount: m.initial_payment_amount,
