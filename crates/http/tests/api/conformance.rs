@@ -231,6 +231,30 @@ fn every_served_route_is_in_the_table_and_no_pending_route_is_served() {
     );
 }
 
+/// The checker itself: a body that misses a field, has a wrong type and a value outside the
+/// enumeration is reported three times; the sample's own body passes.
+#[test]
+fn the_checker_reports_what_deviates() {
+    let sample = &samples()["000:483"]["body"];
+    let mut found = vec![];
+    shape::compare("000:483", sample, sample, &mut found);
+    enumerations("000:483", sample, &mut found);
+    assert!(found.is_empty(), "{found:?}");
+    let mut bad = sample.clone();
+    bad["id"] = j!("7");
+    bad["status"] = j!("lost");
+    bad.as_object_mut().expect("object").remove("label");
+    shape::compare("000:483", sample, &bad, &mut found);
+    enumerations("000:483", &bad, &mut found);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    for field in ["000:483 id:", "000:483 label:", "000:483 status:"] {
+        assert!(
+            found.iter().any(|f| f.starts_with(field)),
+            "{field} in {found:#?}"
+        );
+    }
+}
+
 #[test]
 fn every_decision_names_its_inconsistency_and_reason() {
     let id = |s: &str| {
@@ -897,6 +921,73 @@ async fn pull_payment_face(run: &mut Run<'_>) {
         Some(j!({"pullPaymentID": topup, "amount": 1000})),
     )
     .await;
+    // The documented paging and ordering, now that each list has two rows or more.
+    pages(
+        run,
+        &psp,
+        p("/products/all/{businessID}/{networkID}"),
+        &format!("/api-key-auth/products/all/{id}/3"),
+        "productID",
+    )
+    .await;
+    pages(
+        run,
+        &psp,
+        p("/pull-payment-models/all/{businessID}/{networkID}/{productID}"),
+        &format!("/api-key-auth/pull-payment-models/all/{id}/3/{product}?estimateGas=true"),
+        "id",
+    )
+    .await;
+    pages(
+        run,
+        &psp,
+        p("/pull-payments/business/{businessID}"),
+        &format!("/api-key-auth/pull-payments/business/{id}?networkID=3"),
+        "id",
+    )
+    .await;
+    pages(
+        run,
+        &psp,
+        p("/transactions/report/all/{businessID}/{networkID}"),
+        &format!("/api-key-auth/transactions/report/all/{id}/3"),
+        "id",
+    )
+    .await;
+    pages(
+        run,
+        &psp,
+        p("/transactions/pull-payment/{businessID}/{pullpaymentID}"),
+        &format!("/api-key-auth/transactions/pull-payment/{id}/{payment}"),
+        "id",
+    )
+    .await;
+    let mut names = vec![];
+    for order in ["ASC", "DESC"] {
+        let body = run
+            .puma(
+                &psp,
+                Method::GET,
+                p("/products/all/{businessID}/{networkID}"),
+                &format!("/api-key-auth/products/all/{id}/3?orderBy=productName&orderType={order}"),
+                None,
+            )
+            .await;
+        let rows = body["data"].as_array().cloned().unwrap_or_default();
+        names.push(
+            rows.iter()
+                .map(|r| r["productName"].to_string())
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut desc = names[1].clone();
+    desc.reverse();
+    if names[0].len() < 2 || names[0] != desc {
+        run.deviations.push(format!(
+            "GET products/all: orderBy=productName ASC {:?} is not DESC {:?} reversed",
+            names[0], names[1]
+        ));
+    }
     run.puma(
         &psp,
         Method::DELETE,
@@ -921,6 +1012,38 @@ async fn pull_payment_face(run: &mut Run<'_>) {
         Some(j!({"businessID": sub_id, "disabled": true})),
     )
     .await;
+}
+
+/// The documented paging of a list route: `itemsPerPage=1` makes pages of one row, and pages 1
+/// and 2 are different rows.
+async fn pages(run: &mut Run<'_>, b: &Biz, template: &'static str, path: &str, id_field: &str) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut seen = vec![];
+    for page in [1, 2] {
+        let body = run
+            .puma(
+                b,
+                Method::GET,
+                template,
+                &format!("{path}{sep}page={page}&itemsPerPage=1"),
+                None,
+            )
+            .await;
+        let rows = body["data"].as_array().cloned().unwrap_or_default();
+        if rows.len() != 1 {
+            run.deviations.push(format!(
+                "GET {template}: page {page} with itemsPerPage=1 has {} rows",
+                rows.len()
+            ));
+        }
+        seen.extend(rows.iter().map(|r| r[id_field].clone()));
+    }
+    if seen.len() == 2 && seen[0] == seen[1] {
+        run.deviations.push(format!(
+            "GET {template}: pages 1 and 2 show the same row {}",
+            seen[0]
+        ));
+    }
 }
 
 /// A template under `/api/v2/api-key-auth`.

@@ -129,6 +129,18 @@ pub static RULES: &[Rule] = &[
         why: "the hash of paying the settlement QR code (catalog 9.7): null until it is paid" },
     Rule { samples: &["004:6923"], path: "data.valid", decision: Types("A-P35", &[String]),
         why: "postback valid is typed String (P23, P24, P26); P52 says Boolean" },
+    // ---- seed 004: what some types and states have not (A-P19, A-P51) ----
+    Rule { samples: &["004:1789", "004:2087", "004:2258", "004:2312"], path: "*.amount", decision: Types("A-P19", &[Integer, Null]),
+        why: "a top-up model (type 8) has no amount, and a dynamic one (7) none until its QR code" },
+    Rule { samples: &["004:1789", "004:2087", "004:2258", "004:2312"], path: "*.frequency", decision: Types("A-P19", &[Integer, Null]),
+        why: "a top-up model (type 8) pulls when asked, on no schedule" },
+    Rule { samples: &["004:1789", "004:2087", "004:2258", "004:2312"], path: "*.numberOfPayments", decision: Types("A-P19", &[Integer, Null]),
+        why: "a top-up model (type 8) is bounded by its limit, not a count" },
+    Rule { samples: &["004:2428", "004:2609", "004:2675", "004:2763", "004:2948", "004:3107", "004:3255"], path: "*.nextPaymentDate",
+        decision: Types("A-P51", &[String, Null]),
+        why: "null when no payment is due: a top-up pays when asked, a done, stopped or cancelled payment never again" },
+    Rule { samples: &["004:5129"], path: "data.transactions[].nextPaymentDate", decision: Types("A-P51", &[Integer, Null]),
+        why: "as documented here (Integer), null when no payment is due" },
     // ---- seed 004: links that may be unset (A-P46) ----
     Rule { samples: &[], path: "*.parentBusinessPostbackID", decision: Types("A-P46", &[String, Null]),
         why: "null until P47 links a parent postback, and again after P53 removes it" },
