@@ -78,6 +78,22 @@ impl<'a> Run<'a> {
         body
     }
 
+    /// A call of route `method template` at `path` as `face`'s caller, with an optional JSON body.
+    async fn call(
+        &mut self,
+        face: Face<'_>,
+        method: Method,
+        template: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut rb = face.req(method.clone(), path);
+        if let Some(body) = body {
+            rb = rb.json(&body);
+        }
+        self.check(method.as_str(), template, rb).await
+    }
+
     /// A pull-payment API call with `b`'s key.
     async fn puma(
         &mut self,
@@ -87,11 +103,8 @@ impl<'a> Run<'a> {
         path: &str,
         body: Option<Value>,
     ) -> Value {
-        let mut rb = self.t.pumapay(b).req(method.clone(), path);
-        if let Some(body) = body {
-            rb = rb.json(&body);
-        }
-        self.check(method.as_str(), template, rb).await
+        let t = self.t;
+        self.call(t.pumapay(b), method, template, path, body).await
     }
 
     /// An accounts API call with `u`'s token.
@@ -103,16 +116,13 @@ impl<'a> Run<'a> {
         path: &str,
         body: Option<Value>,
     ) -> Value {
-        let mut rb = self.t.pazemo(u).req(method.clone(), path);
-        if let Some(body) = body {
-            rb = rb.json(&body);
-        }
-        self.check(method.as_str(), template, rb).await
+        let t = self.t;
+        self.call(t.pazemo(u), method, template, path, body).await
     }
 }
 
-/// The pull-payment envelope: `success`, `status` equal to the HTTP status, `message`, and
-/// `data` where the route has any (A-P29: a message always).
+/// The pull-payment envelope: `success`, `status` equal to the HTTP status, and a `message`
+/// (A-P29: always); `data` is compared with the samples.
 fn envelope(at: &str, status: u16, body: &Value, out: &mut Vec<String>) {
     if body["success"] != true {
         out.push(format!("{at}: success is not true: {body}"));
