@@ -113,6 +113,17 @@ pub fn onboarding_completed(b: &Business) -> bool {
     kyc_flow_completed(b) && b.flags.treasury_submitted && b.flags.treasury_approved
 }
 
+/// The `kycTierID` a business shows (a string in the document, never null): the tier recorded
+/// with its details; else "1" once an operator approved its KYC (the one tier the platform
+/// approves); else "0", no tier passed yet.
+pub fn kyc_tier(b: &Business) -> String {
+    match &b.details.kyc_tier_id {
+        Some(tier) => tier.clone(),
+        None if b.flags.kyc_approved => "1".into(),
+        None => "0".into(),
+    }
+}
+
 pub fn kyc_flow_completed(b: &Business) -> bool {
     b.flags.details_submitted && b.flags.kyc_approved
 }

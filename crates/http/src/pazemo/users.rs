@@ -27,9 +27,11 @@ pub struct UserInfo {
     updated_time: String,
     status: String,
     email: String,
-    mobile: Option<String>,
+    /// Empty when the user has given none: the document types it a string, never null.
+    mobile: String,
     name: String,
-    partner_id: Option<String>,
+    /// Empty when the user belongs to no partner (a string, as documented).
+    partner_id: String,
     roles: Vec<String>,
     #[schema(value_type = Object)]
     configs: serde_json::Value,
@@ -72,9 +74,9 @@ pub async fn get_user(
         updated_time: iso_millis(u.updated_at),
         status: u.status,
         email: u.email,
-        mobile: u.mobile,
+        mobile: u.mobile.unwrap_or_default(),
         name: u.name,
-        partner_id: u.partner_id,
+        partner_id: u.partner_id.unwrap_or_default(),
         roles: u.roles,
         configs: u.configs,
     }))

@@ -86,7 +86,8 @@ pub struct CreatedView {
     smart_contract_id: i64,
     title: Option<String>,
     internal_title: Option<String>,
-    description: Option<String>,
+    /// Empty when the business gave none (the document types it a string).
+    description: String,
     amount: Option<i64>,
     initial_payment_amount: i64,
     trial_period: i64,
@@ -109,6 +110,12 @@ pub struct CreatedView {
     deleted_at: Option<String>,
 }
 
+/// The model's internal title; its title when the business gave none (P14 lists
+/// `internalTitle` only in code samples, A-P20, and documents it a string).
+fn internal_title(m: &PaymentModel) -> Option<String> {
+    m.internal_title.clone().or_else(|| m.title.clone())
+}
+
 pub(crate) fn created(m: &PaymentModel) -> CreatedView {
     CreatedView {
         id: m.id.clone(),
@@ -117,8 +124,8 @@ pub(crate) fn created(m: &PaymentModel) -> CreatedView {
         product_id: m.product_id.clone(),
         smart_contract_id: SMART_CONTRACT_ID,
         title: m.title.clone(),
-        internal_title: m.internal_title.clone(),
-        description: m.description.clone(),
+        internal_title: internal_title(m),
+        description: m.description.clone().unwrap_or_default(),
         amount: m.amount,
         initial_payment_amount: m.initial_payment_amount,
         trial_period: m.trial_period,
@@ -149,7 +156,7 @@ pub struct ListedView {
     product_id: String,
     title: Option<String>,
     internal_title: Option<String>,
-    description: Option<String>,
+    description: String,
     amount: Option<i64>,
     initial_payment_amount: i64,
     trial_period: i64,
@@ -183,7 +190,7 @@ pub struct ListedView {
 }
 
 /// The exact JSON number of a decimal.
-fn number(d: impl ToString) -> Value {
+pub(crate) fn number(d: impl ToString) -> Value {
     d.to_string()
         .parse::<serde_json::Number>()
         .map(Value::Number)
@@ -210,8 +217,8 @@ fn listed(m: &PaymentModel) -> ListedView {
         id: m.id.clone(),
         product_id: m.product_id.clone(),
         title: m.title.clone(),
-        internal_title: m.internal_title.clone(),
-        description: m.description.clone(),
+        internal_title: internal_title(m),
+        description: m.description.clone().unwrap_or_default(),
         amount: m.amount,
         initial_payment_amount: m.initial_payment_amount,
         trial_period: m.trial_period,

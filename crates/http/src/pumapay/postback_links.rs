@@ -156,6 +156,10 @@ fn model_row(
     let mut t = tuple(super::payment_models::created(m), postback)?;
     // S-PaymentModelRow names the initial amount `initialAmount`.
     t[1][0]["initialAmount"] = json!(m.initial_payment_amount);
+    // ...and documents the automatic cash-out of settled funds every `cashOutFrequency`
+    // payments. The platform settles on request (P34), never on its own: false and 0.
+    t[1][0]["automatedCashOut"] = json!(false);
+    t[1][0]["cashOutFrequency"] = json!(0);
     Ok(t)
 }
 

@@ -35,7 +35,8 @@ pub struct ProductView {
     product_name: String,
     product_description: String,
     product_url: String,
-    image_url: Option<String>,
+    /// Empty when the product has no image (the document types it a string).
+    image_url: String,
 }
 
 pub(crate) fn view(app: &App, p: &Product) -> ProductView {
@@ -51,7 +52,11 @@ pub(crate) fn view(app: &App, p: &Product) -> ProductView {
         product_name: p.name.clone(),
         product_description: p.description.clone(),
         product_url: p.url.clone(),
-        image_url: p.image_id.as_deref().map(|i| uc::image_url(app, i)),
+        image_url: p
+            .image_id
+            .as_deref()
+            .map(|i| uc::image_url(app, i))
+            .unwrap_or_default(),
     }
 }
 

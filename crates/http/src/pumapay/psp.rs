@@ -2,7 +2,7 @@
 use super::auth::ApiKey;
 use super::business::DetailsBody;
 use super::envelope::{Envelope, Reply, check, from_body, ok, required};
-use super::views::{self, BusinessView, ControlView};
+use super::views::{self, ControlView, SubBusinessView};
 use crate::extract::{Body, PathParams, QueryParams};
 use axum::extract::State;
 use payplane_app::pumapay::businesses as uc;
@@ -132,28 +132,39 @@ pub async fn update_sub(
 /// Retrieve All Businesses: the sub-businesses of a parent.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/business/sub/business/{parentID}", tag = "PSP",
     security(("pma-api-key" = [])), params(("parentID" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<BusinessView>>), (status = 403, description = "Not your business")))]
+    responses((status = 200, body = Envelope<Vec<SubBusinessView>>), (status = 403, description = "Not your business")))]
 pub async fn list_subs(
     State(app): State<App>,
     ApiKey(c): ApiKey,
     PathParams(parent): PathParams<String>,
-) -> Reply<Vec<BusinessView>> {
+) -> Reply<Vec<SubBusinessView>> {
     let list = payplane_app::pumapay::sub_businesses::sub_businesses(&app, &c, &parent).await?;
-    ok(
-        "Successfully retrieved sub business details.",
-        list.iter().map(views::business).collect(),
-    )
+    let mut rows = Vec::with_capacity(list.len());
+    for b in &list {
+        rows.push(views::sub_business(b, default_postback(&app, &b.id).await?));
+    }
+    ok("Successfully retrieved sub business details.", rows)
+}
+
+/// A business's postback link: Mainnet's, else Ropsten's (a business row has no network).
+async fn default_postback(app: &App, business_id: &str) -> Result<Option<String>, AppError> {
+    use payplane_app::pumapay::postbacks::links::linked;
+    use payplane_store::pumapay::postbacks::Scope;
+    Ok(match linked(app, Scope::Business, business_id, 1).await? {
+        Some(id) => Some(id),
+        None => linked(app, Scope::Business, business_id, 3).await?,
+    })
 }
 
 /// The code samples' spelling of "Retrieve All Businesses" (`sub/businesses`).
 #[utoipa::path(get, path = "/api/v2/api-key-auth/business/sub/businesses/{parentID}", tag = "PSP",
     security(("pma-api-key" = [])), params(("parentID" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<BusinessView>>)))]
+    responses((status = 200, body = Envelope<Vec<SubBusinessView>>)))]
 pub async fn list_subs_alias(
     state: State<App>,
     key: ApiKey,
     path: PathParams<String>,
-) -> Reply<Vec<BusinessView>> {
+) -> Reply<Vec<SubBusinessView>> {
     list_subs(state, key, path).await
 }
 

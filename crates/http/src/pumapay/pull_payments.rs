@@ -84,7 +84,8 @@ pub struct PullPaymentView {
     product_id: String,
     #[serde(rename = "businessID")]
     business_id: String,
-    description: Option<String>,
+    /// The model's description; empty when it has none (the document types it a string).
+    description: String,
     /// Cents per pull (per top-up for type 8).
     amount: i64,
     initial_payment_amount: i64,
@@ -130,7 +131,7 @@ pub fn view(p: &PullPayment) -> PullPaymentView {
         title: p.title.clone(),
         product_id: p.product_id.clone(),
         business_id: p.business_id.clone(),
-        description: p.description.clone(),
+        description: p.description.clone().unwrap_or_default(),
         amount: p.amount,
         initial_payment_amount: p.initial_payment_amount,
         trial_period: p.trial_period,

@@ -256,8 +256,10 @@ pub struct SettlementQrView {
     /// The customer reference every pull shares, when there is one.
     #[serde(rename = "uniqueReferenceID")]
     unique_reference_id: Option<String>,
-    /// The settlement's amount in PMA (its `assetAmount`).
-    amount: String,
+    /// The settlement's amount in PMA (its `assetAmount`), as the exact decimal JSON number
+    /// the document types it.
+    #[schema(value_type = f64)]
+    amount: serde_json::Value,
     /// The asset the settlement is made from: `PMA`.
     currency: String,
     /// The payment model type every pull shares, when there is one.
@@ -306,7 +308,7 @@ pub async fn qr(
         SettlementQrView {
             pull_payment_model_id: code.model_id,
             unique_reference_id: code.unique_reference_id,
-            amount: code.settlement.asset_amount.clone(),
+            amount: super::payment_models::number(&code.settlement.asset_amount),
             currency: "PMA".into(),
             type_id: code.type_id,
             settlement_id: code.settlement.id.clone(),

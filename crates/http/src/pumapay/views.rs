@@ -19,7 +19,7 @@ pub struct BusinessView {
     business_type: Option<i64>,
     description: Option<String>,
     #[serde(rename = "kycTierID")]
-    kyc_tier_id: Option<String>,
+    kyc_tier_id: String,
     #[serde(rename = "countryID")]
     country_id: Option<String>,
     state: Option<String>,
@@ -49,7 +49,7 @@ pub fn business(b: &Business) -> BusinessView {
         business_name: d.business_name.clone(),
         business_type: d.business_type,
         description: d.description.clone(),
-        kyc_tier_id: d.kyc_tier_id.clone(),
+        kyc_tier_id: uc::kyc_tier(b),
         country_id: d.country_id.clone(),
         state: d.state.clone(),
         city: d.city.clone(),
@@ -66,6 +66,23 @@ pub fn business(b: &Business) -> BusinessView {
         update_date: iso_millis(b.updated_at),
         disabled: b.disabled,
         is_psp: b.is_psp,
+    }
+}
+
+/// A row of "Retrieve All Businesses" (P42): the business and its default postback.
+#[derive(Serialize, ToSchema)]
+pub struct SubBusinessView {
+    #[serde(flatten)]
+    business: BusinessView,
+    /// The postback linked to the business (Mainnet's, else Ropsten's); null when none is.
+    #[serde(rename = "businessPostbackID")]
+    business_postback_id: Option<String>,
+}
+
+pub fn sub_business(b: &Business, business_postback_id: Option<String>) -> SubBusinessView {
+    SubBusinessView {
+        business: business(b),
+        business_postback_id,
     }
 }
 

@@ -6,6 +6,7 @@ mod pazemo;
 mod pumapay;
 
 mod browser;
+mod conformance;
 mod errors;
 mod fuzz_regressions;
 mod health;

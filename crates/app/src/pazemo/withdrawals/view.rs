@@ -31,7 +31,9 @@ pub struct WithdrawalView {
     pub fee_amount: Value,
     pub notes: String,
     pub prefix: String,
-    pub beneficiary_id: Option<i64>,
+    /// The recipient paid; 0 (the document's sample, and what a request sends for none) when
+    /// the withdrawal names a bank account directly. Recipient ids start at 1.
+    pub beneficiary_id: i64,
     pub reference: String,
     #[schema(value_type = Object)]
     pub reference_data: Value,
@@ -54,7 +56,7 @@ impl WithdrawalView {
             fee_amount: amounts::json(w.fee_amount, units),
             notes: w.notes.clone(),
             prefix: w.prefix.clone(),
-            beneficiary_id: w.beneficiary_id,
+            beneficiary_id: w.beneficiary_id.unwrap_or(0),
             reference: w.reference.clone(),
             reference_data: w.reference_data.clone(),
         }

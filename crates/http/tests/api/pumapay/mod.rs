@@ -6,7 +6,7 @@ mod authz;
 mod business;
 mod console;
 mod crash;
-mod executor;
+pub(crate) mod executor;
 mod models;
 mod network;
 mod pay_page;

@@ -385,7 +385,7 @@ dual!(
             .await;
         let qr = data(s, &body, "Successfully retrieved the QR code.");
         assert_eq!(qr["currency"], "PMA");
-        assert_eq!(qr["amount"], pma_text);
+        assert_eq!(qr["amount"].to_string(), pma_text);
         assert_eq!(qr["pullPaymentModelID"], model);
         assert_eq!(qr["typeID"], 3);
         assert_eq!(qr["uniqueReferenceID"], "customer-42");
