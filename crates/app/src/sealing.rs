@@ -58,14 +58,20 @@ pub fn mac(app: &App, purpose: &str, data: &[u8]) -> String {
 
 /// The signature of a link: base64url (no padding) of [`keyed_mac`].
 pub fn link_signature(app: &App, purpose: &str, message: &str) -> String {
-    URL_SAFE_NO_PAD.encode(keyed_mac(app, purpose, message.as_bytes()).finalize().into_bytes())
+    URL_SAFE_NO_PAD.encode(
+        keyed_mac(app, purpose, message.as_bytes())
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Whether `signature` is the link's (compared in constant time).
 pub fn link_signature_ok(app: &App, purpose: &str, message: &str, signature: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(signature)
-        .is_ok_and(|sig| keyed_mac(app, purpose, message.as_bytes()).verify_slice(&sig).is_ok())
+    URL_SAFE_NO_PAD.decode(signature).is_ok_and(|sig| {
+        keyed_mac(app, purpose, message.as_bytes())
+            .verify_slice(&sig)
+            .is_ok()
+    })
 }
 
 /// Encrypts `plain`: `v1:` + base64(nonce ‖ ciphertext+tag).

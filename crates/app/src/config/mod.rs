@@ -6,9 +6,9 @@ mod limits;
 mod payouts;
 mod pull_payments;
 mod pumapay;
-mod web;
 mod rate_limit;
 mod settlement;
+mod web;
 mod webhooks;
 
 pub use chain::{ChainConfig, NetworkConfig};
@@ -17,9 +17,9 @@ pub use limits::LimitsConfig;
 pub use payouts::{FeeRule, PayoutConfig};
 pub use pull_payments::{PullPaymentsConfig, RatesConfig};
 pub use pumapay::PumapayConfig;
-pub use web::WebConfig;
 pub use rate_limit::RateLimitConfig;
 pub use settlement::{SETTLEMENT_CURRENCIES, SettlementConfig};
+pub use web::WebConfig;
 pub use webhooks::WebhookConfig;
 
 use rust_decimal::Decimal;

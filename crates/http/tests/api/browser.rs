@@ -248,3 +248,36 @@ crate::dual!(operator_walk, |backend: Backend| async move {
     t.run_deliveries().await;
     assert_eq!(hook.received().len(), 2);
 });
+
+crate::dual!(console_walk, |backend: Backend| async move {
+    if !tools_ready() {
+        return;
+    }
+    // The test network approves new payment models at once, so the walk reaches the QR code
+    // without an operator (operator.py walks the approval).
+    let t = TestApp::builder(backend)
+        .config(|c| {
+            c.pumapay.auto_approve_test_network = true;
+            c.webhooks.allow_private = true;
+        })
+        .start()
+        .await;
+    let _deliveries = deliver_webhooks(&t);
+    let hook = crate::support::Receiver::start().await;
+    run_script(&t, "console.py", &[("PAYPLANE_HOOK", hook.url.clone())]).await;
+    assert!(
+        !hook.received().is_empty(),
+        "the receiver got the test postback"
+    );
+    // What the pages did is what the API sees: one approved model of the business's product.
+    let b = payplane_store::pumapay::console::user_by_email(&t.app.db.read, "owner@acme.example")
+        .await
+        .unwrap()
+        .expect("the business registered in the browser");
+    let business = payplane_store::pumapay::businesses::get(&t.app.db.read, &b.business_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(business.flags.details_submitted && business.flags.treasury_approved);
+    assert_eq!(business.details.city.as_deref(), Some("Athens"));
+});

@@ -19,3 +19,4 @@ mod security;
 mod slow_clients;
 mod snapshots;
 mod web;
+mod web_console;

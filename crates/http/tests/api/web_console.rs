@@ -1,0 +1,451 @@
+//! The Business Console's pages over plain HTTP (no browser): its own session cookie, the
+//! login limits, onboarding, the API key shown once, products with an image, the payment model
+//! form with the API's messages, QR codes, and that a business sees nothing of another.
+use crate::support::{Backend, TestApp};
+use crate::web::{Client, Page};
+
+const PASSWORD: &str = "correct horse battery";
+/// A 1×1 PNG.
+const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+async fn register(c: &mut Client<'_>, company: &str, email: &str) -> Page {
+    c.submit(
+        "/console/register",
+        "/console/register",
+        &[
+            ("company", company),
+            ("email", email),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+}
+
+async fn login(c: &mut Client<'_>, email: &str, password: &str) -> Page {
+    c.submit(
+        "/console/login",
+        "/console/login",
+        &[("email", email), ("password", password), ("next", "")],
+    )
+    .await
+}
+
+/// The id in a redirect's location `/console/…/{id}`.
+fn last_segment(p: &Page) -> String {
+    p.location().rsplit('/').next().unwrap().to_string()
+}
+
+/// A registered, logged-in business with a confirmed treasury wallet.
+async fn onboarded<'a>(t: &'a TestApp, company: &str, email: &str) -> Client<'a> {
+    let mut c = Client::new(t);
+    assert_eq!(register(&mut c, company, email).await.status, 303);
+    assert_eq!(login(&mut c, email, PASSWORD).await.status, 303);
+    let wallet = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+    let p = c
+        .submit(
+            "/console/onboarding",
+            "/console/onboarding/treasury",
+            &[("wallet", wallet)],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let p = c
+        .submit(
+            "/console/onboarding",
+            "/console/onboarding/treasury/confirm",
+            &[],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    c
+}
+
+crate::dual!(
+    the_console_logs_in_with_its_own_session_and_onboards,
+    |b: Backend| async move {
+        let t = TestApp::start(b).await;
+        let mut c = Client::new(&t);
+        let p = c.get("/console/onboarding").await;
+        assert_eq!(p.status, 303);
+        assert_eq!(p.location(), "/console/login?next=%2Fconsole%2Fonboarding");
+        let p = register(&mut c, "Acme Ltd", "owner@acme.example").await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        assert_eq!(p.location(), "/console/login");
+        let p = register(&mut c, "Acme Again", "owner@acme.example").await;
+        assert_eq!(p.status, 409);
+        assert!(
+            p.body.contains("A user with this email already exists"),
+            "{}",
+            p.body
+        );
+
+        // Failed logins are limited per email and address, as the API's console login.
+        for _ in 0..5 {
+            let p = login(&mut c, "nobody@acme.example", "wrong password").await;
+            assert_eq!(p.status, 401);
+            assert!(p.body.contains("Invalid email or password"));
+        }
+        assert_eq!(
+            login(&mut c, "nobody@acme.example", "wrong password")
+                .await
+                .status,
+            429
+        );
+        let p = c
+            .submit(
+                "/console/login",
+                "/console/login",
+                &[
+                    ("email", "owner@acme.example"),
+                    ("password", PASSWORD),
+                    ("next", "/console/developers"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        assert_eq!(p.location(), "/console/developers");
+        let session = p
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("pp_console="))
+            .unwrap();
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+            "{session}"
+        );
+        // The console session is not a dashboard session.
+        let p = c.get("/dashboard/accounts").await;
+        assert_eq!(p.status, 303);
+        assert!(p.location().starts_with("/dashboard/login"));
+
+        let p = c.get("/console/onboarding").await;
+        assert_eq!(p.status, 200);
+        assert!(p.body.contains("Acme Ltd") && p.body.contains("to fill in below"));
+        assert!(p.body.contains("onboarding</span>"));
+        // The API's own messages for a bad field; nothing is saved.
+        let p = c
+            .submit(
+                "/console/onboarding",
+                "/console/onboarding/details",
+                &[("business_name", "Acme Shoes"), ("business_type", "many")],
+            )
+            .await;
+        assert_eq!(p.status, 400);
+        assert!(
+            p.body.contains("businessType must be an integer"),
+            "{}",
+            p.body
+        );
+        let p = c
+            .submit(
+                "/console/onboarding",
+                "/console/onboarding/details",
+                &[
+                    ("business_name", "Acme Shoes"),
+                    ("business_type", "3"),
+                    ("country_id", "GR"),
+                    ("industry1", "1"),
+                    ("city", "Athens"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let p = c.get("/console/onboarding").await;
+        assert!(
+            p.body.contains("submitted, waiting for an operator"),
+            "{}",
+            p.body
+        );
+        assert!(p.body.contains(r#"value="Athens""#));
+
+        let p = c
+            .submit(
+                "/console/onboarding",
+                "/console/onboarding/treasury",
+                &[("wallet", "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")],
+            )
+            .await;
+        assert_eq!(p.status, 400);
+        assert!(
+            p.body.contains("treasuryWallet has mixed case"),
+            "{}",
+            p.body
+        );
+        let p = c
+            .submit(
+                "/console/onboarding",
+                "/console/onboarding/treasury",
+                &[("wallet", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed")],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let p = c.get("/console/onboarding").await;
+        assert!(
+            p.body
+                .contains("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+        );
+        assert!(p.body.contains("Confirm treasury wallet"));
+        let p = c
+            .submit(
+                "/console/onboarding",
+                "/console/onboarding/treasury/confirm",
+                &[],
+            )
+            .await;
+        assert_eq!(p.status, 303);
+        let p = c.get("/console/onboarding").await;
+        assert!(p.body.contains("confirmed") && !p.body.contains("Confirm treasury wallet"));
+
+        let p = c
+            .submit("/console/onboarding", "/console/logout", &[])
+            .await;
+        assert_eq!(p.status, 303);
+        assert_eq!(p.location(), "/console/login");
+        assert_eq!(c.get("/console/onboarding").await.status, 303);
+    }
+);
+
+crate::dual!(
+    the_console_makes_keys_products_models_and_qr_codes_of_its_business_only,
+    |b: Backend| async move {
+        let t = TestApp::builder(b)
+            .config(|c| {
+                c.pumapay.auto_approve_test_network = true;
+                c.webhooks.allow_private = true;
+            })
+            .start()
+            .await;
+        let mut c = onboarded(&t, "Acme Ltd", "owner@acme.example").await;
+
+        // The key is shown once; afterwards only its end. It is the API's key.
+        let p = c
+            .submit("/console/developers", "/console/developers/key", &[])
+            .await;
+        assert_eq!(p.status, 303);
+        let p = c.get("/console/developers").await;
+        let at = p
+            .body
+            .find(r#"id="new-key""#)
+            .expect("the new key is shown");
+        let key = &p.body[at..];
+        let key = &key[key.find("pma_").unwrap()..];
+        let key = key[..key.find('<').unwrap()].to_string();
+        let business_id = {
+            let at = p.body.find(r#"id="business-id">"#).unwrap() + r#"id="business-id">"#.len();
+            p.body[at..at + p.body[at..].find('<').unwrap()].to_string()
+        };
+        let again = c.get("/console/developers").await;
+        assert!(!again.body.contains(&key));
+        assert!(again.body.contains(&format!("…{}", &key[key.len() - 4..])));
+        let api = reqwest::Client::new()
+            .get(format!(
+                "{}/api/v2/api-key-auth/business/{business_id}",
+                t.base
+            ))
+            .header("pma-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 200);
+
+        // A product: the API's messages, then one with an image.
+        let p = c
+            .submit(
+                "/console/products",
+                "/console/products",
+                &[("name", "Sneaker club")],
+            )
+            .await;
+        assert_eq!(p.status, 400);
+        assert!(p.body.contains("categoryID is required"), "{}", p.body);
+        let p = c
+            .submit(
+                "/console/products",
+                "/console/products",
+                &[
+                    ("name", "Sneaker club"),
+                    ("category", "1"),
+                    ("tags", "shoes, monthly"),
+                    ("image", PNG),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let product = last_segment(&p);
+        let page = c.get(&format!("/console/products/{product}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("/api/v2/open-auth/product-images/"));
+
+        // A model: the API's per-type rule, then an approved one (test network) and a
+        // pending one (mainnet).
+        let form = |n: &'static str, network: &'static str| {
+            vec![
+                ("type_id", "3"),
+                ("network_id", network),
+                ("title", "Monthly"),
+                ("amount", "2999"),
+                ("currency", "EUR"),
+                ("number_of_payments", n),
+                ("frequency", "2592000"),
+                ("destination", "Treasury"),
+            ]
+        };
+        let models = format!("/console/products/{product}/models");
+        let product_page = format!("/console/products/{product}");
+        let p = c.submit(&product_page, &models, &form("1", "3")).await;
+        assert_eq!(p.status, 400);
+        assert!(
+            p.body
+                .contains("numberOfPayments must be 2 or more for typeID 3 (subscription)"),
+            "{}",
+            p.body
+        );
+        assert!(
+            p.body.contains(r#"value="2999""#),
+            "the form keeps what was typed"
+        );
+        let p = c.submit(&product_page, &models, &form("12", "3")).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let model_path = p.location().to_string();
+        let model = last_segment(&p);
+        let page = c.get(&model_path).await;
+        assert!(page.body.contains("APR · Approved"), "{}", page.body);
+        assert!(
+            page.body.contains("29.99 EUR") && page.body.contains("every 30 days, 12 payments")
+        );
+        let p = c.submit(&product_page, &models, &form("12", "1")).await;
+        assert_eq!(p.status, 303);
+        let pending = c.get(p.location()).await;
+        assert!(pending.body.contains("PND · Pending") && !pending.body.contains("Make QR code"));
+
+        let qr = c
+            .submit(
+                &model_path,
+                &format!("{model_path}/qr"),
+                &[("reference", "customer-42")],
+            )
+            .await;
+        assert_eq!(qr.status, 200, "{}", qr.body);
+        assert!(qr.body.contains("data:image/png;base64,"));
+        assert!(qr.body.contains("/api/v2/open-auth/pull-payment-requests/"));
+
+        // Postbacks: a URL (its signing secret shown once), a test postback through the real
+        // routing, delivered, in the log, redelivered; a product's own URL; postback-control.
+        let hook = crate::support::Receiver::start().await;
+        let p = c
+            .submit(
+                "/console/developers",
+                "/console/developers/postbacks",
+                &[("url", &hook.url), ("network", "3")],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let dev = c.get("/console/developers").await;
+        assert!(dev.body.contains(r#"id="postback-secret""#), "{}", dev.body);
+        assert!(dev.body.contains("the whole business"));
+        assert!(
+            !c.get("/console/developers")
+                .await
+                .body
+                .contains(r#"id="postback-secret""#)
+        );
+        let p = c
+            .submit(
+                "/console/developers",
+                "/console/developers/test",
+                &[("network", "3")],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        t.run_deliveries().await;
+        assert!(
+            hook.received()
+                .iter()
+                .any(|r| r.body.contains(&business_id))
+        );
+        let dev = c.get("/console/developers").await;
+        assert!(
+            dev.body.contains("postback.test") && dev.body.contains("succeeded"),
+            "{}",
+            dev.body
+        );
+        let at = dev.body.find("/console/developers/deliveries/").unwrap();
+        let redeliver = dev.body[at..at + dev.body[at..].find('"').unwrap()].to_string();
+        let p = c.submit("/console/developers", &redeliver, &[]).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        t.run_deliveries().await;
+        assert_eq!(hook.received().len(), 2);
+        let postback_id = {
+            let at = dev.body.find("/console/developers/postbacks/").unwrap()
+                + "/console/developers/postbacks/".len();
+            dev.body[at..at + dev.body[at..].find('/').unwrap()].to_string()
+        };
+        let p = c
+            .submit(
+                &product_page,
+                &format!("{product_page}/postback"),
+                &[("postback", &postback_id)],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let p = c
+            .submit(
+                "/console/developers",
+                "/console/developers/control",
+                &[("business", "1")],
+            )
+            .await;
+        assert_eq!(p.status, 303);
+        let dev = c.get("/console/developers").await;
+        assert!(dev.body.contains(r#"name="business" value="1" checked"#));
+        assert!(!dev.body.contains(r#"name="product" value="1" checked"#));
+
+        // Another business sees none of it, and cannot make a QR code of it.
+        let mut other = onboarded(&t, "Other Ltd", "owner@other.example").await;
+        assert!(
+            !other
+                .get("/console/products")
+                .await
+                .body
+                .contains("Sneaker club")
+        );
+        assert_eq!(other.get(&product_page).await.status, 404);
+        assert_eq!(other.get(&model_path).await.status, 404);
+        let p = other
+            .submit(
+                "/console/products",
+                &format!("{model_path}/qr"),
+                &[("reference", "x")],
+            )
+            .await;
+        assert_eq!(p.status, 404);
+        let p = other
+            .submit("/console/products", &models, &form("12", "3"))
+            .await;
+        assert_eq!(p.status, 404, "{}", p.body);
+        assert!(!model.is_empty());
+        // Nor redeliver its postbacks, nor point its product at a URL of its own.
+        assert_eq!(
+            other
+                .submit("/console/developers", &redeliver, &[])
+                .await
+                .status,
+            404
+        );
+        assert!(
+            !other
+                .get("/console/developers")
+                .await
+                .body
+                .contains(&hook.url)
+        );
+        let p = other
+            .submit(
+                "/console/developers",
+                &format!("{product_page}/postback"),
+                &[("postback", &postback_id)],
+            )
+            .await;
+        assert_eq!(p.status, 404);
+    }
+);
