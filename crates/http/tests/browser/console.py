@@ -4,11 +4,12 @@ image, create a payment model (the form shows only the chosen type's fields and 
 messages), see it approved (the test network approves automatically in this test), and make a
 QR code for a customer reference. Environment (besides the harness's): PAYPLANE_HOOK (a local
 receiver's URL for the postbacks)."""
-import base64
 import os
 import re
+import struct
 import tempfile
 import time
+import zlib
 
 from harness import Browser, expect, run, step
 
@@ -16,10 +17,23 @@ HOOK = os.environ["PAYPLANE_HOOK"]
 EMAIL = "owner@acme.example"
 PASSWORD = "correct horse battery"
 WALLET = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
-# A 1x1 PNG, as a file to upload.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
+
+
+def png(size=96):
+    """A small PNG (a diagonal two-colour pattern) to upload as the product image."""
+    rows = b"".join(
+        b"\x00" + b"".join(
+            bytes((29, 95, 191) if (x + y) // 12 % 2 else (240, 196, 64)) for x in range(size)
+        )
+        for y in range(size)
+    )
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def nav(p, name):
@@ -29,7 +43,7 @@ def nav(p, name):
 def main():
     image = os.path.join(tempfile.mkdtemp(), "sneaker.png")
     with open(image, "wb") as f:
-        f.write(PNG)
+        f.write(png())
     with Browser() as b:
         p = b.page
 
