@@ -449,3 +449,203 @@ crate::dual!(
         assert_eq!(p.status, 404);
     }
 );
+
+/// The business ID the developers page shows.
+async fn business_id(c: &mut Client<'_>) -> String {
+    let p = c.get("/console/developers").await;
+    let at = p.body.find(r#"id="business-id">"#).unwrap() + r#"id="business-id">"#.len();
+    p.body[at..at + p.body[at..].find('<').unwrap()].to_string()
+}
+
+crate::dual!(
+    the_console_lists_pull_payments_transactions_and_sub_businesses,
+    |b: Backend| async move {
+        use crate::pumapay::reads::{
+            pull_payment, seed_pull_payment, seed_transaction, transaction,
+        };
+        use payplane_core::kinds::{PullPaymentStatus, TxStatus, TxType};
+        let t = TestApp::builder(b)
+            .config(|c| c.pumapay.auto_approve_test_network = true)
+            .start()
+            .await;
+        let mut c = onboarded(&t, "Acme Ltd", "owner@acme.example").await;
+        let biz = business_id(&mut c).await;
+        let p = c
+            .submit(
+                "/console/products",
+                "/console/products",
+                &[("name", "Sneaker club"), ("category", "1")],
+            )
+            .await;
+        let product = last_segment(&p);
+        let p = c
+            .submit(
+                &format!("/console/products/{product}"),
+                &format!("/console/products/{product}/models"),
+                &[
+                    ("type_id", "3"),
+                    ("network_id", "3"),
+                    ("title", "Monthly"),
+                    ("amount", "1299"),
+                    ("currency", "USD"),
+                    ("number_of_payments", "12"),
+                    ("frequency", "2592000"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let model = last_segment(&p);
+        // Two customers signed (rows as the wallet flow and the executor write them).
+        let alice = pull_payment(
+            &biz,
+            &product,
+            &model,
+            3,
+            PullPaymentStatus::Running,
+            "alice",
+            1,
+        );
+        let bob = pull_payment(
+            &biz,
+            &product,
+            &model,
+            3,
+            PullPaymentStatus::Cancelled,
+            "bob",
+            2,
+        );
+        seed_pull_payment(&t, &alice).await;
+        seed_pull_payment(&t, &bob).await;
+        let paid = transaction(
+            &alice,
+            TxType::Execute,
+            TxStatus::Success,
+            Some(0),
+            Some(1_700_000_100),
+            1299,
+        );
+        let failed = transaction(
+            &bob,
+            TxType::Execute,
+            TxStatus::Failed,
+            Some(0),
+            Some(1_700_200_000),
+            1299,
+        );
+        seed_transaction(&t, &paid).await;
+        seed_transaction(&t, &failed).await;
+        let paid_hash = paid.tx_hash.clone().unwrap();
+        let failed_hash = failed.tx_hash.clone().unwrap();
+
+        let all = c.get("/console/payments").await;
+        assert_eq!(all.status, 200);
+        assert!(all.body.contains("alice") && all.body.contains("bob"));
+        assert!(all.body.contains("running") && all.body.contains("12.99 USD"));
+        let running = c.get("/console/payments?status=2").await;
+        assert!(running.body.contains("alice") && !running.body.contains(">bob<"));
+        let by_ref = c.get("/console/payments?reference=bob").await;
+        assert!(by_ref.body.contains(">bob<") && !by_ref.body.contains(">alice<"));
+        let bad = c.get("/console/payments?status=9").await;
+        assert_eq!(bad.status, 400);
+        assert!(bad.body.contains("statuses"), "{}", bad.body);
+        let one = c.get(&format!("/console/payments/{}", alice.id)).await;
+        assert_eq!(one.status, 200);
+        assert!(
+            one.body
+                .contains(&format!("/console/transactions/{paid_hash}"))
+        );
+
+        let txs = c.get("/console/transactions?network=3").await;
+        assert!(txs.body.contains(&paid_hash) && txs.body.contains(&failed_hash));
+        let ok = c.get("/console/transactions?network=3&status=3").await;
+        assert!(ok.body.contains(&paid_hash) && !ok.body.contains(&failed_hash));
+        // Execution dates, UTC days: 1700000100 is 2023-11-14, 1700200000 2023-11-17.
+        let day = c
+            .get("/console/transactions?network=3&from=2023-11-14&to=2023-11-14")
+            .await;
+        assert!(day.body.contains(&paid_hash) && !day.body.contains(&failed_hash));
+        let bad = c
+            .get("/console/transactions?network=3&from=yesterday")
+            .await;
+        assert_eq!(bad.status, 400);
+        assert!(bad.body.contains("startTimestamp"), "{}", bad.body);
+        let tx = c.get(&format!("/console/transactions/{paid_hash}")).await;
+        assert_eq!(tx.status, 200);
+        assert!(
+            tx.body.contains("success") && tx.body.contains("4.33 PMA"),
+            "{}",
+            tx.body
+        );
+
+        // PSP: a sub-business, disabled (its login refused) and enabled again.
+        let p = c
+            .submit(
+                "/console/businesses",
+                "/console/businesses",
+                &[
+                    ("company", "Corner Shop"),
+                    ("email", "admin@corner.example"),
+                    ("password", "another good one"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let list = c.get("/console/businesses").await;
+        assert!(list.body.contains("Corner Shop"));
+        let at = list.body.find("/console/businesses/").unwrap();
+        let disable = list.body[at..at + list.body[at..].find('"').unwrap()].to_string();
+        assert!(disable.ends_with("/disable"), "{disable}");
+        assert_eq!(
+            c.submit("/console/businesses", &disable, &[]).await.status,
+            303
+        );
+        let mut sub = Client::new(&t);
+        let p = login(&mut sub, "admin@corner.example", "another good one").await;
+        assert_eq!(p.status, 403);
+        assert!(p.body.contains("disabled by its PSP"), "{}", p.body);
+        let enable = disable.replace("/disable", "/enable");
+        assert!(c.get("/console/businesses").await.body.contains(&enable));
+        assert_eq!(
+            c.submit("/console/businesses", &enable, &[]).await.status,
+            303
+        );
+        assert_eq!(
+            login(&mut sub, "admin@corner.example", "another good one")
+                .await
+                .status,
+            303
+        );
+
+        // Another business reads none of it and cannot disable Acme's sub-business.
+        let mut other = onboarded(&t, "Other Ltd", "owner@other.example").await;
+        assert!(!other.get("/console/payments").await.body.contains("alice"));
+        assert_eq!(
+            other
+                .get(&format!("/console/payments/{}", alice.id))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            other
+                .get(&format!("/console/transactions/{paid_hash}"))
+                .await
+                .status,
+            404
+        );
+        assert!(
+            !other
+                .get("/console/businesses")
+                .await
+                .body
+                .contains("Corner Shop")
+        );
+        assert_eq!(
+            other
+                .submit("/console/businesses", &disable, &[])
+                .await
+                .status,
+            403
+        );
+    }
+);

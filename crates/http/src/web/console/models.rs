@@ -7,7 +7,6 @@ use super::products::product_page;
 use super::session::BusinessSession;
 use crate::web::csrf::Form;
 use crate::web::dashboard::accounts::form_error;
-use crate::web::format;
 use crate::web::layout::Layout;
 use crate::web::{Ctx, WebError, done, page, page_with};
 use askama::Template;
@@ -15,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use payplane_app::pumapay::payment_models::{self, ListQuery, NewModel};
-use payplane_app::pumapay::pull_payments::requests::{self, QrInput, duration_words};
+use payplane_app::pumapay::pull_payments::requests::{self, QrInput, duration_words, money};
 use payplane_app::{App, AppError};
 use payplane_core::kinds::{PaymentModelStatus, PaymentModelType};
 use payplane_store::pumapay::payment_models::PaymentModel;
@@ -47,12 +46,6 @@ pub struct ModelRow {
     pub class: &'static str,
     pub approved: bool,
     pub dynamic: bool,
-}
-
-/// Cents of `currency` as people read them (yen have no minor unit).
-fn money(cents: i64, currency: &str) -> String {
-    let units = if currency == "JPY" { 0 } else { 2 };
-    format!("{} {currency}", format::amount(cents, units))
 }
 
 impl ModelRow {
