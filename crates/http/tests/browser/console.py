@@ -2,7 +2,8 @@
 wallet assigned and confirmed), generate the API key (shown once), create a product with an
 image, create a payment model (the form shows only the chosen type's fields and the API's own
 messages), see it approved (the test network approves automatically in this test), and make a
-QR code for a customer reference. Environment (besides the harness's): PAYPLANE_HOOK (a local
+QR code for a customer reference; filter the (empty) pull payments and transactions; create a
+sub-business and disable it. Environment (besides the harness's): PAYPLANE_HOOK (a local
 receiver's URL for the postbacks)."""
 import os
 import re
@@ -155,8 +156,33 @@ def main():
         expect(link).to_be_visible()
         b.check("console-qr")
 
+        step("pull payments and transactions: filters usable, nothing signed yet")
+        nav(p, "Pull payments")
+        p.get_by_label("Status").select_option(label="running")
+        p.get_by_role("button", name="Filter").click()
+        expect(p.get_by_text("No pull payments")).to_be_visible()
+        b.check("console-payments", shots=False)
+        nav(p, "Transactions")
+        p.get_by_label("From (UTC)").fill("2026-01-01")
+        p.get_by_role("button", name="Filter").click()
+        expect(p.get_by_text("No transactions")).to_be_visible()
+        b.check("console-transactions", shots=False)
+
+        step("PSP: a sub-business, disabled and enabled again")
+        nav(p, "Sub-businesses")
+        p.get_by_label("Company name").fill("Corner Shop")
+        p.get_by_label("Its admin's email").fill("admin@corner.example")
+        p.get_by_label("Its admin's password").fill("another good one")
+        p.get_by_role("button", name="Create sub-business").click()
+        expect(p.get_by_role("status")).to_contain_text("Corner Shop is created")
+        p.get_by_role("button", name="Disable Corner Shop").click()
+        expect(p.get_by_role("status")).to_contain_text("Corner Shop is disabled")
+        expect(p.get_by_role("button", name="Enable Corner Shop")).to_be_visible()
+        b.check("console-businesses")
+
         step("the product lists its model; log out")
-        p.get_by_role("link", name="The product").click()
+        nav(p, "Products")
+        p.get_by_role("link", name="Sneaker club").click()
         expect(p.get_by_role("row", name=re.compile("Monthly"))).to_contain_text("APR")
         b.check("console-product")
         p.get_by_role("button", name="Log out").click()
