@@ -577,6 +577,47 @@ crate::dual!(
             tx.body
         );
 
+        // Earnings: today's successful pull in the chart, alice as the active customer.
+        let now = t.app.now() / 1_000_000;
+        let today = transaction(
+            &alice,
+            TxType::Execute,
+            TxStatus::Success,
+            Some(1),
+            Some(now - 60),
+            2500,
+        );
+        seed_transaction(&t, &today).await;
+        let e = c.get("/console/earnings?network=3&currency=USD").await;
+        assert_eq!(e.status, 200);
+        assert!(
+            e.body.contains(r#"id="earnings-total">25.00 USD<"#),
+            "{}",
+            e.body
+        );
+        assert!(e.body.contains(r#"id="active-customers">1<"#));
+        assert!(e.body.contains("<svg") && e.body.contains(": 25.00 USD</title>"));
+        let none = c.get("/console/earnings?network=3&currency=EUR").await;
+        assert!(none.body.contains(r#"id="earnings-total">0.00 EUR<"#));
+
+        // Settlement: nothing accrued (no Kemix model), so a settlement is refused in words.
+        let st = c.get("/console/settlement?network=3").await;
+        assert_eq!(st.status, 200);
+        assert!(st.body.contains("0.00 EUR") && st.body.contains("under the threshold"));
+        let p = c
+            .submit(
+                "/console/settlement",
+                "/console/settlement",
+                &[("currency", "EUR"), ("network", "3")],
+            )
+            .await;
+        assert_eq!(p.status, 400);
+        assert!(
+            p.body.contains("under the settlement threshold"),
+            "{}",
+            p.body
+        );
+
         // PSP: a sub-business, disabled (its login refused) and enabled again.
         let p = c
             .submit(
@@ -619,6 +660,13 @@ crate::dual!(
         // Another business reads none of it and cannot disable Acme's sub-business.
         let mut other = onboarded(&t, "Other Ltd", "owner@other.example").await;
         assert!(!other.get("/console/payments").await.body.contains("alice"));
+        assert!(
+            other
+                .get("/console/earnings?network=3&currency=USD")
+                .await
+                .body
+                .contains(r#"id="earnings-total">0.00 USD<"#)
+        );
         assert_eq!(
             other
                 .get(&format!("/console/payments/{}", alice.id))

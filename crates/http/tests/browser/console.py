@@ -3,8 +3,10 @@ wallet assigned and confirmed), generate the API key (shown once), create a prod
 image, create a payment model (the form shows only the chosen type's fields and the API's own
 messages), see it approved (the test network approves automatically in this test), and make a
 QR code for a customer reference; filter the (empty) pull payments and transactions; create a
-sub-business and disable it. Environment (besides the harness's): PAYPLANE_HOOK (a local
-receiver's URL for the postbacks)."""
+sub-business and disable it; then, as a business with customers (PAYPLANE_SHOP_EMAIL, prepared
+by the test), the earnings chart, pull payments, transactions and a transaction by its hash, and
+the settlement balance. Environment (besides the harness's): PAYPLANE_HOOK (a local receiver's
+URL for the postbacks), PAYPLANE_SHOP_EMAIL."""
 import os
 import re
 import struct
@@ -15,6 +17,7 @@ import zlib
 from harness import Browser, expect, run, step
 
 HOOK = os.environ["PAYPLANE_HOOK"]
+SHOP_EMAIL = os.environ["PAYPLANE_SHOP_EMAIL"]
 EMAIL = "owner@acme.example"
 PASSWORD = "correct horse battery"
 WALLET = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
@@ -187,6 +190,32 @@ def main():
         b.check("console-product")
         p.get_by_role("button", name="Log out").click()
         expect(p.get_by_role("status")).to_contain_text("You are logged out")
+
+        step("a business with customers: earnings chart, pull payments, transactions, settlement")
+        p.get_by_label("Email").fill(SHOP_EMAIL)
+        p.get_by_label("Password").fill(PASSWORD)
+        p.get_by_role("button", name="Log in").click()
+        nav(p, "Earnings")
+        expect(p.get_by_role("img", name=re.compile("Earnings per day in USD"))).to_be_visible()
+        expect(p.locator("#active-customers")).to_have_text("4")
+        b.check("console-earnings")
+        nav(p, "Pull payments")
+        expect(p.get_by_role("row", name=re.compile("ana"))).to_contain_text("running")
+        b.check("console-payments")
+        nav(p, "Transactions")
+        p.get_by_label("Status").select_option(label="failed")
+        p.get_by_role("button", name="Filter").click()
+        failed = p.get_by_role("row", name=re.compile("emma"))
+        expect(failed).to_contain_text("failed")
+        p.get_by_label("Status").select_option(label="any")
+        p.get_by_role("button", name="Filter").click()
+        b.check("console-transactions")
+        p.get_by_role("row", name=re.compile("ana")).first.get_by_role("link").first.click()
+        expect(p.get_by_role("heading", name="Transaction")).to_be_visible()
+        expect(p.locator("dl.facts")).to_contain_text("success")
+        nav(p, "Settlement")
+        expect(p.get_by_role("region", name="Settlement balance")).to_contain_text("under the threshold")
+        b.check("console-settlement", shots=False)
 
 
 run(main)

@@ -1,10 +1,11 @@
 //! The Business Console, `/console` (seed 004 businesses): register, log in with the console
 //! credentials, then a sidebar of onboarding (the control flags, details, treasury wallet),
 //! developers' tools (the API key, postbacks), products with their payment models and QR codes, pull payments and
-//! transactions, and PSP sub-businesses. Every
+//! transactions, the earnings chart, PSP sub-businesses and fiat settlement. Every
 //! page acts as the session's business through the same use cases as the API, so it shows only
 //! what that business's API key could read.
 pub mod developers;
+pub mod earnings;
 pub mod login;
 pub mod models;
 pub mod onboarding;
@@ -13,6 +14,7 @@ pub mod postbacks;
 pub mod products;
 pub mod psp;
 pub mod session;
+pub mod settlement;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -70,6 +72,7 @@ pub fn routes() -> Router<App> {
         .route("/console/products/{id}", get(products::show))
         .route("/console/products/{id}/models", post(models::create))
         .route("/console/models/{network}/{id}", get(models::show))
+        .route("/console/earnings", get(earnings::show))
         .route("/console/payments", get(payments::list))
         .route("/console/payments/{id}", get(payments::show))
         .route("/console/transactions", get(payments::transactions))
@@ -77,5 +80,9 @@ pub fn routes() -> Router<App> {
         .route("/console/businesses", get(psp::list).post(psp::create))
         .route("/console/businesses/{id}/disable", post(psp::disable))
         .route("/console/businesses/{id}/enable", post(psp::enable))
+        .route(
+            "/console/settlement",
+            get(settlement::show).post(settlement::create),
+        )
         .route("/console/models/{network}/{id}/qr", post(models::qr))
 }
