@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;
+pub mod login_throttle;
 pub mod operator;
 pub mod pazemo;
 pub mod pumapay;

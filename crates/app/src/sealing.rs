@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn the_unknown_email_hash_is_well_formed_so_it_costs_a_real_verification() {
         assert_eq!(
-            verify_sync("x", crate::pumapay::console::DUMMY_HASH),
+            verify_sync("x", crate::login_throttle::DUMMY_HASH),
             Some(false)
         );
     }

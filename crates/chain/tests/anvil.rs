@@ -6,77 +6,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 use common::{BoxFuture, Ctx, TEST_MNEMONIC, TimeTravel, random_address};
 use payplane_chain::{Chain, GasPolicy, HdWallet, PMA, PlatformSigners, RpcChain, RpcConfig};
-
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("ANVIL_BIN") {
-        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("anvil"))
-        .find(|p| p.is_file());
-    // The platform binary itself, not npm's node wrapper: killing the wrapper would orphan it.
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    on_path.or_else(|| Some(installed).filter(|p| p.is_file()))
-}
+use payplane_testdb::anvil::{self, Anvil};
 
 fn spawn_anvil() -> Option<Anvil> {
-    let Some(bin) = anvil_binary() else {
-        println!(
-            "SKIP: anvil not found (set ANVIL_BIN, put anvil on PATH, or run contracts/install-tools.sh)"
-        );
-        return None;
-    };
-    let mut child = Command::new(&bin)
-        .args([
-            "--port",
-            "0",
-            "--mnemonic",
-            TEST_MNEMONIC,
-            "--accounts",
-            "4",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let stdout = child.stdout.take().unwrap();
-    let mut anvil = Anvil {
-        child,
-        url: String::new(),
-    };
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("Listening on ") {
-            anvil.url = format!("http://{}", addr.trim());
-            break;
-        }
-    }
-    assert!(!anvil.url.is_empty(), "anvil did not report its address");
-    Some(anvil)
+    anvil::spawn(&["--mnemonic", TEST_MNEMONIC, "--accounts", "4"])
 }
 
 struct AnvilTime<'a>(&'a RpcChain);

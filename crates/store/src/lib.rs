@@ -9,6 +9,7 @@ pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod login_failures;
 pub mod pazemo;
 pub mod platform;
 pub mod pumapay;

@@ -10,6 +10,8 @@
 //! root the cluster runs as the `postgres` user (or `nobody`) through `runuser`. With no server
 //! binaries installed, the first test that needs PostgreSQL fails with one line naming the
 //! Debian package to install.
+pub mod anvil;
+
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

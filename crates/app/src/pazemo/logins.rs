@@ -1,9 +1,9 @@
 //! Logins of the web dashboard: a user's password (set through a one-time link or by an
 //! operator), email + password (+ authenticator code when enrolled) logins with a throttle on
 //! failures, and browser sessions that act as the user in one mode at a time.
+use crate::login_throttle::{DUMMY_HASH, LoginThrottle};
 use crate::pazemo::auth::{Mode, Principal};
 use crate::pazemo::twofa::{self, Verdict};
-use crate::pumapay::console::DUMMY_HASH;
 use crate::{App, AppError, ErrorKind, pazemo::users, sealing};
 use payplane_core::ids::new_id;
 use payplane_core::secrets::{random_token, sha256_hex};
@@ -146,23 +146,13 @@ pub struct LoggedIn {
     pub session: WebSession,
 }
 
-fn rate_limited() -> AppError {
-    AppError::new(
-        ErrorKind::TooManyRequests,
-        "error.login.rate.limited",
-        "Too many failed logins; try again later",
-    )
-}
-
 fn bad_credentials() -> AppError {
     AppError::unauthorized("Invalid email or password")
 }
 
 /// Logs in with email and password, and the authenticator's current code when the user enrolled
-/// one. Failures are counted per email-and-client-IP pair and per client IP (as the console's
-/// logins are): past `web.login_max_failures` for the pair, or `web.login_max_failures_per_ip`
-/// for the IP, within `web.login_window_secs`, attempts are refused without being checked. A
-/// wrong or missing code counts as a failure like a wrong password. Sessions start in test mode.
+/// one, under the dashboard's [`LoginThrottle`] (`[web]`). A wrong or missing code counts as a
+/// failure like a wrong password. Sessions start in test mode.
 pub async fn login(
     app: &App,
     email: &str,
@@ -173,11 +163,8 @@ pub async fn login(
     let email = email.trim().to_lowercase();
     let cfg = &app.config.web;
     let now = app.now();
-    let since = now - cfg.login_window_secs * 1_000_000;
-    let (by_pair, by_ip) = logins::failures(&app.db.read, &email, ip, since).await?;
-    if by_pair >= cfg.login_max_failures || by_ip >= cfg.login_max_failures_per_ip {
-        return Err(rate_limited());
-    }
+    let throttle = LoginThrottle::dashboard(app);
+    throttle.check(app, &email, ip).await?;
     let found = logins::credentials(&app.db.read, &email).await?;
     let hash = found
         .as_ref()
@@ -217,7 +204,7 @@ pub async fn login(
         Some(_) => Ok(()),
     };
     if let Err(e) = verdict {
-        logins::record_failure(app.db.writer(), &email, ip, now, since).await?;
+        throttle.failed(app, &email, ip).await?;
         return Err(e);
     }
     let user = user.expect("checked above");

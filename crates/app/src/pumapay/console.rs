@@ -1,13 +1,10 @@
 //! Console identity of the pull-payment API: register, log in/out (x-access-token sessions) and
 //! the business's `pma-api-key`.
+use crate::login_throttle::{DUMMY_HASH, LoginThrottle};
 use crate::pumapay::access::{self, Caller, Intent};
 use crate::{App, AppError, ErrorKind, pumapay::businesses, sealing};
 use payplane_core::secrets::{random_token, sha256_hex};
 use payplane_store::pumapay::console::{self, Session};
-
-/// A password hash of a random string: verified when the email is unknown, so a failed login
-/// takes as long whether or not the account exists.
-pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 pub struct Registered {
     pub business_id: String,
@@ -49,28 +46,13 @@ pub struct LoggedIn {
     pub expires_at: i64,
 }
 
-fn rate_limited() -> AppError {
-    AppError::new(
-        ErrorKind::TooManyRequests,
-        "error.login.rate.limited",
-        "Too many failed logins; try again later",
-    )
-}
-
-/// Checks the password. Failures are counted per email-and-client-IP pair and per client IP:
-/// past `login_max_failures` for the pair, or `login_max_failures_per_ip` for the IP, within
-/// `login_window_secs`, attempts answer 429. Counting by pair (not by email alone) means a
-/// stranger cannot lock an owner out of their own account from another address, and one
-/// email's lockout does not block a colleague behind the same IP.
+/// Checks the password, under the console's [`LoginThrottle`].
 pub async fn login(app: &App, email: &str, password: &str, ip: &str) -> Result<LoggedIn, AppError> {
     let email = email.trim().to_lowercase();
     let cfg = &app.config.pumapay;
     let now = app.now();
-    let since = now - cfg.login_window_secs * 1_000_000;
-    let (by_pair, by_ip) = console::login_failures(&app.db.read, &email, ip, since).await?;
-    if by_pair >= cfg.login_max_failures || by_ip >= cfg.login_max_failures_per_ip {
-        return Err(rate_limited());
-    }
+    let throttle = LoginThrottle::console(app);
+    throttle.check(app, &email, ip).await?;
     let user = console::user_by_email(&app.db.read, &email).await?;
     let hash = user
         .as_ref()
@@ -78,7 +60,7 @@ pub async fn login(app: &App, email: &str, password: &str, ip: &str) -> Result<L
         .unwrap_or(DUMMY_HASH);
     let ok = sealing::verify_password(password, hash).await && user.is_some();
     let Some(user) = user.filter(|_| ok) else {
-        console::record_login_failure(app.db.writer(), &email, ip, now, since).await?;
+        throttle.failed(app, &email, ip).await?;
         return Err(AppError::unauthorized("Invalid email or password"));
     };
     access::caller_business(app, &user.business_id).await?;

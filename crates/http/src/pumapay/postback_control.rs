@@ -135,12 +135,7 @@ async fn put(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct BusinessControlBody {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
     #[serde(flatten)]
     switches: ControlBody,

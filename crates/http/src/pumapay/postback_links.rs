@@ -32,26 +32,11 @@ pub struct LinkBody {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ProductLink {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
-    #[schema(
-        rename = "productID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "productID", pattern = "\\S")]
     product_id: String,
-    #[schema(
-        rename = "businessPostbackID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessPostbackID", pattern = "\\S")]
     business_postback_id: String,
 }
 
@@ -59,26 +44,11 @@ pub struct ProductLink {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ModelLink {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
-    #[schema(
-        rename = "paymentModelID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "paymentModelID", pattern = "\\S")]
     payment_model_id: String,
-    #[schema(
-        rename = "businessPostbackID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessPostbackID", pattern = "\\S")]
     business_postback_id: String,
 }
 
@@ -86,19 +56,9 @@ pub struct ModelLink {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct BusinessLink {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
-    #[schema(
-        rename = "businessPostbackID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessPostbackID", pattern = "\\S")]
     business_postback_id: String,
 }
 
@@ -106,26 +66,11 @@ pub struct BusinessLink {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ParentLink {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
-    #[schema(
-        rename = "businessPostbackID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessPostbackID", pattern = "\\S")]
     business_postback_id: String,
-    #[schema(
-        rename = "parentBusinessPostbackID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "parentBusinessPostbackID", pattern = "\\S")]
     parent_business_postback_id: String,
 }
 

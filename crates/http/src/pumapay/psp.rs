@@ -79,12 +79,7 @@ pub async fn create_sub(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SubDetailsBody {
-    #[schema(
-        rename = "businessID",
-        required = true,
-        nullable = false,
-        pattern = "\\S"
-    )]
+    #[schema(rename = "businessID", pattern = "\\S")]
     business_id: String,
     #[serde(flatten)]
     details: DetailsBody,

@@ -178,10 +178,13 @@ crate::dual!(
         );
         assert!(css.body.contains("--accent"));
         assert_eq!(c.get("/assets/nope.css").await.status, 404);
-        // The API's answers are untouched: JSON errors, no page policy.
+        // The API's answers keep their own: JSON errors, the policy that loads nothing.
         let api = c.get("/users/me").await;
         assert_eq!(api.status, 401);
-        assert!(api.headers.get("content-security-policy").is_none());
+        assert_eq!(
+            api.headers["content-security-policy"],
+            payplane_http::middleware::API_CSP
+        );
     }
 );
 

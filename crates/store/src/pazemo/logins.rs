@@ -169,39 +169,3 @@ pub async fn revoke_session(pool: &AnyPool, id: &str, now: i64) -> Result<()> {
         .await?;
     Ok(())
 }
-
-/// Records a failed login and forgets failures older than `forget_before`.
-pub async fn record_failure(
-    pool: &AnyPool,
-    email: &str,
-    ip: &str,
-    now: i64,
-    forget_before: i64,
-) -> Result<()> {
-    sqlx::query("DELETE FROM web_login_failures WHERE created_at < $1")
-        .bind(forget_before)
-        .execute(pool)
-        .await?;
-    sqlx::query("INSERT INTO web_login_failures (id, email, ip, created_at) VALUES ($1,$2,$3,$4)")
-        .bind(payplane_core::ids::new_id())
-        .bind(email)
-        .bind(ip)
-        .bind(now)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Failures since `since` for this email from this IP, and for this IP whatever the email.
-pub async fn failures(pool: &AnyPool, email: &str, ip: &str, since: i64) -> Result<(i64, i64)> {
-    let r = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM web_login_failures WHERE email = $1 AND ip = $2 AND created_at > $3), \
-                (SELECT COUNT(*) FROM web_login_failures WHERE ip = $2 AND created_at > $3)",
-    )
-    .bind(email)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
-}

@@ -152,50 +152,6 @@ pub async fn revoke_session(pool: &AnyPool, id: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records a failed login and forgets failures older than `forget_before` (only the current
-/// window matters, so the table stays small).
-pub async fn record_login_failure(
-    pool: &AnyPool,
-    email: &str,
-    ip: &str,
-    now: i64,
-    forget_before: i64,
-) -> Result<()> {
-    sqlx::query("DELETE FROM console_login_failures WHERE created_at < $1")
-        .bind(forget_before)
-        .execute(pool)
-        .await?;
-    sqlx::query(
-        "INSERT INTO console_login_failures (id, email, ip, created_at) VALUES ($1,$2,$3,$4)",
-    )
-    .bind(payplane_core::ids::new_id())
-    .bind(email)
-    .bind(ip)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Failures since `since` for this email from this IP, and for this IP whatever the email.
-pub async fn login_failures(
-    pool: &AnyPool,
-    email: &str,
-    ip: &str,
-    since: i64,
-) -> Result<(i64, i64)> {
-    let r = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM console_login_failures WHERE email = $1 AND ip = $2 AND created_at > $3), \
-                (SELECT COUNT(*) FROM console_login_failures WHERE ip = $2 AND created_at > $3)",
-    )
-    .bind(email)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
-}
-
 /// Records a registration attempt from `ip` (forgetting those before `forget_before`) and
 /// returns how many attempts `ip` made since `since`, this one included. Recording first makes
 /// concurrent attempts see each other.

@@ -7,70 +7,18 @@ use crate::dual;
 use crate::support::*;
 use payplane_app::pumapay::networks::network;
 use payplane_app::{App, Config};
+use payplane_testdb::anvil::{self, Anvil};
 use serde_json::json as j;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("ANVIL_BIN") {
-        return Some(PathBuf::from(bin)).filter(|p| p.is_file());
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("anvil"))
-        .find(|p| p.is_file());
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    on_path.or_else(|| Some(installed).filter(|p| p.is_file()))
-}
 
 /// A fresh anvil on a free port, serving `chain_id` (its default, 31337, when `None`).
 fn spawn_anvil(chain_id: Option<u64>) -> Option<Anvil> {
-    let Some(bin) = anvil_binary() else {
-        println!(
-            "SKIP: anvil not found (set ANVIL_BIN, put anvil on PATH, or run contracts/install-tools.sh)"
-        );
-        return None;
-    };
-    let mut args = vec!["--port".to_string(), "0".to_string()];
-    if let Some(id) = chain_id {
-        args.extend(["--chain-id".to_string(), id.to_string()]);
-    }
-    let mut child = Command::new(&bin)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let stdout = child.stdout.take().unwrap();
-    let mut anvil = Anvil {
-        child,
-        url: String::new(),
-    };
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(addr) = line.strip_prefix("Listening on ") {
-            anvil.url = format!("http://{}", addr.trim());
-            break;
-        }
-    }
-    assert!(!anvil.url.is_empty(), "anvil did not report its address");
-    Some(anvil)
+    let id = chain_id.map(|id| id.to_string());
+    let args: Vec<&str> = id
+        .iter()
+        .flat_map(|id| ["--chain-id", id.as_str()])
+        .collect();
+    anvil::spawn(&args)
 }
 
 /// Network 3 on the node, as `PAYPLANE_CHAIN_RPC_URL_3` alone sets it: no chain id, no contracts.
