@@ -54,7 +54,7 @@ pub fn checklist(b: &Business) -> Vec<Step> {
         } else if f.kyc_requested {
             step("KYC", false, "wait", "requested: submit your details")
         } else {
-            step("KYC", false, "wait", "submitted with your details")
+            step("KYC", false, "wait", "submit your details first")
         },
         if f.treasury_approved {
             step("Treasury wallet", true, "ok", "confirmed")
