@@ -19,6 +19,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/live.js"),
     ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console.js"),
+    ),
 ];
 
 pub fn routes() -> Router<App> {

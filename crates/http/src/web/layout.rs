@@ -67,4 +67,24 @@ impl Layout {
             ..Layout::dashboard(ctx, d, nav, title)
         }
     }
+
+    /// A Business Console page of the logged-in business; `nav` marks its sidebar item.
+    pub fn console(
+        ctx: Ctx,
+        s: &super::console::session::BusinessSession,
+        nav: &'static str,
+        title: &str,
+    ) -> Layout {
+        Layout {
+            title: title.into(),
+            csrf: ctx.csrf,
+            flash: ctx.flash,
+            area: "console",
+            nav,
+            user: Some(s.business.company_name.clone()),
+            mode: None,
+            admin: false,
+            logout: "/console/logout",
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The web pages, server-rendered from askama templates (`crates/http/templates/`) with their
-//! assets embedded in the binary: the landing page `/`, the accounts dashboard `/dashboard`
-//! and the operator pages `/operator`. Pages call the app's use cases, as the API handlers do.
+//! assets embedded in the binary: the landing page `/`, the accounts dashboard `/dashboard`,
+//! the operator pages `/operator` and the Business Console `/console`. Pages call the app's
+//! use cases, as the API handlers do.
 //!
 //! The shared pieces every area uses:
 //! - [`layer`]: on every page, the CSRF cookie, the one-shot flash message and the
@@ -11,6 +12,7 @@
 //! - [`layout::Layout`]: what `templates/layout.html` shows around a page;
 //! - [`WebError`], [`page`], [`see_other`], [`flash`]: answers.
 pub mod assets;
+pub mod console;
 pub mod csrf;
 pub mod dashboard;
 pub mod format;
@@ -33,6 +35,7 @@ pub fn routes(app: &App) -> Router<App> {
         .merge(landing::routes())
         .merge(dashboard::routes())
         .merge(operator::routes())
+        .merge(console::routes())
         .layer(axum::middleware::from_fn_with_state(app.clone(), layer))
         .merge(assets::routes())
 }

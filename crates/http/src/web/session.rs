@@ -14,16 +14,26 @@ pub const COOKIE: &str = "pp_session";
 /// The `Set-Cookie` values that start a session: the session cookie, and a fresh CSRF seed (so
 /// a seed planted before login is worthless after it).
 pub fn start_cookies(app: &App, token: &str) -> [String; 2] {
-    let max_age = app.config.web.session_hours * 3600;
-    [
-        cookie(app, COOKIE, token, "Lax", Some(max_age)),
-        super::csrf::seed_cookie(app, &super::csrf::new_seed()),
-    ]
+    area_start_cookies(app, COOKIE, token, app.config.web.session_hours)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn end_cookie(app: &App) -> String {
-    cookie(app, COOKIE, "", "Lax", Some(0))
+    area_end_cookie(app, COOKIE)
+}
+
+/// The cookies that start a session of an area with its own session cookie `name` (the
+/// console's `pp_console`), living `hours`.
+pub fn area_start_cookies(app: &App, name: &str, token: &str, hours: i64) -> [String; 2] {
+    [
+        cookie(app, name, token, "Lax", Some(hours * 3600)),
+        super::csrf::seed_cookie(app, &super::csrf::new_seed()),
+    ]
+}
+
+/// The `Set-Cookie` value that removes an area's session cookie `name`.
+pub fn area_end_cookie(app: &App, name: &str) -> String {
+    cookie(app, name, "", "Lax", Some(0))
 }
 
 /// The logged-in dashboard user. Without a live session, a page answers with a redirect to the

@@ -248,3 +248,133 @@ crate::dual!(operator_walk, |backend: Backend| async move {
     t.run_deliveries().await;
     assert_eq!(hook.received().len(), 2);
 });
+
+crate::dual!(console_walk, |backend: Backend| async move {
+    if !tools_ready() {
+        return;
+    }
+    // The test network approves new payment models at once, so the walk reaches the QR code
+    // without an operator (operator.py walks the approval).
+    let t = TestApp::builder(backend)
+        .config(|c| {
+            c.pumapay.auto_approve_test_network = true;
+            c.webhooks.allow_private = true;
+        })
+        .start()
+        .await;
+    let _deliveries = deliver_webhooks(&t);
+    let hook = crate::support::Receiver::start().await;
+    let shop = console_shop(&t).await;
+    run_script(
+        &t,
+        "console.py",
+        &[
+            ("PAYPLANE_HOOK", hook.url.clone()),
+            ("PAYPLANE_SHOP_EMAIL", shop),
+        ],
+    )
+    .await;
+    assert!(
+        !hook.received().is_empty(),
+        "the receiver got the test postback"
+    );
+    // What the pages did is what the API sees: one approved model of the business's product.
+    let b = payplane_store::pumapay::console::user_by_email(&t.app.db.read, "owner@acme.example")
+        .await
+        .unwrap()
+        .expect("the business registered in the browser");
+    let business = payplane_store::pumapay::businesses::get(&t.app.db.read, &b.business_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(business.flags.details_submitted && business.flags.treasury_approved);
+    assert_eq!(business.details.city.as_deref(), Some("Athens"));
+});
+
+/// A business with customers, for the console's lists and chart: registered and set up through
+/// the app's use cases, with pull payments and their pulls over the last two weeks as the
+/// wallet flow and the executor write them. Answers its login email (password `SHOP_PASSWORD`).
+async fn console_shop(t: &TestApp) -> String {
+    use crate::pumapay::reads::{pull_payment, seed_pull_payment, seed_transaction, transaction};
+    use payplane_app::pumapay::{access::Caller, businesses, console, payment_models, products};
+    use payplane_core::kinds::{PullPaymentStatus, TxStatus, TxType};
+    let email = "owner@kiosk.example";
+    let r = console::register(
+        &t.app,
+        "Kiosk Coffee",
+        email,
+        "correct horse battery",
+        "192.0.2.9",
+    )
+    .await
+    .unwrap();
+    let caller = Caller {
+        business_id: r.business_id.clone(),
+    };
+    let biz = r.business_id.as_str();
+    businesses::assign_treasury_wallet(
+        &t.app,
+        &caller,
+        biz,
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+    )
+    .await
+    .unwrap();
+    let product = products::create(
+        &t.app,
+        &caller,
+        biz,
+        products::ProductInput {
+            category_id: Some(1),
+            name: Some("Coffee club".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let model = payment_models::create(
+        &t.app,
+        &caller,
+        payment_models::NewModel {
+            business_id: Some(biz.into()),
+            product_id: Some(product.id.clone()),
+            title: Some("Weekly beans".into()),
+            amount: Some(1299),
+            currency: Some("USD".into()),
+            number_of_payments: Some(12),
+            frequency: Some(604_800),
+            type_id: Some(3),
+            network_id: Some(3),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let now = t.app.now() / 1_000_000;
+    for (i, who) in ["ana", "ben", "chloe", "dev", "emma"].iter().enumerate() {
+        let i = i as i64;
+        let status = if i == 4 {
+            PullPaymentStatus::Cancelled
+        } else {
+            PullPaymentStatus::Running
+        };
+        let pp = pull_payment(biz, &product.id, &model.id, 3, status, who, i);
+        seed_pull_payment(t, &pp).await;
+        // A pull every few days over the last two weeks, a failed one among them.
+        for k in 0..4 {
+            let day = now - (13 - 3 * k - i % 3) * 86_400;
+            let st = if i == 4 && k == 3 {
+                TxStatus::Failed
+            } else {
+                TxStatus::Success
+            };
+            let amount = 1299 + 100 * i;
+            seed_transaction(
+                t,
+                &transaction(&pp, TxType::Execute, st, Some(k), Some(day), amount),
+            )
+            .await;
+        }
+    }
+    email.into()
+}

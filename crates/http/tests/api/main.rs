@@ -20,3 +20,4 @@ mod security;
 mod slow_clients;
 mod snapshots;
 mod web;
+mod web_console;

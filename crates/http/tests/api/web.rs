@@ -6,27 +6,27 @@ use payplane_app::pazemo::logins;
 use std::collections::HashMap;
 
 /// A cookie-keeping client that follows no redirect, as a browser would post forms.
-struct Client<'a> {
+pub(crate) struct Client<'a> {
     t: &'a TestApp,
-    http: reqwest::Client,
-    cookies: HashMap<String, String>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get("location")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
     /// The CSRF token of the page's forms.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self
             .body
             .find(r#"name="csrf" value=""#)
@@ -34,7 +34,7 @@ impl Page {
         let rest = &self.body[at + r#"name="csrf" value=""#.len()..];
         rest[..rest.find('"').unwrap()].to_string()
     }
-    fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -44,7 +44,7 @@ impl Page {
 }
 
 impl<'a> Client<'a> {
-    fn new(t: &'a TestApp) -> Self {
+    pub(crate) fn new(t: &'a TestApp) -> Self {
         Client {
             t,
             http: reqwest::Client::builder()
@@ -55,7 +55,7 @@ impl<'a> Client<'a> {
         }
     }
 
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
         let cookie = self
             .cookies
             .iter()
@@ -83,18 +83,23 @@ impl<'a> Client<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let rb = self.http.get(format!("{}{path}", self.t.base));
         self.send(rb).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let rb = self.http.post(format!("{}{path}", self.t.base));
         self.send(with_form(rb, form)).await
     }
 
     /// Posts a form of the page at `page` (taking its CSRF token) with `fields`.
-    async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn submit(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let csrf = self.get(page).await.csrf();
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend_from_slice(fields);

@@ -28,6 +28,8 @@ pub struct LoginPage {
     pub email: String,
     pub with_code: bool,
     pub errors: Vec<String>,
+    /// A link under the heading to another way in: (href, text), e.g. registering.
+    pub alternative: Option<(&'static str, &'static str)>,
 }
 
 fn login_page(ctx: Ctx, next: &str, email: &str, errors: Vec<String>) -> LoginPage {
@@ -40,6 +42,7 @@ fn login_page(ctx: Ctx, next: &str, email: &str, errors: Vec<String>) -> LoginPa
         email: email.into(),
         with_code: true,
         errors,
+        alternative: None,
     }
 }
 

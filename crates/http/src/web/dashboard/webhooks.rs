@@ -32,6 +32,26 @@ pub struct DeliveryRow {
     pub created: String,
 }
 
+impl DeliveryRow {
+    /// A delivery of the log as pages show it, to the endpoint at `url`.
+    pub fn of(r: &payplane_store::webhooks::DeliveryRow, url: String) -> DeliveryRow {
+        DeliveryRow {
+            id: r.id.clone(),
+            url,
+            event: r.event_kind.clone(),
+            status: r.status.clone(),
+            class: delivery_class(&r.status),
+            attempts: r.attempts,
+            last: match (&r.last_status, &r.last_error) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(e)) => e.clone(),
+                (None, None) => String::new(),
+            },
+            created: format::time(r.created_at),
+        }
+    }
+}
+
 /// A secret just made (new endpoint or rotation), shown on this page only.
 pub struct Secret {
     pub url: String,
@@ -47,6 +67,7 @@ struct WebhooksPage {
     mode: &'static str,
     endpoints: Vec<EndpointRow>,
     deliveries: Vec<DeliveryRow>,
+    redeliver_base: &'static str,
     statuses: [&'static str; 4],
     filter: String,
     secret: Option<Secret>,
@@ -110,20 +131,7 @@ async fn webhooks_page(
         mode: d.mode().as_str(),
         deliveries: rows
             .iter()
-            .map(|r| DeliveryRow {
-                id: r.id.clone(),
-                url: url_of(&r.endpoint_id),
-                event: r.event_kind.clone(),
-                status: r.status.clone(),
-                class: delivery_class(&r.status),
-                attempts: r.attempts,
-                last: match (&r.last_status, &r.last_error) {
-                    (Some(code), _) => format!("HTTP {code}"),
-                    (None, Some(e)) => e.clone(),
-                    (None, None) => String::new(),
-                },
-                created: format::time(r.created_at),
-            })
+            .map(|r| DeliveryRow::of(r, url_of(&r.endpoint_id)))
             .collect(),
         endpoints: list
             .into_iter()
@@ -133,6 +141,7 @@ async fn webhooks_page(
                 url: e.url,
             })
             .collect(),
+        redeliver_base: "/dashboard/webhooks/deliveries",
         statuses: STATUSES,
         filter: status.unwrap_or("").to_string(),
         secret,

@@ -15,7 +15,7 @@ mod postbacks;
 mod products;
 mod psp;
 mod rates;
-mod reads;
+pub(crate) mod reads;
 mod settlement;
 mod test_clock;
 mod wallet_flow;
