@@ -102,7 +102,7 @@ pub async fn create_beneficiary(
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct BeneficiaryFilter {
-    /// Only recipients of this account.
+    /// Only recipients of this account (one of yours: another is 404).
     account_id: Option<String>,
     #[param(minimum = 1)]
     page: Option<i64>,
