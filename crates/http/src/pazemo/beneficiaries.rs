@@ -112,7 +112,8 @@ pub struct BeneficiaryFilter {
 
 /// Your recipients in the token's mode, newest first.
 #[utoipa::path(get, path = "/beneficiaries", tag = "Recipients", security(("bearer" = [])), params(BeneficiaryFilter),
-    responses((status = 200, body = [BeneficiaryView])))]
+    responses((status = 200, body = [BeneficiaryView]),
+        (status = 404, description = "accountId is not one of your accounts (in this mode)")))]
 pub async fn list_beneficiaries(
     State(app): State<App>,
     Auth(p): Auth,
