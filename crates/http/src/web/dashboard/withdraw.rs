@@ -113,7 +113,7 @@ async fn withdraw_page(
         .await?;
         recent.extend(list);
     }
-    recent.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    recent.sort_by_key(|w| std::cmp::Reverse(w.created_at));
     recent.truncate(10);
     let fees = accounts
         .iter()
