@@ -1,4 +1,6 @@
-//! Shared pieces of the benchmark binaries: percentiles and fresh databases.
+//! Shared pieces of the benchmark binaries: percentiles and fresh databases; the crash soak.
+
+pub mod soak;
 
 /// The `p`-th percentile (0–100) of sorted samples.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -154,6 +154,10 @@ impl From<StoreError> for AppError {
                 "error.balance.insufficient",
                 "The available balance is not enough",
             ),
+            StoreError::ClaimLost => AppError::conflict(
+                "error.idempotency.in.progress",
+                "This request ran so long that a retry with its Idempotency-Key took over; it did nothing",
+            ),
             StoreError::Overflow(_) => AppError::bad_request(
                 "error.amount.overflow",
                 "This operation would take a ledger balance past its limit and was refused",

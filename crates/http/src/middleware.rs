@@ -182,7 +182,9 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
         sha256_hex(&h)
     };
     let ttl = app.config.idempotency_ttl_hours * 3_600_000_000;
-    match idempotency::begin(&app.db, &credential, &key, &request_hash, app.now(), ttl).await {
+    let abandon = app.config.idempotency_abandon_secs * 1_000_000;
+    let now = app.now();
+    match idempotency::begin(&app.db, &credential, &key, &request_hash, now, ttl, abandon).await {
         Err(e) => fail(e.into()),
         Ok(Begin::Mismatch) => fail(AppError::conflict(
             "error.idempotency.key.reused",
@@ -192,6 +194,12 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
             "error.idempotency.in.progress",
             "A request with this Idempotency-Key is still being processed",
         )),
+        Ok(Begin::Interrupted) => fail(AppError::conflict(
+            "error.idempotency.interrupted",
+            "The first request with this Idempotency-Key took effect, but the server stopped \
+             before answering it, so its answer is lost; it will not run again. Read the \
+             object to see the outcome",
+        )),
         Ok(Begin::Replay(stored)) if stored.withheld => fail(AppError::conflict(
             "error.idempotency.secret.not.replayable",
             "The first response to this Idempotency-Key held a secret, which is not kept, so it \
@@ -199,15 +207,22 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
         )),
         Ok(Begin::Replay(stored)) => replay(stored),
         Ok(Begin::Started) => {
-            let res = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+            let claim = idempotency::Claim {
+                credential: credential.clone(),
+                key: key.clone(),
+                claimed_at: now,
+            };
+            let res = idempotency::scope(
+                claim.clone(),
+                next.run(Request::from_parts(parts, Body::from(bytes))),
+            )
+            .await;
             let (res_parts, res_body) = res.into_parts();
             let body = axum::body::to_bytes(res_body, 16 * 1024 * 1024)
                 .await
                 .unwrap_or_default();
             let outcome = if res_parts.status.is_server_error() {
-                idempotency::abandon(&app.db, &credential, &key).await
+                idempotency::abandon(&app.db, &claim).await
             } else {
                 let headers = res_parts
                     .headers
@@ -232,7 +247,7 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
                         withheld,
                     }
                 };
-                idempotency::finish(&app.db, &credential, &key, &stored).await
+                idempotency::finish(&app.db, &claim, &stored).await
             };
             if let Err(e) = outcome {
                 tracing::error!(error = %e, "could not record idempotent response");

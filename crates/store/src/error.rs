@@ -20,6 +20,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The request's `Idempotency-Key` was taken over by a retry (the request ran longer than
+    /// `idempotency_abandon_secs`): its transaction must not commit.
+    #[error("the idempotency key was taken over by a retry")]
+    ClaimLost,
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -87,6 +87,10 @@ pub struct Config {
     pub tokens: TokenConfig,
     /// How long an `Idempotency-Key` response is kept, hours.
     pub idempotency_ttl_hours: i64,
+    /// How long a request may hold its `Idempotency-Key` without answering before the key counts
+    /// as abandoned (its process died): a retry then runs again, or, if the first request's
+    /// effect committed, answers 409 `error.idempotency.interrupted`. Longer than any request.
+    pub idempotency_abandon_secs: i64,
     /// Master key that encrypts secrets at rest (wallet seed, retrievable API keys).
     pub master_key: Secret,
     pub webhooks: WebhookConfig,
@@ -149,6 +153,7 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             idempotency_ttl_hours: 24,
+            idempotency_abandon_secs: 60,
             master_key: Secret::default(),
             webhooks: WebhookConfig::default(),
             payouts: PayoutConfig::default(),
@@ -273,6 +278,9 @@ impl Config {
         }
         if let Some(v) = get("PAYPLANE_WORKER_POLL_MS") {
             self.worker.poll_ms = parse("PAYPLANE_WORKER_POLL_MS", v)?;
+        }
+        if let Some(v) = get("PAYPLANE_IDEMPOTENCY_ABANDON_SECS") {
+            self.idempotency_abandon_secs = parse("PAYPLANE_IDEMPOTENCY_ABANDON_SECS", v)?;
         }
         if let Some(v) = get("PAYPLANE_WORKER_LEASE_SECS") {
             self.worker.lease_secs = parse("PAYPLANE_WORKER_LEASE_SECS", v)?;
@@ -426,6 +434,11 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "web.session_hours, login_max_failures, login_max_failures_per_ip, login_window_secs and password_link_hours must be positive".into(),
+            ));
+        }
+        if self.idempotency_abandon_secs < 1 {
+            return Err(ConfigError::Invalid(
+                "idempotency_abandon_secs must be at least 1".into(),
             ));
         }
         if self.http_header_timeout_secs < 1 || self.http_body_timeout_secs < 1 {

@@ -149,9 +149,15 @@ impl Db {
         Ok(())
     }
 
-    /// Begins a write transaction on the writer path.
+    /// Begins a write transaction on the writer path. Within a request that holds an
+    /// `Idempotency-Key`, the transaction's first write marks the key's effect, so the mark
+    /// commits exactly when the transaction does (`idempotency::mark_effect`).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.write.begin().await?)
+        let mut tx = self.write.begin().await?;
+        if let Some(claim) = crate::idempotency::current() {
+            crate::idempotency::mark_effect(&mut tx, &claim).await?;
+        }
+        Ok(tx)
     }
 
     /// How many times a connection of the write pool has been handed out, counted as it is

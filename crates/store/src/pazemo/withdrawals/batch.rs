@@ -6,12 +6,14 @@
 //! - PostgreSQL: one statement (`pg_batch`) when the whole batch is funded;
 //! - SQLite: one script with no balance read while the books the last batch left are known
 //!   (`Writer::known`);
-//! - otherwise, on both: read the balances, then one script (`write_each_checked`).
+//! - otherwise, on both: read the balances, then one script (`write_each_checked`), which is
+//!   also the way of a batch with a request's `Idempotency-Key` to mark.
 //!
 //! The app crate's `group_commit` gathers the batches; it never sees the engine.
 use super::pg_batch;
 use super::{Withdrawal, event_of, hold_txn, insert_many};
 use crate::engine::sql::Script;
+use crate::idempotency::{self, Claim};
 use crate::ledger::{self, Books};
 use crate::{Db, Dialect, KeptConn, StoreError, WriteTx, WriterConn, events};
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,8 @@ pub struct BatchWriter {
 pub struct Pending {
     withdrawal: Withdrawal,
     rows: Option<pg_batch::Rows>,
+    /// The `Idempotency-Key` of the request, whose effect the batch marks.
+    claim: Option<Claim>,
 }
 
 impl BatchWriter {
@@ -50,7 +54,11 @@ impl BatchWriter {
             Dialect::Postgres => pg_rows(&withdrawal, self.view),
             Dialect::Sqlite => None,
         };
-        Pending { withdrawal, rows }
+        Pending {
+            withdrawal,
+            rows,
+            claim: idempotency::current(),
+        }
     }
 
     /// Writes a batch; each slot is the hold's ledger transaction id or `InsufficientFunds`.
@@ -115,7 +123,11 @@ async fn write(
     batch: &[&Pending],
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
     let (mut conn, since) = writer.conn.take(db).await?;
+    // Marking a key's effect takes a statement of its own, which only the checked path writes.
+    let claims: Vec<Option<&Claim>> = batch.iter().map(|p| p.claim.as_ref()).collect();
+    let marks = claims.iter().any(Option::is_some);
     let known = match db.dialect {
+        _ if marks => None,
         Dialect::Postgres => {
             let rows: Option<Vec<&pg_batch::Rows>> =
                 batch.iter().map(|p| p.rows.as_ref()).collect();
@@ -140,7 +152,7 @@ async fn write(
             return Ok(ids.into_iter().map(Ok).collect());
         }
     }
-    let (conn, books, outcome) = write_each_checked(conn, view, ws).await?;
+    let (conn, books, outcome) = write_each_checked(conn, view, ws, &claims).await?;
     if db.dialect == Dialect::Sqlite {
         let books = match known {
             Some(known) => known.merged(books),
@@ -189,12 +201,14 @@ async fn write_if_known_funded(
 }
 
 /// One transaction: the holds, each checked against the balances the ones before it leave, then
-/// the rows and `withdrawal.pending` events of the withdrawals whose hold was written — read
-/// once, then written as one script. Also returns the books as the batch left them.
+/// the rows and `withdrawal.pending` events of the withdrawals whose hold was written, and the
+/// marks of their requests' keys (`claims`, one per withdrawal) — read once, then written as one
+/// script. Also returns the books as the batch left them.
 async fn write_each_checked(
     conn: WriterConn,
     view: View,
     ws: &[&Withdrawal],
+    claims: &[Option<&Claim>],
 ) -> Result<(WriterConn, Books, Vec<Result<i64, StoreError>>), StoreError> {
     let mut tx = WriteTx::on(conn).await?;
     let holds: Vec<ledger::NewTxn> = ws.iter().map(|w| hold_txn(w)).collect();
@@ -211,6 +225,11 @@ async fn write_each_checked(
     let events = pending_events(&created, &payloads);
     insert_many(&mut script, &created);
     events::append_first(&mut script, &events);
+    for (claim, o) in claims.iter().zip(&outcome) {
+        if let (Some(claim), Ok(_)) = (claim, o) {
+            idempotency::mark_effect_in(&mut script, claim);
+        }
+    }
     let (conn, _) = tx.commit(script).await?;
     Ok((conn, books, outcome))
 }
