@@ -314,6 +314,12 @@ fn blank_or(schema: &mut Map<String, Value>) {
         return;
     }
     let description = schema.remove("description");
+    if schema.get("type") == Some(&json!("integer")) {
+        // The `format` attribute replaced the parameter's `int64`: its bounds say it again.
+        schema.insert("format".into(), json!("int64"));
+        schema.entry("minimum").or_insert(json!(i64::MIN));
+        schema.entry("maximum").or_insert(json!(i64::MAX));
+    }
     let value = Value::Object(std::mem::take(schema));
     schema.insert(
         "anyOf".into(),

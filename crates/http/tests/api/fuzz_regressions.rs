@@ -520,7 +520,9 @@ dual!(amounts_are_documented_up_to_the_parsers_bound, async |b| {
 
 // `itemsPerPage=` (blank) was answered 200 while the document said an integer: the lists that
 // read their query leniently take a blank parameter as absent, as the seed document's samples
-// send it (`?page=&itemsPerPage=`). The document now says "an integer, or blank" for them.
+// send it (`?page=&itemsPerPage=`). The document now says "an integer, or blank" for them; the
+// first version of that lost the integer's 64-bit bound (`page=769622573438804426752`, a 400,
+// was schema-valid).
 dual!(a_blank_list_parameter_is_documented_as_absent, async |b| {
     let t = TestApp::start(b).await;
     let biz = business(&t).await;
@@ -542,4 +544,15 @@ dual!(a_blank_list_parameter_is_documented_as_absent, async |b| {
         parameter(&doc, "get", list, "page")["anyOf"][0]["minimum"],
         1
     );
+    // And still a 64-bit integer: `page=769622573438804426752` is not one (a 400, documented).
+    let page = &parameter(&doc, "get", list, "page")["anyOf"][0];
+    assert_eq!(page["maximum"], j!(i64::MAX), "{page}");
+    let (s, body) = t
+        .pumapay(&biz)
+        .get(&format!(
+            "/api-key-auth/pull-payments/business/{}?page=769622573438804426752",
+            biz.id
+        ))
+        .await;
+    assert_field(s, &body, "page", "error.field.not.integer");
 });
