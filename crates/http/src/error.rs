@@ -163,6 +163,6 @@ pub fn body_too_large() -> AppError {
     AppError::new(
         ErrorKind::PayloadTooLarge,
         "error.body.too.large",
-        "The request body is larger than the 1 MiB limit",
+        "The request body is larger than this server takes (max_body_bytes)",
     )
 }

@@ -100,9 +100,14 @@ pub async fn delete_endpoint(
     .bind(mode)
     .execute(&mut *tx)
     .await?;
-    kill_pending(&mut tx, id, "endpoint deleted", now).await?;
+    let deleted = done.rows_affected() == 1;
+    // Only the owner's deletion ends the endpoint's deliveries: another user naming its id
+    // changes nothing (the isolation test found this ran for any id).
+    if deleted {
+        kill_pending(&mut tx, id, "endpoint deleted", now).await?;
+    }
     tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(deleted)
 }
 
 /// Marks every pending delivery to an endpoint `dead` with `reason` (the endpoint is going away).

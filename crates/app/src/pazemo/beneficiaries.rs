@@ -152,6 +152,11 @@ pub async fn list(
     account_id: Option<&str>,
     page: crate::pazemo::amounts::Page,
 ) -> Result<Vec<Beneficiary>, AppError> {
+    // A filter naming an account that is not the caller's (in this mode) is 404, as the account
+    // itself would be, not an empty list.
+    if let Some(id) = account_id {
+        accounts::owned(app, p, id).await?;
+    }
     Ok(beneficiaries::list(
         &app.db.read,
         &p.user_id,

@@ -8,8 +8,11 @@ const MAX_ENDPOINTS: usize = 16;
 /// How long the previous secret keeps signing after a rotation.
 const ROTATION_OVERLAP_MICROS: i64 = 24 * 3_600_000_000;
 
+/// `url` as the client sent it: its size is checked as sent (what the document's `maxLength`
+/// counts), then the spaces around it are dropped.
 pub async fn create(app: &App, p: &Principal, url: &str) -> Result<Endpoint, AppError> {
     crate::limits::pazemo("url", url, payplane_core::text::TextRule::Url)?;
+    let url = url.trim();
     guard::check_url(url).map_err(|m| AppError::field("url", "error.url.invalid", m))?;
     if webhooks::list_endpoints(&app.db.read, &p.user_id, p.mode.as_str())
         .await?

@@ -14,7 +14,7 @@
 //! | `ip-or-cidr` | an IPv4 or IPv6 address, or a CIDR range |
 //! | `eth-address` | `0x` and 40 hex digits, not the zero address |
 //! | `signature` | `0x` and 130 hex digits (65 bytes) |
-//! | `amount` | a positive decimal with at most two places, as a JSON number or its text |
+//! | `amount` | a positive decimal with at most two places, at most 10^13 (the parser's bound; an operation may have a lower one per currency), as a JSON number or its text |
 //! | `integer-text` | a whole number, as a JSON number or its text |
 //! | `network-id` | 1 (main network) or 3 (test network) |
 //! | `environment` | `Ropsten` or `Mainnet` (any case), or the network id 3 or 1, as a number or text |
@@ -26,6 +26,9 @@
 //! | `digit-list:2-8` | a list of one-digit numbers in the range: `[2,3]`, `2,3` or `2` |
 //! | `fiat` | `USD`, `EUR`, `JPY` or `GBP` (any case; the document's `GPB` is read as GBP) |
 //! | `fiat-or-empty` | a `fiat` currency, or nothing |
+//! | `settlement-currency` | a fiat settlement currency, `EUR` or `USD` (any case) |
+//! | `word-list:a\|b` | a list of the words (any case): `[a,b]`, `a,b` or `a` |
+//! | `blank-or:F` | a query parameter that `ListParams` reads as absent when blank, otherwise format `F` (`blank-or:` alone: otherwise the parameter's own type) |
 //! | `image-base64` | a PNG or JPEG image in base64 (at most 512 KiB decoded), `NO_IMAGE_CHANGE` or nothing |
 //! | `country-id`, `industry-id`, `business-type-id`, `category-id` | an id of the reference lists (`GET /api/v2/api-key-auth/business/business-details/{businessID}`, `GET /api/v2/api-key-auth/product-categories/{businessID}`) |
 //!
@@ -80,6 +83,12 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
         "fiat-or-empty" => {
             let words = ["usd", "eur", "jpy", "gbp", "gpb"].map(any_case).join("|");
             schema.insert("pattern".into(), json!(format!(r"^\s*({words})?\s*$")));
+        }
+        "settlement-currency" => {
+            let words = payplane_app::config::SETTLEMENT_CURRENCIES
+                .map(|c| any_case(&c.to_ascii_lowercase()))
+                .join("|");
+            schema.insert("pattern".into(), json!(format!(r"^\s*({words})\s*$")));
         }
         "image-base64" => {
             // A base64 tail with its unused bits zero (the decoder refuses others).
@@ -145,13 +154,19 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
         "amount" => {
             set_types(schema, &["number", "string"]);
             schema.insert("exclusiveMinimum".into(), json!(0));
-            schema.insert("maximum".into(), json!(900_000_000));
+            // The parser's bound, the same for every currency (all have two decimals). An
+            // operation may have a lower one, `[limits.max_amount]` of its account's currency,
+            // which the schema cannot state: such operations say so in their description.
+            schema.insert(
+                "maximum".into(),
+                json!(payplane_core::money::MAX_MINOR / 100),
+            );
             schema.insert("multipleOf".into(), json!(0.01));
-            // As text: more than zero (leading zeros and trailing zero decimals are fine), and
-            // below 10^8 so that it is under every currency's maximum.
+            // As text: more than zero (leading zeros and trailing zero decimals are fine), and at
+            // most 10^13.
             schema.insert(
                 "pattern".into(),
-                json!(r"^\s*(0*[1-9][0-9]{0,7}(\.[0-9]{1,2}0*)?|0+\.([1-9][0-9]?|0[1-9])0*)\s*$"),
+                json!(r"^\s*(0*[1-9][0-9]{0,12}(\.[0-9]{1,2}0*)?|0*10000000000000(\.0*)?|0+\.([1-9][0-9]?|0[1-9])0*)\s*$"),
             );
         }
         "integer-text" => {
@@ -225,6 +240,17 @@ fn spell(format: &str, schema: &mut Map<String, Value>) -> bool {
             if let Some(words) = format.strip_prefix("any-case:") {
                 let words: Vec<String> = words.split('|').map(any_case).collect();
                 schema.insert("pattern".into(), json!(format!("^({})$", words.join("|"))));
+            } else if let Some(inner) = format.strip_prefix("blank-or:") {
+                if !inner.is_empty() && !spell(inner, schema) {
+                    return false;
+                }
+                blank_or(schema);
+            } else if let Some(words) = format.strip_prefix("word-list:") {
+                let w = format!(
+                    "({})",
+                    words.split('|').map(any_case).collect::<Vec<_>>().join("|")
+                );
+                schema.insert("pattern".into(), json!(format!(r"^\[?({w}(,{w})*)?\]?$")));
             } else if let Some(range) = format.strip_prefix("digit-list:") {
                 let d = format!("[{range}]");
                 schema.insert("pattern".into(), json!(format!(r"^\[?({d}(,{d})*)?\]?$")));
@@ -275,6 +301,35 @@ fn reference() -> &'static payplane_app::pumapay::reference::Reference {
 }
 
 /// `word` in any case, as a pattern (`[Tt][Rr][Uu][Ee]`): JSON Schema patterns have no flags.
+/// A query parameter that `ListParams` trims and reads as absent when blank (the seed document's
+/// samples send `page=&itemsPerPage=`): a pattern is widened to take blank text; any other
+/// schema (an integer, an enum) becomes "that, or blank text".
+fn blank_or(schema: &mut Map<String, Value>) {
+    schema.remove("format");
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+        let body = p.strip_prefix('^').unwrap_or(p);
+        let body = body.strip_suffix('$').unwrap_or(body);
+        let blank = format!(r"^\s*({body})?\s*$");
+        schema.insert("pattern".into(), json!(blank));
+        return;
+    }
+    let description = schema.remove("description");
+    if schema.get("type") == Some(&json!("integer")) {
+        // The `format` attribute replaced the parameter's `int64`: its bounds say it again.
+        schema.insert("format".into(), json!("int64"));
+        schema.entry("minimum").or_insert(json!(i64::MIN));
+        schema.entry("maximum").or_insert(json!(i64::MAX));
+    }
+    let value = Value::Object(std::mem::take(schema));
+    schema.insert(
+        "anyOf".into(),
+        json!([value, {"type": "string", "pattern": r"^\s*$"}]),
+    );
+    if let Some(d) = description {
+        schema.insert("description".into(), d);
+    }
+}
+
 fn any_case(word: &str) -> String {
     word.chars()
         .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))

@@ -254,6 +254,22 @@ fn idempotency_key_parameter(op: &mut Value) {
     }
 }
 
+/// Real error bodies, one per face and status, recorded from the server by the test
+/// `openapi::error_examples_are_real_responses` (which fails when one no longer matches and
+/// rewrites the file with `UPDATE_EXAMPLES=1`).
+pub const EXAMPLES: &str = include_str!("examples.json");
+
+/// The recorded body of `face`'s `status` error, if there is one.
+fn example(face: Face, status: u16) -> Option<Value> {
+    static ALL: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| serde_json::from_str(EXAMPLES).expect("examples.json is JSON"));
+    let face = match face {
+        Face::Accounts => "accounts",
+        Face::PullPayments => "pull-payments",
+    };
+    all[face].get(status.to_string()).cloned()
+}
+
 /// The body (and for the accounts API's 401, the `WWW-Authenticate` header) of an error response.
 fn error_content(face: Face, status: u16, response: &mut Value) {
     let schema = match (face, status) {
@@ -263,10 +279,11 @@ fn error_content(face: Face, status: u16, response: &mut Value) {
         (Face::Accounts, _) => "Errors",
     };
     let r = response.as_object_mut().expect("response");
-    r.insert(
-        "content".into(),
-        json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}),
-    );
+    let mut media = json!({"schema": {"$ref": format!("#/components/schemas/{schema}")}});
+    if let Some(e) = example(face, status) {
+        media["example"] = e;
+    }
+    r.insert("content".into(), json!({ "application/json": media }));
     if face == Face::Accounts && status == 401 {
         let headers = r
             .entry("headers")

@@ -102,7 +102,7 @@ pub async fn create_beneficiary(
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct BeneficiaryFilter {
-    /// Only recipients of this account.
+    /// Only recipients of this account (one of yours: another is 404).
     account_id: Option<String>,
     #[param(minimum = 1)]
     page: Option<i64>,
@@ -112,7 +112,8 @@ pub struct BeneficiaryFilter {
 
 /// Your recipients in the token's mode, newest first.
 #[utoipa::path(get, path = "/beneficiaries", tag = "Recipients", security(("bearer" = [])), params(BeneficiaryFilter),
-    responses((status = 200, body = [BeneficiaryView])))]
+    responses((status = 200, body = [BeneficiaryView]),
+        (status = 404, description = "accountId is not one of your accounts (in this mode)")))]
 pub async fn list_beneficiaries(
     State(app): State<App>,
     Auth(p): Auth,

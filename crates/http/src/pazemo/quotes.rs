@@ -77,7 +77,7 @@ pub struct CreateQuote {
 
 /// Price a conversion between two of your accounts.
 #[utoipa::path(post, path = "/quotes", tag = "FX", security(("bearer" = [])), request_body = CreateQuote,
-    responses((status = 200, body = QuoteView), (status = 400, description = "Invalid, or error.route.not.supported"), (status = 404, description = "No such account")))]
+    responses((status = 200, body = QuoteView), (status = 400, description = "Invalid, error.route.not.supported, or an amount above `[limits.max_amount]` of its currency (error.amount.above.maximum)"), (status = 404, description = "No such account")))]
 pub async fn create_quote(
     State(app): State<App>,
     Auth(p): Auth,

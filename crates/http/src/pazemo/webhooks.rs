@@ -48,7 +48,7 @@ pub async fn create(
     Auth(p): Auth,
     Body(req): Body<CreateWebhook>,
 ) -> Result<(StatusCode, Extension<HoldsSecret>, Json<WebhookView>), ApiError> {
-    let e = endpoints::create(&app, &p, req.url.trim()).await?;
+    let e = endpoints::create(&app, &p, &req.url).await?;
     Ok((
         StatusCode::CREATED,
         Extension(HoldsSecret),

@@ -48,7 +48,7 @@ pub struct Authorization {
 /// Create a withdrawal: `pending`, with amount + fee held from the available balance.
 #[utoipa::path(post, path = "/accounts/{accountId}/withdraw", tag = "Withdraw", security(("bearer" = [])),
     params(("accountId" = String, Path, description = "Account id")), request_body = CreateWithdrawal,
-    responses((status = 200, body = WithdrawalView), (status = 400, description = "Invalid input"),
+    responses((status = 200, body = WithdrawalView), (status = 400, description = "Invalid input, or amount and fee above `[limits.max_amount]` of the currency (error.amount.above.maximum)"),
         (status = 402, description = "Available balance too small"), (status = 404, description = "No such account or recipient")))]
 pub async fn create_withdrawal(
     State(app): State<App>,

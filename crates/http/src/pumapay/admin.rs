@@ -161,7 +161,7 @@ pub struct SettlementAction {
 /// the business's linked account if it has one, otherwise recorded as paid outside the platform
 /// under `reference`) or `unsettle` (pending → unsettled, with `reason`). Audit-logged.
 #[utoipa::path(post, path = "/api/v2/admin/settlements/{settlementID}/{action}", tag = "Admin",
-    security(("bearer" = [])), params(("settlementID" = String, Path), ("action" = String, Path, description = "settle or unsettle")),
+    security(("bearer" = [])), params(("settlementID" = String, Path), ("action" = String, Path, pattern = "^(settle|unsettle)$", description = "settle or unsettle")),
     request_body = SettlementAction,
     responses((status = 200, body = Envelope<SettlementView>), (status = 404, description = "No such settlement"),
         (status = 409, description = "Not allowed from its status (error.settlement.status)")))]

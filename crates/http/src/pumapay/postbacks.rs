@@ -88,7 +88,8 @@ impl PostbackBody {
         check(errors)?;
         Ok(NewPostback {
             business_id: self.business_id.trim().into(),
-            url: self.url.trim().into(),
+            // Trimmed by the use case, after its size is checked as sent.
+            url: self.url.clone(),
             headers,
             network_id: network.unwrap_or(3),
         })

@@ -19,10 +19,13 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct LinkBody {
     /// EUR or USD: the settlements paid into the account.
+    #[schema(required = true, nullable = false, format = "settlement-currency")]
     currency: Option<String>,
     /// The account (of the accounts API) in that currency.
+    #[schema(required = true, nullable = false, format = "line", min_length = 1)]
     account_id: Option<String>,
     /// The account's owner: the user of the Authorization token.
+    #[schema(required = true, nullable = false, format = "line", min_length = 1)]
     user_id: Option<String>,
     /// The business whose settlements are paid (default: the key's own; a PSP may name a
     /// sub-business).
@@ -113,8 +116,8 @@ pub async fn list(
 /// wait for an operator).
 #[utoipa::path(delete, path = "/api/v2/api-key-auth/business/settlement-account/{businessID}/{currency}", tag = "Settlement",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("currency" = String, Path, description = "EUR or USD"),
-        ("networkID" = Option<i64>, Query, description = "1 (main, the default) or 3 (test)")),
+    params(("businessID" = String, Path), ("currency" = String, Path, format = "settlement-currency", description = "EUR or USD"),
+        ("networkID" = Option<i64>, Query, format = "blank-or:network-id", description = "1 (main, the default) or 3 (test)")),
     responses((status = 200, body = Envelope<bool>),
         (status = 404, description = "No account linked for that currency and network")))]
 pub async fn delete(

@@ -24,8 +24,8 @@ use utoipa::ToSchema;
 /// the threshold. Paid into the business's linked account at once (job), if it has one.
 #[utoipa::path(post, path = "/api/v2/reports/fiat/settlement/{businessID}/{currency}", tag = "Settlement",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("currency" = String, Path, description = "EUR or USD"),
-        ("networkID" = Option<i64>, Query, description = "1 (main, the default) or 3 (test)")),
+    params(("businessID" = String, Path), ("currency" = String, Path, format = "settlement-currency", description = "EUR or USD"),
+        ("networkID" = Option<i64>, Query, format = "blank-or:network-id", description = "1 (main, the default) or 3 (test)")),
     responses((status = 200, body = Envelope<SettlementView>),
         (status = 400, description = "Not EUR or USD, a bad networkID, or the balance is under the threshold (error.settlement.below.threshold)"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -63,8 +63,8 @@ pub struct BalanceView {
 /// Retrieve Fiat Settlement Balance (P35).
 #[utoipa::path(get, path = "/api/v2/reports/fiat/total/{businessID}/{currency}", tag = "Settlement",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("currency" = String, Path, description = "EUR or USD"),
-        ("networkID" = Option<i64>, Query, description = "1 (main, the default) or 3 (test)")),
+    params(("businessID" = String, Path), ("currency" = String, Path, format = "settlement-currency", description = "EUR or USD"),
+        ("networkID" = Option<i64>, Query, format = "blank-or:network-id", description = "1 (main, the default) or 3 (test)")),
     responses((status = 200, body = Envelope<BalanceView>),
         (status = 400, description = "Not EUR or USD, or a bad networkID"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -94,12 +94,12 @@ pub async fn total(
 #[utoipa::path(get, path = "/api/v2/reports/fiat/all/{businessID}", tag = "Settlement",
     security(("pma-api-key" = [])),
     params(("businessID" = String, Path),
-        ("statuses" = Option<String>, Query, description = "pending, settled, unsettled: [pending,settled] or a comma list"),
-        ("currency" = Option<String>, Query, description = "EUR or USD"),
-        ("networkID" = Option<i64>, Query, description = "1 (main, the default) or 3 (test)"),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query, description = "1–100, default 20"),
-        ("orderBy" = Option<String>, Query, description = "date (default), updatedAt, amount (also price) or referenceNo"),
-        ("orderType" = Option<String>, Query, description = "ASC or DESC (default)")),
+        ("statuses" = Option<String>, Query, format = "word-list:pending|settled|unsettled", description = "pending, settled, unsettled: [pending,settled] or a comma list"),
+        ("currency" = Option<String>, Query, format = "blank-or:settlement-currency", description = "EUR or USD"),
+        ("networkID" = Option<i64>, Query, format = "blank-or:network-id", description = "1 (main, the default) or 3 (test)"),
+        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20"),
+        ("orderBy" = Option<String>, Query, format = "blank-or:any-case:date|createdAt|updatedAt|amount|price|totalFiatAmount|referenceNo", description = "date (default), updatedAt, amount (also price) or referenceNo"),
+        ("orderType" = Option<String>, Query, format = "blank-or:order-type", description = "ASC or DESC (default)")),
     responses((status = 200, body = Envelope<Vec<SettlementView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -218,7 +218,7 @@ pub struct SettlementTransactionsView {
 #[utoipa::path(get, path = "/api/v2/reports/fiat/transactions/{businessID}/{fiatSettlementID}", tag = "Settlement",
     security(("pma-api-key" = [])),
     params(("businessID" = String, Path), ("fiatSettlementID" = String, Path),
-        ("page" = Option<i64>, Query), ("itemsPerPage" = Option<i64>, Query, description = "1–100, default 20")),
+        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20")),
     responses((status = 200, body = Envelope<SettlementTransactionsView>),
         (status = 403, description = "Not your business nor a sub-business"),
         (status = 404, description = "No such settlement of this business")))]
@@ -283,7 +283,7 @@ pub struct SettlementQrView {
 /// settlement's. Takes the business's `pma-api-key`, as the document's samples send it.
 #[utoipa::path(get, path = "/api/v2/open-auth/qr/settlement/{businessID}/{settlementID}/{currency}", tag = "Settlement",
     security(("pma-api-key" = [])),
-    params(("businessID" = String, Path), ("settlementID" = String, Path), ("currency" = String, Path, description = "The settlement's currency, EUR or USD")),
+    params(("businessID" = String, Path), ("settlementID" = String, Path), ("currency" = String, Path, format = "settlement-currency", description = "The settlement's currency, EUR or USD")),
     responses((status = 200, body = Envelope<SettlementQrView>),
         (status = 400, description = "Not the settlement's currency"),
         (status = 404, description = "No such settlement of this business")))]
@@ -359,7 +359,7 @@ fn statement_reply(s: Statement, q: &ListParams) -> Result<Response, ApiError> {
 #[utoipa::path(get, path = "/api/v2/reports/fiat/statement/{businessID}/{fiatSettlementID}", tag = "Settlement",
     security(("pma-api-key" = [])),
     params(("businessID" = String, Path), ("fiatSettlementID" = String, Path),
-        ("format" = Option<String>, Query, description = "json (default) or csv")),
+        ("format" = Option<String>, Query, format = "blank-or:any-case:json|csv", description = "json (default) or csv")),
     responses((status = 200, body = Envelope<Statement>, description = "JSON; with format=csv a text/csv file"),
         (status = 404, description = "No such settlement of this business")))]
 pub async fn statement_keyed(
@@ -376,7 +376,7 @@ pub async fn statement_keyed(
 /// a signature that is not the settlement's is a 404.
 #[utoipa::path(get, path = "/api/v2/open-auth/settlement-statement/{settlementID}/{signature}", tag = "Settlement",
     params(("settlementID" = String, Path), ("signature" = String, Path),
-        ("format" = Option<String>, Query, description = "json (default) or csv")),
+        ("format" = Option<String>, Query, format = "blank-or:any-case:json|csv", description = "json (default) or csv")),
     responses((status = 200, body = Envelope<Statement>, description = "JSON; with format=csv a text/csv file"),
         (status = 404, description = "No such settlement, or the link is not its own")))]
 pub async fn statement_public(

@@ -342,3 +342,217 @@ dual!(
         assert_field(s, &body, "environment", "error.environment.invalid");
     }
 );
+
+// A webhook URL of more than 2 048 bytes as sent, brought under the limit by the spaces before
+// it, was taken: its size was checked after trimming, while the document's `maxLength` counts
+// what is sent. Postback URLs had the same order. Now the size is checked as sent.
+dual!(a_url_is_measured_as_sent, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let base = "https://e.example/";
+    // 14 spaces and 2 048 bytes: 2 062 as sent.
+    let long = format!("{}{base}{}", " ".repeat(14), "a".repeat(2048 - base.len()));
+    // Two spaces and 2 046 bytes: 2 048 as sent, the most a URL may be.
+    let fits = format!("  {base}{}", "a".repeat(2046 - base.len()));
+    let (s, body) = t
+        .pazemo(&u)
+        .post("/users/me/webhooks", &j!({ "url": long }))
+        .await;
+    assert_eq!(s, 400, "{body}");
+    assert_validation(&body, "error.url.too.long");
+    let (s, body) = t
+        .pazemo(&u)
+        .post("/users/me/webhooks", &j!({ "url": fits }))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["url"], fits.trim());
+
+    let biz = business(&t).await;
+    let postback = |url: &str| j!({"businessID": biz.id, "url": url, "environment": "Ropsten"});
+    let (s, body) = t
+        .pumapay(&biz)
+        .post("/api-key-auth/business/postback", &postback(&long))
+        .await;
+    assert_field(s, &body, "url", "error.field.too.long");
+    let (s, body) = t
+        .pumapay(&biz)
+        .post("/api-key-auth/business/postback", &postback(&fits))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["data"]["url"], fits.trim());
+});
+
+/// The schema of parameter `name` of operation `method path` in the document.
+fn parameter(doc: &serde_json::Value, method: &str, path: &str, name: &str) -> serde_json::Value {
+    doc["paths"][path][method]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{method} {path} has no parameters"))
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))["schema"]
+        .clone()
+}
+
+// `GET /beneficiaries?accountId=` answered 404 (no such account of the caller's), which the
+// operation did not list. It is listed now.
+dual!(
+    a_recipient_filter_naming_no_account_of_yours_is_a_listed_404,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let other = t.user(Mode::Test).await;
+        let theirs = crate::pazemo::support::open_account(&t, &other, "IDR").await;
+        for filter in [String::new(), theirs] {
+            let (s, body) = t
+                .pazemo(&u)
+                .get(&format!("/beneficiaries?accountId={filter}"))
+                .await;
+            assert_eq!(s, 404, "{filter:?}: {body}");
+            assert_validation(&body, "error.account.not.found");
+        }
+        let doc = payplane_http::api().1;
+        assert!(doc["paths"]["/beneficiaries"]["get"]["responses"]["404"].is_object());
+    }
+);
+
+// The fiat settlement routes documented their parameters as any text or integer, while the
+// server takes EUR or USD, networkID 1 or 3, pages from 1 and 1–100 items, the actions settle and
+// unsettle, and a link body with currency, accountId and userId: schema-valid requests were
+// refused (`/reports/fiat/total/{businessID}/0?networkID=9223372036854775807`). A blank
+// `orderType` is read as absent, which the document now allows too.
+dual!(
+    settlement_parameters_are_documented_as_the_server_reads_them,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let biz = business(&t).await;
+        let doc = payplane_http::api().1;
+        let total = "/api/v2/reports/fiat/total/{businessID}/{currency}";
+        let currency = parameter(&doc, "get", total, "currency");
+        assert!(
+            currency["pattern"]
+                .as_str()
+                .unwrap()
+                .contains("[Ee][Uu][Rr]"),
+            "{currency}"
+        );
+        // "Or blank": these lists read their query leniently (`a_blank_list_parameter_…`).
+        assert_eq!(
+            parameter(&doc, "get", total, "networkID")["anyOf"][0]["enum"],
+            j!([1, 3])
+        );
+        let (s, body) = t
+            .pumapay(&biz)
+            .get(&format!(
+                "/reports/fiat/total/{}/0?networkID=9223372036854775807",
+                biz.id
+            ))
+            .await;
+        assert_field(s, &body, "currency", "error.settlement.currency.invalid");
+        let (s, body) = t
+            .pumapay(&biz)
+            .get(&format!("/reports/fiat/total/{}/eur?networkID=3", biz.id))
+            .await;
+        assert_eq!(s, 200, "{body}");
+
+        let all = "/api/v2/reports/fiat/all/{businessID}";
+        assert_eq!(
+            parameter(&doc, "get", all, "page")["anyOf"][0]["minimum"],
+            1
+        );
+        let per = &parameter(&doc, "get", all, "itemsPerPage")["anyOf"][0];
+        assert_eq!((&per["minimum"], &per["maximum"]), (&j!(1), &j!(100)));
+        let order = parameter(&doc, "get", all, "orderType");
+        let pattern = order["pattern"].as_str().unwrap();
+        assert!(
+            pattern.starts_with(r"^\s*(") && pattern.ends_with(r")?\s*$"),
+            "{pattern}"
+        );
+        let (s, body) = t
+            .pumapay(&biz)
+            .get(&format!("/reports/fiat/all/{}?itemsPerPage=0", biz.id))
+            .await;
+        assert_field(s, &body, "itemsPerPage", "error.items.per.page.invalid");
+        let (s, body) = t
+            .pumapay(&biz)
+            .get(&format!(
+                "/reports/fiat/all/{}?orderType=&networkID=3",
+                biz.id
+            ))
+            .await;
+        assert_eq!(s, 200, "{body}");
+
+        let action = "/api/v2/admin/settlements/{settlementID}/{action}";
+        assert_eq!(
+            parameter(&doc, "post", action, "action")["pattern"],
+            "^(settle|unsettle)$"
+        );
+        let link = &doc["components"]["schemas"]["LinkBody"]["required"];
+        for field in ["currency", "accountId", "userId"] {
+            assert!(link.as_array().unwrap().contains(&j!(field)), "{link}");
+        }
+    }
+);
+
+// An operator credit of 900 000 001 was taken while the document's `amount` said at most
+// 900 000 000 (a bound below every currency's maximum, which no route enforced). The document
+// now states the parser's bound, 10^13 for every currency; an operation with a lower
+// maximum per currency (quotes, withdrawals) says so in its 400.
+dual!(amounts_are_documented_up_to_the_parsers_bound, async |b| {
+    let t = TestApp::start(b).await;
+    let u = t.user(Mode::Test).await;
+    let op = t.admin().await;
+    let acct = crate::pazemo::support::open_account(&t, &u, "IDR").await;
+    let credit = |amount: serde_json::Value, reference: &str| {
+        send(
+            t.post(&format!("/admin/accounts/{acct}/credit"))
+                .header("Authorization", op.bearer())
+                .json(&j!({"amount": amount, "reference": reference})),
+        )
+    };
+    let (s, body) = credit(j!(900_000_001), "over-the-old-bound").await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = credit(j!("10000000000000.01"), "over-the-parser").await;
+    assert_eq!(s, 400, "{body}");
+    let doc = payplane_http::api().1;
+    let amount = &doc["components"]["schemas"]["Credit"]["properties"]["amount"];
+    assert_eq!(amount["maximum"], j!(10_000_000_000_000_i64), "{amount}");
+});
+
+// `itemsPerPage=` (blank) was answered 200 while the document said an integer: the lists that
+// read their query leniently take a blank parameter as absent, as the seed document's samples
+// send it (`?page=&itemsPerPage=`). The document now says "an integer, or blank" for them; the
+// first version of that lost the integer's 64-bit bound (`page=769622573438804426752`, a 400,
+// was schema-valid).
+dual!(a_blank_list_parameter_is_documented_as_absent, async |b| {
+    let t = TestApp::start(b).await;
+    let biz = business(&t).await;
+    let (s, body) = t
+        .pumapay(&biz)
+        .get(&format!(
+            "/api-key-auth/pull-payments/business/{}?page=&itemsPerPage=&networkID=",
+            biz.id
+        ))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let doc = payplane_http::api().1;
+    let list = "/api/v2/api-key-auth/pull-payments/business/{businessID}";
+    for name in ["page", "itemsPerPage", "networkID"] {
+        let schema = parameter(&doc, "get", list, name);
+        assert_eq!(schema["anyOf"][1]["pattern"], r"^\s*$", "{name}: {schema}");
+    }
+    assert_eq!(
+        parameter(&doc, "get", list, "page")["anyOf"][0]["minimum"],
+        1
+    );
+    // And still a 64-bit integer: `page=769622573438804426752` is not one (a 400, documented).
+    let page = &parameter(&doc, "get", list, "page")["anyOf"][0];
+    assert_eq!(page["maximum"], j!(i64::MAX), "{page}");
+    let (s, body) = t
+        .pumapay(&biz)
+        .get(&format!(
+            "/api-key-auth/pull-payments/business/{}?page=769622573438804426752",
+            biz.id
+        ))
+        .await;
+    assert_field(s, &body, "page", "error.field.not.integer");
+});

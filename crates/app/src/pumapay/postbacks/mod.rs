@@ -35,7 +35,9 @@ pub fn not_found() -> AppError {
     AppError::not_found("error.postback.not.found", "Postback not found")
 }
 
-fn check_url(url: &str) -> Result<(), AppError> {
+/// `url` as the client sent it: its size is checked as sent (what the document's `maxLength`
+/// counts); the answer is the URL without the spaces around it, as it is stored.
+fn check_url(url: &str) -> Result<String, AppError> {
     crate::limits::check(
         crate::limits::Face::Pumapay,
         "url",
@@ -44,7 +46,7 @@ fn check_url(url: &str) -> Result<(), AppError> {
     )
     .map_err(|d| AppError::fields(vec![d]))?;
     guard::check_url(url)
-        .map(|_| ())
+        .map(|_| url.trim().to_string())
         .map_err(|m| AppError::field("url", "error.url.invalid", format!("url is invalid: {m}")))
 }
 
@@ -52,7 +54,7 @@ fn check_url(url: &str) -> Result<(), AppError> {
 /// business-level postback there, so a merchant who only creates a URL receives its events.
 pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Created, AppError> {
     access::authorize(app, caller, &input.business_id, Intent::Write).await?;
-    check_url(&input.url)?;
+    let url = check_url(&input.url)?;
     if store::list(&app.db.read, &input.business_id).await?.len() >= MAX_POSTBACKS {
         return Err(AppError::bad_request(
             "error.postback.limit",
@@ -75,7 +77,7 @@ pub async fn create(app: &App, caller: &Caller, input: NewPostback) -> Result<Cr
         id: payplane_core::ids::new_id(),
         owner_id: input.business_id.clone(),
         mode: store::mode(input.network_id),
-        url: input.url.clone(),
+        url,
         secret,
         previous_secret,
         previous_secret_until,
@@ -133,7 +135,7 @@ pub async fn update(
     input: NewPostback,
 ) -> Result<Postback, AppError> {
     let current = owned(app, caller, &input.business_id, id, Intent::Write).await?;
-    check_url(&input.url)?;
+    let url = check_url(&input.url)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let b = &input.business_id;
@@ -149,7 +151,7 @@ pub async fn update(
     store::update(
         &mut tx,
         id,
-        &input.url,
+        &url,
         &at_rest::seal_headers(app, &input.headers)?,
         input.network_id,
         now,

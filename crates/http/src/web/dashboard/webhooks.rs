@@ -171,7 +171,7 @@ pub async fn add(
     ctx: Ctx,
     Form(f): Form<AddForm>,
 ) -> Result<Response, WebError> {
-    match endpoints::create(&app, &d.principal, f.url.trim()).await {
+    match endpoints::create(&app, &d.principal, &f.url).await {
         Ok(e) => reveal(
             &app,
             "/dashboard/webhooks",

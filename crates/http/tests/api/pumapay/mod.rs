@@ -16,6 +16,6 @@ mod products;
 mod psp;
 mod rates;
 pub(crate) mod reads;
-mod settlement;
+pub(crate) mod settlement;
 mod test_clock;
 mod wallet_flow;

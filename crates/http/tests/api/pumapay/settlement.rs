@@ -27,7 +27,13 @@ async fn start(b: Backend) -> TestApp {
 }
 
 /// An approved Kemix model of `biz` priced in EUR (the treasury is the platform's).
-async fn kemix_model(t: &TestApp, biz: &Biz, product: &str, type_id: i64, cents: i64) -> String {
+pub(crate) async fn kemix_model(
+    t: &TestApp,
+    biz: &Biz,
+    product: &str,
+    type_id: i64,
+    cents: i64,
+) -> String {
     let mut body = model_body(type_id, &biz.id, product);
     body["currency"] = j!("EUR");
     body["amount"] = j!(cents);
@@ -37,7 +43,7 @@ async fn kemix_model(t: &TestApp, biz: &Biz, product: &str, type_id: i64, cents:
 }
 
 /// A customer who signs `model` and whose first pull is made.
-async fn customer_pays(t: &TestApp, biz: &Biz, model: &str) -> String {
+pub(crate) async fn customer_pays(t: &TestApp, biz: &Biz, model: &str) -> String {
     let w = Wallet::new();
     fund(t, &w, 100_000).await;
     let id = subscribe(t, biz, model, &w, "").await;
@@ -97,7 +103,7 @@ async fn all(t: &TestApp, biz: &Biz, query: &str) -> Vec<Value> {
 }
 
 /// Links `owner`'s account as `biz`'s settlement account (the owner's token consents).
-async fn link(
+pub(crate) async fn link(
     t: &TestApp,
     biz: &Biz,
     owner: &TestUser,
