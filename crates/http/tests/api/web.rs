@@ -427,6 +427,14 @@ crate::dual!(
             .and_then(|r| r.split('/').next())
             .unwrap()
             .to_string();
+        // The background worker may hold the inquiry that `run_jobs` did not find: wait for it.
+        for _ in 0..200 {
+            let s = a.get(&format!("/dashboard/recipients/{rid}/status")).await;
+            if s.body.contains("\"final\":true") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let w = a
             .submit(
                 "/dashboard/withdraw",
