@@ -212,6 +212,25 @@ pub fn page(t: &impl Template) -> Result<Response, WebError> {
     page_with(StatusCode::OK, t)
 }
 
+/// A form the use case refused, shown again by `show` with the refusal's messages, under the
+/// refusal's status (and its `Retry-After`, for a throttled login). An internal error is the
+/// error page instead.
+pub fn refused(
+    e: AppError,
+    show: impl FnOnce(Vec<String>) -> Result<Response, WebError>,
+) -> Result<Response, WebError> {
+    if e.kind == ErrorKind::Internal {
+        return Err(e.into());
+    }
+    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = show(messages(&e))?;
+    *res.status_mut() = status;
+    if let Some(secs) = e.retry_after_secs {
+        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    }
+    Ok(res)
+}
+
 /// Only a path on this server may be a place to go back to after login (never `//host`).
 pub fn local_path(next: &str) -> Option<&str> {
     (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)

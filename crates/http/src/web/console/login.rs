@@ -7,14 +7,14 @@ use crate::web::csrf::Form;
 use crate::web::dashboard::login::{Empty, LoginPage};
 use crate::web::layout::Layout;
 use crate::web::{
-    Ctx, WebError, done, local_path, messages, page, page_with, read_cookie, see_other,
+    Ctx, WebError, done, local_path, page, page_with, read_cookie, refused, see_other,
 };
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use payplane_app::App;
 use payplane_app::pumapay::console;
-use payplane_app::{App, AppError, ErrorKind};
 use serde::Deserialize;
 
 fn login_page(ctx: Ctx, next: &str, email: &str, errors: Vec<String>) -> LoginPage {
@@ -29,21 +29,6 @@ fn login_page(ctx: Ctx, next: &str, email: &str, errors: Vec<String>) -> LoginPa
         errors,
         alternative: Some(("/console/register", "New here? Register your business")),
     }
-}
-
-/// A refusal shown on the form (with its status), or an error page when it is ours.
-fn refused(
-    e: AppError,
-    show: impl FnOnce(Vec<String>) -> Result<Response, WebError>,
-) -> Result<Response, WebError> {
-    if e.kind == ErrorKind::Internal {
-        return Err(e.into());
-    }
-    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    show(messages(&e)).map(|mut r| {
-        *r.status_mut() = status;
-        r
-    })
 }
 
 #[derive(Deserialize, Default)]

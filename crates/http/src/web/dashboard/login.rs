@@ -5,7 +5,7 @@ use crate::web::csrf::Form;
 use crate::web::layout::Layout;
 use crate::web::session::{self, UserSession};
 use crate::web::{
-    Ctx, WebError, done, local_path, messages, page, page_with, read_cookie, see_other,
+    Ctx, WebError, done, local_path, messages, page, page_with, read_cookie, refused, see_other,
 };
 use askama::Template;
 use axum::extract::{Query, State};
@@ -95,16 +95,9 @@ pub async fn submit(
             next_or_home(&f.next),
             &session::start_cookies(&app, &l.token),
         )),
-        Err(e) if e.kind == ErrorKind::Internal => Err(e.into()),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let mut res = page_with(status, &login_page(ctx, &f.next, &f.email, messages(&e)))?;
-            if let Some(secs) = e.retry_after_secs {
-                res.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, secs.into());
-            }
-            Ok(res)
-        }
+        Err(e) => refused(e, |errors| {
+            page(&login_page(ctx, &f.next, &f.email, errors))
+        }),
     }
 }
 
