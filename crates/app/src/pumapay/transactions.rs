@@ -158,6 +158,20 @@ pub async fn report(
     with_balances(app, rows).await
 }
 
+/// What the business's successful pulls in `currency` on the network brought per UTC day (days
+/// since the epoch, cents) from `from_secs` on, oldest first; days without any left out.
+pub async fn daily_earnings(
+    app: &App,
+    caller: &Caller,
+    business_id: &str,
+    network_id: i64,
+    currency: &str,
+    from_secs: i64,
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let b = access::authorize(app, caller, business_id, Intent::Read).await?;
+    Ok(store::daily_fiat(&app.db.read, &b.id, network_id, currency, from_secs).await?)
+}
+
 /// One page of the transactions of one pull payment of `business_id`, newest first. A pull
 /// payment of another business is a 404, like an unknown one.
 pub async fn of_pull_payment(

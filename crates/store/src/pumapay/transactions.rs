@@ -391,6 +391,33 @@ pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Liste
 }
 
 /// The transaction with this on-chain hash (compared as stored: lowercase 0x-hex).
+/// Fiat cents of the business's successful pulls (status 3) in `currency` on the network, per
+/// UTC day (days since the epoch) from `from_secs` on, oldest first; days without any left out.
+pub async fn daily_fiat(
+    pool: &sqlx::AnyPool,
+    business_id: &str,
+    network_id: i64,
+    currency: &str,
+    from_secs: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT execution_date / 86400 AS day, CAST(SUM(fiat_amount) AS BIGINT) AS cents \
+         FROM transactions \
+         WHERE business_id = $1 AND network_id = $2 AND status = 3 AND currency = $3 \
+           AND execution_date >= $4 \
+         GROUP BY execution_date / 86400 ORDER BY day",
+    )
+    .bind(business_id)
+    .bind(network_id)
+    .bind(currency)
+    .bind(from_secs)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("day")?, r.try_get("cents")?)))
+        .collect()
+}
+
 pub async fn listed_by_hash(pool: &sqlx::AnyPool, tx_hash: &str) -> Result<Option<Listed>> {
     let row = sqlx::query(&format!("{} WHERE t.tx_hash = $1", listed_select()))
         .bind(tx_hash)

@@ -1,7 +1,8 @@
 //! Earnings: what the business's successful pulls brought per day over the last 30 days, in one
 //! currency on one network, drawn server-side as an SVG bar chart (no script), beside the number
-//! of active customers. The figures come from the transactions report and the products'
-//! statistics (`transactions/…`, `products/all/…`), summed per UTC day by the page.
+//! of active customers. The figures come from the store's per-day sums of the successful pulls
+//! (`transactions::daily_earnings`, the same rows as the transactions report) and the products'
+//! statistics (`products/all/…`).
 use super::session::BusinessSession;
 use crate::web::format;
 use crate::web::layout::Layout;
@@ -13,14 +14,11 @@ use payplane_app::App;
 use payplane_app::pumapay::paging::PageQuery;
 use payplane_app::pumapay::products::{self, ListQuery};
 use payplane_app::pumapay::pull_payments::requests::money;
-use payplane_app::pumapay::transactions::{self, ReportQuery};
+use payplane_app::pumapay::transactions;
 use serde::Deserialize;
 
 /// Days the chart shows, today included.
 const DAYS: i64 = 30;
-/// Transactions read per page of the report, and pages read at most.
-const PER_PAGE: i64 = 100;
-const MAX_PAGES: i64 = 50;
 /// The chart's drawing box (the SVG scales to the page's width).
 const WIDTH: i64 = 720;
 const HEIGHT: i64 = 220;
@@ -121,26 +119,21 @@ pub async fn show(
     let today = app.now() / 1_000_000 / day_secs;
     let first = today - DAYS + 1;
     let mut per_day = vec![0i64; DAYS as usize];
-    for page_no in 1..=MAX_PAGES {
-        let rq = ReportQuery {
-            transaction_statuses: vec!["3".into()],
-            currency: Some(currency.into()),
-            start_timestamp: Some((first * day_secs).to_string()),
-            page: Some(page_no.to_string()),
-            items_per_page: Some(PER_PAGE.to_string()),
-            ..ReportQuery::default()
-        };
-        let rows = transactions::report(&app, &s.caller(), s.id(), network_id, rq).await?;
-        for r in &rows {
-            if let Some(at) = r.listed.tx.execution_date {
-                let i = at / day_secs - first;
-                if (0..DAYS).contains(&i) {
-                    per_day[i as usize] += r.listed.tx.fiat_amount;
-                }
-            }
-        }
-        if (rows.len() as i64) < PER_PAGE {
-            break;
+    let totals = transactions::daily_earnings(
+        &app,
+        &s.caller(),
+        s.id(),
+        network_id,
+        currency,
+        first * day_secs,
+    )
+    .await?;
+    for (day, cents) in totals {
+        if let Some(slot) = usize::try_from(day - first)
+            .ok()
+            .and_then(|i| per_day.get_mut(i))
+        {
+            *slot += cents;
         }
     }
     let days: Vec<(String, i64)> = per_day
