@@ -28,16 +28,19 @@ async fn main() -> anyhow::Result<()> {
         duration: Duration::from_secs(secs),
         kill_every: Duration::from_secs(5),
         clients: 8,
+        customers: 16,
     })
     .await?;
     println!("{r:#?}");
     let ops = r.requests as f64;
     println!(
-        "{} kills in {secs} s; {} deposits, {} withdrawals ({} confirmed), {} events ({} webhook requests, {} repeats); restart p50 {:.0} ms, max {:.0} ms; settled {:.1} s after the last kill; server CPU {:.0} µs per request",
+        "{} kills in {secs} s; {} deposits, {} withdrawals ({} confirmed), {} pulls of {} subscriptions, {} events ({} webhook requests, {} repeats); restart p50 {:.0} ms, max {:.0} ms; settled {:.1} s after the last kill; server CPU {:.0} µs per request",
         r.kills,
         r.deposits,
         r.withdrawals,
         r.confirms,
+        r.pulls,
+        r.subscriptions,
         r.events,
         r.deliveries,
         r.redelivered,

@@ -1,6 +1,7 @@
 //! The crash soak, short (`payplane_bench::soak`; the long run and its figures are in
-//! `BENCH.md`): deposits, withdrawals with confirmations and webhook deliveries while the server
-//! is SIGKILLed every 3 s; then nothing may be lost or doubled.
+//! `BENCH.md`): deposits, withdrawals with confirmations, webhook deliveries and the pulls of four
+//! subscriptions (the test clock moved through their periods) while the server is SIGKILLed
+//! every 3 s; then nothing may be lost or doubled.
 use payplane_bench::soak::{SoakConfig, run};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ async fn soak(database_url: String) {
         duration: Duration::from_secs(12),
         kill_every: Duration::from_secs(3),
         clients: 4,
+        customers: 4,
     })
     .await
     .unwrap();
@@ -18,6 +20,11 @@ async fn soak(database_url: String) {
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     assert!(r.kills >= 3, "the server was killed");
     assert!(r.deposits > 0 && r.confirms > 0 && r.events > 0, "load ran");
+    assert_eq!(
+        (r.subscriptions, r.pulls),
+        (4, 16),
+        "every due pull was made once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

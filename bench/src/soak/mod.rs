@@ -1,8 +1,9 @@
 //! The crash soak: money and events under SIGKILL.
 //!
 //! A server process (`payplane serve`, every role) runs against one database while clients make
-//! sandbox deposits and withdrawals with confirmations, and a webhook endpoint receives every
-//! account event. Every `kill_every` the process is killed with SIGKILL and a new one started at
+//! sandbox deposits and withdrawals with confirmations, a webhook endpoint receives every
+//! account event, and an operator moves the test clock through the periods of customers'
+//! subscriptions, so the executor pulls their payments (`pulls`). Every `kill_every` the process is killed with SIGKILL and a new one started at
 //! once. Clients retry each request with its `Idempotency-Key` until it gets a definitive answer,
 //! as a real integration would. Afterwards a last process runs until every confirmed withdrawal
 //! is final and every event delivered, and the soak checks:
@@ -10,7 +11,8 @@
 //! - each acknowledged deposit is in the account's history exactly once, and nothing else is;
 //! - the withdrawals are exactly the acknowledged ones; the balance equals the deposits minus
 //!   the succeeded withdrawals (amount + fee), and the hold is exactly the open ones';
-//! - every event was delivered at least once, each always under one `webhook-id`.
+//! - every event was delivered at least once, each always under one `webhook-id`;
+//! - every subscription made exactly its pulls, and the treasury holds exactly their PMA on chain.
 //!
 //! `bench/src/bin/soak.rs` runs it for minutes (figures in `BENCH.md`); the test
 //! `crates/cli/tests/crash_soak.rs` runs a short one on both databases.
@@ -24,6 +26,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod pulls;
+
 pub struct SoakConfig {
     /// The `payplane` binary.
     pub bin: PathBuf,
@@ -33,6 +37,8 @@ pub struct SoakConfig {
     pub kill_every: Duration,
     /// Concurrent clients.
     pub clients: usize,
+    /// Customers subscribed to a pull payment whose pulls come due while the server is killed.
+    pub customers: usize,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +63,10 @@ pub struct SoakReport {
     pub settle_secs: f64,
     /// Server CPU time (user + sys) of every process, s.
     pub server_cpu_secs: f64,
+    /// Pull payments, the test-clock periods moved during the kills, and the pulls they made.
+    pub subscriptions: usize,
+    pub clock_steps: i64,
+    pub pulls: i64,
     /// Every check that failed, in words. Empty: nothing lost, nothing doubled.
     pub problems: Vec<String>,
 }
@@ -104,6 +114,8 @@ fn free_port() -> Result<u16> {
 struct Servers {
     cfg: Arc<SoakConfig>,
     port: u16,
+    /// The embedded test network's journal, kept across the processes (removed at the end).
+    chain_dir: PathBuf,
     current: Option<Child>,
     restart_ms: Vec<f64>,
     cpu_secs: f64,
@@ -119,6 +131,8 @@ impl Servers {
             .env("PAYPLANE_WORKER_LEASE_SECS", "2")
             .env("PAYPLANE_IDEMPOTENCY_ABANDON_SECS", "3")
             .env("PAYPLANE_RATE_LIMIT_PER_SECOND", "0")
+            .env("PAYPLANE_CHAIN_DATA_DIR", &self.chain_dir)
+            .env("PAYPLANE_PUMAPAY_AUTO_APPROVE_TEST_NETWORK", "true")
             .env("PAYPLANE_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -196,12 +210,29 @@ fn child_cpu_secs(c: &mut Child) -> Result<f64> {
 struct Api {
     http: Client,
     base: String,
-    token: String,
+    /// The credential header sent with every request, if any.
+    auth: Option<(&'static str, String)>,
     requests: Arc<AtomicU64>,
     retries: Arc<AtomicU64>,
 }
 
 impl Api {
+    /// The same client with a bearer token (none if empty).
+    fn with_token(&self, token: &str) -> Api {
+        Api {
+            auth: (!token.is_empty()).then(|| ("authorization", format!("Bearer {token}"))),
+            ..self.clone()
+        }
+    }
+
+    /// The same client with another credential header (`pma-api-key`, `x-access-token`).
+    fn with_header(&self, name: &'static str, value: &str) -> Api {
+        Api {
+            auth: Some((name, value.to_string())),
+            ..self.clone()
+        }
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -214,8 +245,10 @@ impl Api {
             let mut req = self
                 .http
                 .request(method.clone(), format!("{}{path}", self.base))
-                .bearer_auth(&self.token)
                 .timeout(Duration::from_secs(10));
+            if let Some((name, value)) = &self.auth {
+                req = req.header(*name, value);
+            }
             if let Some(k) = key {
                 req = req.header("Idempotency-Key", k);
             }
@@ -392,6 +425,11 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     let mut servers = Servers {
         cfg: cfg.clone(),
         port: free_port()?,
+        chain_dir: std::env::temp_dir().join(format!(
+            "payplane-soak-chain-{}-{}",
+            std::process::id(),
+            payplane_core::ids::new_id()
+        )),
         current: None,
         restart_ms: vec![],
         cpu_secs: 0.0,
@@ -412,16 +450,18 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     let token = servers.cli(&[
         "admin", "token", "create", "--user", &user_id, "--mode", "test",
     ])?;
-    let api = Api {
+    let anon = Api {
         http: Client::new(),
         base: format!("http://127.0.0.1:{}", servers.port),
-        token: token["token"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no token: {token}"))?
-            .to_string(),
+        auth: None,
         requests: Arc::default(),
         retries: Arc::default(),
     };
+    let api = anon.with_token(
+        token["token"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no token: {token}"))?,
+    );
     servers.start().await?;
     let (s, v) = api
         .call(
@@ -466,8 +506,43 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     .await
     .context("the recipient did not become active")?;
 
+    // Subscriptions whose pulls come due during the kills, by an operator's test clock.
+    let subscriptions = match cfg.customers {
+        0 => None,
+        n => {
+            let op = servers.cli(&[
+                "admin",
+                "user",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--name",
+                "Ops",
+                "--role",
+                "admin",
+            ])?;
+            let op_id = op["id"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no operator: {op}"))?;
+            let t = servers.cli(&[
+                "admin", "token", "create", "--user", op_id, "--mode", "live",
+            ])?;
+            let operator = anon.with_token(
+                t["token"]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("no token: {t}"))?,
+            );
+            Some((pulls::subscribe(&anon, n).await?, operator))
+        }
+    };
+
     // Load and kills.
     let stop = Arc::new(AtomicBool::new(false));
+    let clock = subscriptions.as_ref().map(|(_, operator)| {
+        // Out of step with the kills, so that pulls are under way when one comes.
+        let every = cfg.kill_every * 3 / 5;
+        tokio::spawn(pulls::move_clock(operator.clone(), every))
+    });
     let acked = Arc::new(Mutex::new(Acked::default()));
     let clients: Vec<_> = (0..cfg.clients)
         .map(|n| {
@@ -493,6 +568,10 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     for c in clients {
         c.await??;
     }
+    let clock_steps = match clock {
+        Some(c) => c.await??,
+        None => 0,
+    };
 
     // Settle: every confirmed withdrawal final, every event delivered.
     let mut report = SoakReport {
@@ -623,7 +702,13 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
             acc["balance"], acc["locked"]
         ));
     }
+    if let Some((subs, operator)) = &subscriptions {
+        report.subscriptions = subs.ids.len();
+        report.clock_steps = clock_steps;
+        report.pulls = subs.check(operator, &mut report.problems).await?;
+    }
     servers.kill()?;
+    let _ = std::fs::remove_dir_all(&servers.chain_dir);
     if let Err(e) = servers.cli(&["admin", "ledger", "check"]) {
         report.problems.push(format!("ledger check: {e}"));
     }
