@@ -122,16 +122,28 @@ fn add<'a>(
     ids
 }
 
-/// The webhook body of an event: its id, type, time, per-object sequence and data.
+/// The webhook body of an event: its id, type, time, per-object sequence and data. Serialized
+/// from a borrowed payload (a `json!` body would copy the payload's whole tree first); members in
+/// alphabetical order, as earlier bodies had them.
 pub fn envelope(e: &NewEvent<'_>, id: &str, sequence: i64, now: i64) -> String {
-    serde_json::json!({
-        "id": id,
-        "type": e.kind,
-        "createdTime": payplane_core::timefmt::iso_millis(now),
-        "sequence": sequence,
-        "data": e.payload,
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "createdTime")]
+        created_time: String,
+        data: &'a serde_json::Value,
+        id: &'a str,
+        sequence: i64,
+        #[serde(rename = "type")]
+        kind: &'a str,
+    }
+    serde_json::to_string(&Envelope {
+        created_time: payplane_core::timefmt::iso_millis(now),
+        data: e.payload,
+        id,
+        sequence,
+        kind: e.kind,
     })
-    .to_string()
+    .unwrap_or_default()
 }
 
 /// Events of one owner in one mode, newest first.
@@ -167,4 +179,31 @@ pub async fn list(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_envelope_is_the_same_text_as_a_json_object_of_its_members() {
+        let payload = json!({"id": "w1", "amount": 12.5, "notes": "a \"quoted\" note"});
+        let e = NewEvent {
+            kind: "withdrawal.pending",
+            owner_id: "u1",
+            mode: "test",
+            subject_id: "w1",
+            payload: &payload,
+        };
+        let expected = json!({
+            "id": "ev1",
+            "type": "withdrawal.pending",
+            "createdTime": payplane_core::timefmt::iso_millis(1_700_000_000_000_000),
+            "sequence": 3,
+            "data": payload,
+        })
+        .to_string();
+        assert_eq!(envelope(&e, "ev1", 3, 1_700_000_000_000_000), expected);
+    }
 }

@@ -14,14 +14,18 @@ use crate::events::{NewEvent, envelope};
 use crate::ledger::NewTxn;
 use crate::pazemo::withdrawals::{COLUMNS, Withdrawal};
 use crate::{Conn, Result};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// `ids` draws the batch's ledger transaction ids from the sequence, in the same round trip, as
 /// one array; each row takes its id by ordinal (`ord`, 1-based, the withdrawal's place in the
-/// batch), an array lookup rather than a join. No parameter sets a row count the planner could see, so PostgreSQL settles on one
+/// batch), an array lookup rather than a join. The balance rows are found by `id = ANY(array)`,
+/// not by joining `d`: the planner takes a set-returning function for 100 rows, so a join chose a
+/// sequential scan of `ledger_accounts`, whose hot rows leave many dead versions behind (a
+/// batch's statement took 6–7.6 ms with it and 2.5–3.5 ms without, under load; BENCH.md,
+/// issue 20), and which would read every account of a large book. No parameter sets a row count the planner could see, so PostgreSQL settles on one
 /// generic plan instead of planning each batch (which cost 0.5 ms). `locked` takes the balance rows in id order (the lock order of every ledger write),
 /// `chk` decides once, and every write after it is conditional on it. Sibling CTEs run in one
 /// statement, so the foreign keys between them are checked when it ends. Delivery ids are made
@@ -30,12 +34,13 @@ const STATEMENT: &str = "\
 WITH ids AS MATERIALIZED (SELECT array_agg(nextval('ledger_transactions_id_seq')) AS a \
       FROM json_array_elements(CAST($2 AS JSON))), \
 d AS (SELECT * FROM json_to_recordset(CAST($1 AS JSON)) AS x(id TEXT, delta BIGINT)), \
-locked AS (SELECT id, kind, balance FROM ledger_accounts WHERE id IN (SELECT id FROM d) ORDER BY id FOR UPDATE), \
+locked AS (SELECT id, kind, balance FROM ledger_accounts WHERE id = ANY ((SELECT array_agg(id) FROM d)::TEXT[]) \
+      ORDER BY id FOR UPDATE), \
 chk AS (SELECT COUNT(*) = (SELECT COUNT(*) FROM d) \
                AND COALESCE(BOOL_AND(l.kind = 'platform' OR l.balance + d.delta >= 0), false) AS ok \
         FROM locked l JOIN d ON d.id = l.id), \
 u AS (UPDATE ledger_accounts a SET balance = a.balance + d.delta FROM d \
-      WHERE a.id = d.id AND (SELECT ok FROM chk) RETURNING 1), \
+      WHERE a.id = ANY ((SELECT array_agg(id) FROM d)::TEXT[]) AND a.id = d.id AND (SELECT ok FROM chk) RETURNING 1), \
 t AS (INSERT INTO ledger_transactions (id, kind, mode, reference, created_at) \
       SELECT (SELECT a FROM ids)[x.ord], x.kind, x.mode, x.reference, x.created_at \
       FROM json_to_recordset(CAST($2 AS JSON)) AS x(ord BIGINT, kind TEXT, mode TEXT, reference TEXT, created_at BIGINT) \
@@ -97,39 +102,72 @@ pub struct Rows {
 /// The rows of one withdrawal, its hold and its `withdrawal.pending` event, all carrying
 /// `PENDING_TXN_ID` as their transaction id (every event's subject is new, so its sequence is 1).
 /// `None` if the payload is not as expected (the withdrawal then takes the general path).
+///
+/// Each row is serialized straight from borrowed fields (no `serde_json::Value` tree is built
+/// and copied): this runs once per request, and building the trees was a sixth of the server's
+/// CPU per creation (profile in BENCH.md, issue 20).
 pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -> Option<Rows> {
-    let members = |v: Value| {
-        let text = v.to_string();
-        text.strip_prefix('{').map(str::to_string)
-    };
-    let txn = members(json!({
-        "kind": hold.kind, "mode": hold.mode, "reference": hold.reference,
-        "created_at": hold.created_at,
-    }))?;
+    #[derive(Serialize)]
+    struct Txn<'a> {
+        kind: &'a str,
+        mode: &'a str,
+        reference: &'a str,
+        created_at: i64,
+    }
+    #[derive(Serialize)]
+    struct PostingRow<'a> {
+        account_id: &'a str,
+        currency: &'a str,
+        amount: i64,
+        created_at: i64,
+    }
+    #[derive(Serialize)]
+    struct EventRow<'a> {
+        id: &'a str,
+        kind: &'a str,
+        owner_id: &'a str,
+        mode: &'a str,
+        subject_id: &'a str,
+        head: &'a str,
+        tail: &'a str,
+        body_head: &'a str,
+        body_tail: &'a str,
+        created_at: i64,
+    }
+    let txn = members(&Txn {
+        kind: hold.kind,
+        mode: hold.mode,
+        reference: hold.reference,
+        created_at: hold.created_at,
+    })?;
     let posting_rows = hold
         .postings
         .iter()
         .map(|p| {
-            members(json!({
-                "account_id": p.account, "currency": p.currency, "amount": p.amount,
-                "created_at": hold.created_at,
-            }))
+            members(&PostingRow {
+                account_id: &p.account,
+                currency: &p.currency,
+                amount: p.amount,
+                created_at: hold.created_at,
+            })
         })
         .collect::<Option<Vec<String>>>()?;
-    let row: Map<String, Value> = COLUMNS
-        .split(", ")
-        .zip(crate::pazemo::withdrawals::args(w))
-        .map(|(c, a)| (c.to_string(), value(a)))
-        .collect();
     let id = payplane_core::ids::new_id();
     let payload = event.payload.to_string();
     let body = envelope(event, &id, 1, now);
     let ((head, tail), (body_head, body_tail)) = (split(&payload)?, split(&body)?);
-    let event = members(json!({
-        "id": id, "kind": event.kind, "owner_id": event.owner_id, "mode": event.mode,
-        "subject_id": event.subject_id, "head": head, "tail": tail, "body_head": body_head,
-        "body_tail": body_tail, "created_at": now,
-    }))?;
+    let event = members(&EventRow {
+        id: &id,
+        kind: event.kind,
+        owner_id: event.owner_id,
+        mode: event.mode,
+        subject_id: event.subject_id,
+        head,
+        tail,
+        body_head,
+        body_tail,
+        created_at: now,
+    })?;
     Some(Rows {
         postings: hold
             .postings
@@ -139,8 +177,39 @@ pub fn rows(hold: &NewTxn<'_>, w: &Withdrawal, event: &NewEvent<'_>, now: i64) -
         txn,
         posting_rows,
         event,
-        row: Value::Object(row).to_string(),
+        row: object(COLUMNS, crate::pazemo::withdrawals::args(w))?,
     })
+}
+
+/// A JSON object's members after its opening brace (see `Rows`).
+fn members(row: &impl Serialize) -> Option<String> {
+    serde_json::to_string(row)
+        .ok()?
+        .strip_prefix('{')
+        .map(str::to_string)
+}
+
+/// The JSON object `{"column": value, …}` of a row's columns (as `COLUMNS` lists them) and
+/// their bind values.
+fn object<'a>(columns: &str, args: impl IntoIterator<Item = Arg<'a>>) -> Option<String> {
+    let mut out = Vec::with_capacity(1024);
+    out.push(b'{');
+    for (i, (column, arg)) in columns.split(", ").zip(args).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, column).ok()?;
+        out.push(b':');
+        match arg {
+            Arg::Text(s) | Arg::MaybeText(Some(s)) => serde_json::to_writer(&mut out, s),
+            Arg::Owned(s) => serde_json::to_writer(&mut out, &s),
+            Arg::Int(n) | Arg::MaybeInt(Some(n)) => serde_json::to_writer(&mut out, &n),
+            Arg::MaybeText(None) | Arg::MaybeInt(None) => serde_json::to_writer(&mut out, &()),
+        }
+        .ok()?;
+    }
+    out.push(b'}');
+    String::from_utf8(out).ok()
 }
 
 /// Writes every withdrawal of the batch with its hold and event, and returns the ledger
@@ -159,10 +228,12 @@ pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<
             *sum = s;
         }
     }
-    let deltas: Vec<Value> = net
-        .iter()
-        .map(|(id, delta)| json!({"id": id, "delta": delta}))
-        .collect();
+    #[derive(Serialize)]
+    struct Delta<'a> {
+        id: &'a str,
+        delta: i64,
+    }
+    let deltas: Vec<Delta> = net.iter().map(|(&id, &delta)| Delta { id, delta }).collect();
     let ords = || (1..).zip(batch.iter());
     let txns = numbered(ords().map(|(o, r)| (o, r.txn.as_str())));
     let postings =
@@ -171,7 +242,7 @@ pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<
     let rows: Vec<&str> = batch.iter().map(|r| r.row.as_str()).collect();
     let rows = format!("[{}]", rows.join(","));
     let row = sqlx::query(&SQL)
-        .bind(Value::from(deltas).to_string())
+        .bind(serde_json::to_string(&deltas).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
         .bind(txns)
         .bind(postings)
         .bind(rows)
@@ -216,19 +287,10 @@ fn split(text: &str) -> Option<(&str, &str)> {
     (!tail.contains(NEEDLE.as_str())).then_some((head, tail))
 }
 
-fn value(a: Arg<'_>) -> Value {
-    match a {
-        Arg::Text(s) => s.into(),
-        Arg::Owned(s) => s.into(),
-        Arg::Int(i) => i.into(),
-        Arg::MaybeText(s) => s.into(),
-        Arg::MaybeInt(i) => i.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn numbered_adds_each_members_ordinal() {
