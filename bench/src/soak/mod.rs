@@ -1,32 +1,48 @@
 //! The crash soak: money and events under SIGKILL.
 //!
-//! A server process (`payplane serve`, every role) runs against one database while clients make
+//! The server (`payplane serve`: one process with every role, or API and worker processes
+//! apart on one PostgreSQL, `processes::Topology`) runs against one database while clients make
 //! sandbox deposits and withdrawals with confirmations, a webhook endpoint receives every
-//! account event, and an operator moves the test clock through the periods of customers'
-//! subscriptions, so the executor pulls their payments (`pulls`). Every `kill_every` the process is killed with SIGKILL and a new one started at
-//! once. Clients retry each request with its `Idempotency-Key` until it gets a definitive answer,
-//! as a real integration would. Afterwards a last process runs until every confirmed withdrawal
-//! is final and every event delivered, and the soak checks:
-//! - `payplane admin ledger check` passes;
+//! account event and every postback, and an operator moves the test clock through the periods
+//! of customers' subscriptions, so the executor pulls their payments (`pulls`). Every
+//! `kill_every` one process is killed with SIGKILL (each in turn) and started again at once.
+//! Clients retry each request with its `Idempotency-Key` until it gets a definitive answer, as a
+//! real integration would; with several API processes each attempt goes to the next one, so a
+//! retry is a replay to another process. Afterwards the processes run until every confirmed
+//! withdrawal is final and every event delivered, and the soak checks:
+//! - `payplane admin ledger check` passes, and no job was dead-lettered;
 //! - each acknowledged deposit is in the account's history exactly once, and nothing else is;
 //! - the withdrawals are exactly the acknowledged ones; the balance equals the deposits minus
 //!   the succeeded withdrawals (amount + fee), and the hold is exactly the open ones';
+//! - the available balance, sampled throughout, never went below zero;
+//! - each final withdrawal has exactly one final event (its payout's effect, once);
 //! - every event was delivered at least once, each always under one `webhook-id`;
-//! - every subscription made exactly its pulls, and the treasury holds exactly their PMA on chain.
+//! - every subscription made exactly its pulls, the treasury holds exactly their PMA on chain,
+//!   and each of their transactions was posted back, always under one `webhook-id`.
 //!
-//! `bench/src/bin/soak.rs` runs it for minutes (figures in `BENCH.md`); the test
-//! `crates/cli/tests/crash_soak.rs` runs a short one on both databases.
+//! With several processes, also (`tokens`, `replay`): an `Idempotency-Key` replayed to every
+//! API process gets the stored answer, and a token revoked through one API process is refused
+//! by that one at once and by the others within the token cache time.
+//!
+//! `bench/src/bin/soak.rs` runs it for minutes (figures in `BENCH.md`); the tests
+//! `crates/cli/tests/crash_soak.rs` (one process, both databases) and
+//! `crates/cli/tests/multi_process.rs` (2 API + 2 worker processes, PostgreSQL, anvil) run short
+//! ones.
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod processes;
 mod pulls;
+mod tokens;
+
+use processes::Servers;
+pub use processes::{TOKEN_CACHE_SECS, Topology};
 
 pub struct SoakConfig {
     /// The `payplane` binary.
@@ -39,16 +55,44 @@ pub struct SoakConfig {
     pub clients: usize,
     /// Customers subscribed to a pull payment whose pulls come due while the server is killed.
     pub customers: usize,
+    pub topology: Topology,
+    /// The test network's JSON-RPC node (`PAYPLANE_CHAIN_RPC_URL_3`, anvil); `None`: the
+    /// embedded network, which only a single process may run.
+    pub chain_rpc: Option<String>,
+    /// Withdrawals larger than the deposits bring in, so the account runs near empty and many
+    /// are refused: the last funds are raced for by every API process's group commit.
+    pub scarce_funds: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct SoakReport {
+    /// Server processes running at once.
+    pub processes: usize,
     pub kills: u64,
+    /// Of which API (or `all`) processes, and worker processes.
+    pub kills_api: u64,
+    pub kills_worker: u64,
     /// Time from spawning a process to its first answer, ms (p50, max).
     pub restart_ms: (f64, f64),
     pub deposits: u64,
     pub withdrawals: u64,
     pub confirms: u64,
+    /// Withdrawals refused for want of funds (402).
+    pub refused: u64,
+    /// Withdrawals that reached a final status (payouts made or failed), each with exactly one
+    /// final event.
+    pub payouts: u64,
+    /// The lowest available balance (balance + hold) sampled during the load.
+    pub min_available: i64,
+    /// Answers replayed with their `Idempotency-Key` to every API process, all identical.
+    pub replays: u64,
+    /// Jobs run to completion (`payplane_jobs{status="done"}`), and dead-lettered.
+    pub jobs_done: i64,
+    pub jobs_dead: i64,
+    /// Token revocations checked across the API processes, and the longest time another
+    /// process went on accepting a revoked token, ms.
+    pub revocations: u64,
+    pub revocation_lag_ms: f64,
     /// Requests answered definitively (after retries), and retries that a kill caused.
     pub requests: u64,
     pub retries: u64,
@@ -67,149 +111,107 @@ pub struct SoakReport {
     pub subscriptions: usize,
     pub clock_steps: i64,
     pub pulls: i64,
+    /// Pull-payment transactions posted back, postback requests received, and repeats.
+    pub postbacks: usize,
+    pub postback_requests: u64,
+    pub postback_redelivered: u64,
     /// Every check that failed, in words. Empty: nothing lost, nothing doubled.
     pub problems: Vec<String>,
 }
 
-/// What the webhook receiver saw: event id → the `webhook-id`s it came with, and request count.
+/// What one receiver URL saw: what each request was about (an event id; a postback's
+/// transaction hash) → the `webhook-id`s it came with, and the request count.
 #[derive(Default)]
-struct Received {
-    ids: HashMap<String, HashSet<String>>,
-    requests: u64,
+pub(crate) struct Seen {
+    pub ids: HashMap<String, HashSet<String>>,
+    pub requests: u64,
 }
 
+impl Seen {
+    fn record(&mut self, about: String, webhook_id: String) {
+        self.requests += 1;
+        self.ids.entry(about).or_default().insert(webhook_id);
+    }
+
+    /// How many things came under more than one `webhook-id` (delivered as different messages).
+    pub fn unstable(&self) -> usize {
+        self.ids.values().filter(|w| w.len() > 1).count()
+    }
+
+    pub fn redelivered(&self) -> u64 {
+        self.requests.saturating_sub(self.ids.len() as u64)
+    }
+}
+
+/// The key of a postback of a transaction without a hash (refused before it reached the chain).
+pub(crate) const NO_HASH: &str = "no-hash:";
+
+/// What the receiver saw: account events at `/hook`, postbacks at `/postback`.
+#[derive(Default)]
+pub(crate) struct Received {
+    pub events: Seen,
+    pub postbacks: Seen,
+}
+
+/// The receiver; returns its base URL (`…/hook` takes events, `…/postback` postbacks).
 async fn receiver(rx: Arc<Mutex<Received>>) -> Result<String> {
-    let handler = move |headers: axum::http::HeaderMap, body: String| {
+    let webhook_id = |headers: &axum::http::HeaderMap| {
+        headers
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let events = {
+        let rx = rx.clone();
+        move |headers: axum::http::HeaderMap, body: String| {
+            let rx = rx.clone();
+            async move {
+                let event = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let mut r = rx.lock().unwrap_or_else(|e| e.into_inner());
+                r.events.record(event, webhook_id(&headers));
+                axum::http::StatusCode::OK
+            }
+        }
+    };
+    let postbacks = move |headers: axum::http::HeaderMap, body: String| {
         let rx = rx.clone();
         async move {
-            let webhook_id = headers
-                .get("webhook-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            let event = serde_json::from_str::<Value>(&body)
+            // A transaction refused before it reached the chain has no hash.
+            let hash = serde_json::from_str::<Value>(&body)
                 .ok()
-                .and_then(|v| v["id"].as_str().map(str::to_string))
-                .unwrap_or_default();
+                .and_then(|v| {
+                    v["transactionData"]["transactionHash"]
+                        .as_str()
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| format!("{NO_HASH}{}", payplane_core::ids::new_id()));
             let mut r = rx.lock().unwrap_or_else(|e| e.into_inner());
-            r.requests += 1;
-            r.ids.entry(event).or_default().insert(webhook_id);
+            r.postbacks.record(hash, webhook_id(&headers));
             axum::http::StatusCode::OK
         }
     };
-    let router = axum::Router::new().route("/hook", axum::routing::post(handler));
+    let router = axum::Router::new()
+        .route("/hook", axum::routing::post(events))
+        .route("/postback", axum::routing::post(postbacks));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/hook", listener.local_addr()?);
+    let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(url)
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// The server processes: one at a time, killed and replaced on demand.
-struct Servers {
-    cfg: Arc<SoakConfig>,
-    port: u16,
-    /// The embedded test network's journal, kept across the processes (removed at the end).
-    chain_dir: PathBuf,
-    current: Option<Child>,
-    restart_ms: Vec<f64>,
-    cpu_secs: f64,
-}
-
-impl Servers {
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.cfg.bin);
-        c.env("PAYPLANE_DATABASE_URL", &self.cfg.database_url)
-            .env("PAYPLANE_WEBHOOKS_ALLOW_PRIVATE", "true")
-            // A killed process's leases expire quickly, so its work is taken over soon.
-            .env("PAYPLANE_WEBHOOKS_LEASE_SECS", "2")
-            .env("PAYPLANE_WORKER_LEASE_SECS", "2")
-            .env("PAYPLANE_IDEMPOTENCY_ABANDON_SECS", "3")
-            .env("PAYPLANE_RATE_LIMIT_PER_SECOND", "0")
-            .env("PAYPLANE_CHAIN_DATA_DIR", &self.chain_dir)
-            .env("PAYPLANE_PUMAPAY_AUTO_APPROVE_TEST_NETWORK", "true")
-            .env("PAYPLANE_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    }
-
-    async fn start(&mut self) -> Result<()> {
-        let began = Instant::now();
-        let child = self
-            .command()
-            .args(["serve", "--role", "all"])
-            .env("PAYPLANE_LISTEN", format!("127.0.0.1:{}", self.port))
-            .spawn()
-            .context("starting the server")?;
-        self.current = Some(child);
-        let url = format!("http://127.0.0.1:{}/ping", self.port);
-        for _ in 0..2000 {
-            if reqwest::get(&url).await.is_ok() {
-                self.restart_ms.push(began.elapsed().as_secs_f64() * 1e3);
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        bail!("the server did not answer within 10 s of starting")
-    }
-
-    fn kill(&mut self) -> Result<()> {
-        if let Some(mut c) = self.current.take() {
-            Command::new("kill")
-                .args(["-KILL", &c.id().to_string()])
-                .status()?;
-            self.cpu_secs += child_cpu_secs(&mut c)?;
-        }
-        Ok(())
-    }
-
-    /// A CLI command against the soak's database (JSON out).
-    fn cli(&self, args: &[&str]) -> Result<Value> {
-        let out = self
-            .command()
-            .args(args)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped())
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "payplane {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
-    }
-}
-
-/// Waits for a killed child and reads its CPU time (user + sys) from `wait4`'s rusage, through
-/// `/proc` of the child before it is reaped.
-fn child_cpu_secs(c: &mut Child) -> Result<f64> {
-    let ticks = std::fs::read_to_string(format!("/proc/{}/stat", c.id()))
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name (which may hold spaces) start after the last ')'.
-            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
-            // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-            Some(rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?)
-        })
-        .unwrap_or(0.0);
-    c.wait()?;
-    Ok(ticks / 100.0)
-}
-
 /// A client of the accounts API that retries a request with the same `Idempotency-Key` until
-/// it gets a definitive answer: the server may be dead or starting at any moment.
+/// it gets a definitive answer: the server may be dead or starting at any moment. With several
+/// API processes, requests take them in turn and each retry goes to the next one.
 #[derive(Clone)]
 struct Api {
     http: Client,
-    base: String,
+    bases: Arc<Vec<String>>,
+    turn: Arc<AtomicUsize>,
     /// The credential header sent with every request, if any.
     auth: Option<(&'static str, String)>,
     requests: Arc<AtomicU64>,
@@ -240,11 +242,25 @@ impl Api {
         body: Option<Value>,
         key: Option<&str>,
     ) -> Result<(StatusCode, Value)> {
+        let first = self.turn.fetch_add(1, Ordering::Relaxed);
+        self.call_from(first, method, path, body, key).await
+    }
+
+    /// `call`, the first attempt to API process `first` (modulo their number).
+    async fn call_from(
+        &self,
+        first: usize,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> Result<(StatusCode, Value)> {
         let started = Instant::now();
-        loop {
+        for attempt in first.. {
+            let base = &self.bases[attempt % self.bases.len()];
             let mut req = self
                 .http
-                .request(method.clone(), format!("{}{path}", self.base))
+                .request(method.clone(), format!("{base}{path}"))
                 .timeout(Duration::from_secs(10));
             if let Some((name, value)) = &self.auth {
                 req = req.header(*name, value);
@@ -282,6 +298,32 @@ impl Api {
             self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        unreachable!("the attempts never run out")
+    }
+
+    /// Replays a request that got `answer` with its `Idempotency-Key` to every API process:
+    /// each must give the stored answer. Returns the differences.
+    async fn replay(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        key: &str,
+        answer: &(StatusCode, Value),
+    ) -> Result<Vec<String>> {
+        let mut problems = vec![];
+        for i in 0..self.bases.len() {
+            let again = self
+                .call_from(i, method.clone(), path, Some(body.clone()), Some(key))
+                .await?;
+            if &again != answer {
+                problems.push(format!(
+                    "{method} {path} with key {key} replayed to {}: {} {}, first answered {} {}",
+                    self.bases[i], again.0, again.1, answer.0, answer.1
+                ));
+            }
+        }
+        Ok(problems)
     }
 
     /// Every item of a paginated list.
@@ -323,6 +365,10 @@ struct Acked {
     withdrawals: HashMap<String, i64>,
     confirmed: HashSet<String>,
     interrupted: Vec<Interrupted>,
+    refused: u64,
+    replays: u64,
+    /// Replays whose answer differed from the first.
+    replay_problems: Vec<String>,
 }
 
 enum Interrupted {
@@ -337,49 +383,74 @@ fn interrupted(s: StatusCode, v: &Value) -> bool {
 
 const FEE: i64 = 2_500;
 
+/// Every how many acknowledged deposits and withdrawals one is replayed to every API process.
+const REPLAY_EVERY: u64 = 5;
+
+#[allow(clippy::too_many_arguments)]
 async fn client_loop(
     api: Api,
     account: String,
     beneficiary: i64,
     n: usize,
+    scarce: bool,
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Acked>>,
 ) -> Result<()> {
+    let replays = api.bases.len() > 1;
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
         i += 1;
         let key = format!("soak-{n}-{i}");
+        let replay = replays && i.is_multiple_of(REPLAY_EVERY);
         if !i.is_multiple_of(3) {
             let amount = 10_000 + (i as i64 * 7_919 + n as i64 * 104_729) % 90_000;
+            let path = format!("/sandbox/accounts/{account}/deposit");
+            let body = json!({"amount": amount, "reference": key});
             let (s, v) = api
-                .call(
-                    Method::POST,
-                    &format!("/sandbox/accounts/{account}/deposit"),
-                    Some(json!({"amount": amount, "reference": key})),
-                    Some(&key),
-                )
+                .call(Method::POST, &path, Some(body.clone()), Some(&key))
                 .await?;
+            let differ = if replay && s.is_success() {
+                api.replay(Method::POST, &path, &body, &key, &(s, v.clone()))
+                    .await?
+            } else {
+                vec![]
+            };
             let mut a = acked.lock().unwrap_or_else(|e| e.into_inner());
             if interrupted(s, &v) {
                 a.interrupted.push(Interrupted::Deposit { key, amount });
             } else if s.is_success() {
                 a.deposits.insert(key, amount);
+                a.replays += u64::from(replay);
+                a.replay_problems.extend(differ);
             } else {
                 bail!("deposit: {s} {v}");
             }
             continue;
         }
-        let amount = 5_000 + (i as i64 * 3_571) % 20_000;
+        // Scarce: 40 000–200 000 against two deposits of 10 000–100 000 between withdrawals,
+        // so the account runs dry again and again (about a tenth of the withdrawals refused).
+        let amount = if scarce {
+            40_000 + (i as i64 * 35_711 + n as i64 * 7_919) % 160_000
+        } else {
+            5_000 + (i as i64 * 3_571) % 20_000
+        };
+        let path = format!("/accounts/{account}/withdraw");
+        let body = json!({"beneficiaryId": beneficiary, "amount": amount, "notes": key});
         let (s, v) = api
-            .call(
-                Method::POST,
-                &format!("/accounts/{account}/withdraw"),
-                Some(json!({"beneficiaryId": beneficiary, "amount": amount, "notes": key})),
-                Some(&key),
-            )
+            .call(Method::POST, &path, Some(body.clone()), Some(&key))
             .await?;
         if s == StatusCode::PAYMENT_REQUIRED {
-            continue; // not enough available: refused, nothing changed
+            // Not enough available: refused, nothing changed.
+            acked.lock().unwrap_or_else(|e| e.into_inner()).refused += 1;
+            continue;
+        }
+        if replay && s.is_success() {
+            let differ = api
+                .replay(Method::POST, &path, &body, &key, &(s, v.clone()))
+                .await?;
+            let mut a = acked.lock().unwrap_or_else(|e| e.into_inner());
+            a.replays += 1;
+            a.replay_problems.extend(differ);
         }
         if interrupted(s, &v) {
             let mut a = acked.lock().unwrap_or_else(|e| e.into_inner());
@@ -422,18 +493,7 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     let cfg = Arc::new(cfg);
     let rx = Arc::new(Mutex::new(Received::default()));
     let hook = receiver(rx.clone()).await?;
-    let mut servers = Servers {
-        cfg: cfg.clone(),
-        port: free_port()?,
-        chain_dir: std::env::temp_dir().join(format!(
-            "payplane-soak-chain-{}-{}",
-            std::process::id(),
-            payplane_core::ids::new_id()
-        )),
-        current: None,
-        restart_ms: vec![],
-        cpu_secs: 0.0,
-    };
+    let mut servers = Servers::new(cfg.clone())?;
     let user = servers.cli(&[
         "admin",
         "user",
@@ -450,24 +510,25 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     let token = servers.cli(&[
         "admin", "token", "create", "--user", &user_id, "--mode", "test",
     ])?;
+    let token = token["token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no token: {token}"))?
+        .to_string();
     let anon = Api {
         http: Client::new(),
-        base: format!("http://127.0.0.1:{}", servers.port),
+        bases: Arc::new(servers.bases()),
+        turn: Arc::default(),
         auth: None,
         requests: Arc::default(),
         retries: Arc::default(),
     };
-    let api = anon.with_token(
-        token["token"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no token: {token}"))?,
-    );
-    servers.start().await?;
+    let api = anon.with_token(&token);
+    servers.start_all().await?;
     let (s, v) = api
         .call(
             Method::POST,
             "/users/me/webhooks",
-            Some(json!({"url": hook})),
+            Some(json!({"url": format!("{hook}/hook")})),
             Some("soak-hook"),
         )
         .await?;
@@ -532,7 +593,9 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
                     .as_str()
                     .ok_or_else(|| anyhow!("no token: {t}"))?,
             );
-            Some((pulls::subscribe(&anon, n).await?, operator))
+            let postback = format!("{hook}/postback");
+            let subs = pulls::subscribe(&anon, n, &postback, cfg.chain_rpc.clone()).await?;
+            Some((subs, operator))
         }
     };
 
@@ -551,18 +614,31 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
                 account.clone(),
                 beneficiary,
                 n,
+                cfg.scarce_funds,
                 stop.clone(),
                 acked.clone(),
             ))
         })
         .collect();
+    let sampler = tokio::spawn(min_available(
+        api.clone(),
+        format!("/users/{user_id}/accounts/{account}"),
+        stop.clone(),
+    ));
+    let revocations = (api.bases.len() > 1).then(|| {
+        tokio::spawn(tokens::revocations(
+            api.clone(),
+            token.clone(),
+            Duration::from_secs(TOKEN_CACHE_SECS),
+            stop.clone(),
+        ))
+    });
     let began = Instant::now();
     let mut kills = 0;
     while began.elapsed() < cfg.duration {
         tokio::time::sleep(cfg.kill_every).await;
-        servers.kill()?;
+        servers.kill_next().await?;
         kills += 1;
-        servers.start().await?;
     }
     stop.store(true, Ordering::Relaxed);
     for c in clients {
@@ -575,12 +651,31 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
 
     // Settle: every confirmed withdrawal final, every event delivered.
     let mut report = SoakReport {
+        processes: servers.len(),
         kills,
+        kills_api: servers.kills_api,
+        kills_worker: servers.kills_worker,
+        min_available: sampler.await??,
         ..Default::default()
     };
+    if let Some(r) = revocations {
+        let r = r.await??;
+        report.revocations = r.rounds;
+        report.revocation_lag_ms = r.max_lag_ms;
+        report.problems.extend(r.problems);
+    }
+    if report.min_available < 0 {
+        report.problems.push(format!(
+            "the account's available balance was seen at {}: overdrawn",
+            report.min_available
+        ));
+    }
     let settle = Instant::now();
     let mut acked = std::mem::take(&mut *acked.lock().unwrap_or_else(|e| e.into_inner()));
     report.interrupted = acked.interrupted.len() as u64;
+    report.refused = acked.refused;
+    report.replays = acked.replays;
+    report.problems.append(&mut acked.replay_problems);
     reconcile(&api, &user_id, &account, &mut acked, &mut report.problems).await?;
     let finals = wait_until(Duration::from_secs(180), || async {
         let all = api.all(&format!("/accounts/{account}/withdraw")).await?;
@@ -602,7 +697,7 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
         .collect();
     let delivered = wait_until(Duration::from_secs(180), || async {
         let r = rx.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(event_ids.iter().all(|id| r.ids.contains_key(id)))
+        Ok(event_ids.iter().all(|id| r.events.ids.contains_key(id)))
     })
     .await;
     report.settle_secs = settle.elapsed().as_secs_f64();
@@ -612,7 +707,7 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
         let r = rx.lock().unwrap_or_else(|e| e.into_inner());
         let missing = event_ids
             .iter()
-            .filter(|id| !r.ids.contains_key(*id))
+            .filter(|id| !r.events.ids.contains_key(*id))
             .count();
         report.problems.push(format!(
             "{missing} of {} events never delivered",
@@ -621,14 +716,14 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     }
     {
         let r = rx.lock().unwrap_or_else(|e| e.into_inner());
-        let unstable = r.ids.values().filter(|w| w.len() > 1).count();
+        let unstable = r.events.unstable();
         if unstable > 0 {
             report.problems.push(format!(
                 "{unstable} events delivered under more than one webhook-id"
             ));
         }
-        report.deliveries = r.requests;
-        report.redelivered = r.requests.saturating_sub(r.ids.len() as u64);
+        report.deliveries = r.events.requests;
+        report.redelivered = r.events.redelivered();
     }
     let history = api
         .all(&format!("/users/{user_id}/accounts/{account}/transactions"))
@@ -676,6 +771,7 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
             known.difference(&ids).count()
         ));
     }
+    report.payouts = final_events(&withdrawals, &events, &mut report.problems);
     let total = |status: &[&str]| -> i64 {
         withdrawals
             .iter()
@@ -706,9 +802,19 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
         report.subscriptions = subs.ids.len();
         report.clock_steps = clock_steps;
         report.pulls = subs.check(operator, &mut report.problems).await?;
+        let posted = subs.check_postbacks(&rx, &mut report.problems).await?;
+        let r = rx.lock().unwrap_or_else(|e| e.into_inner());
+        report.postbacks = posted;
+        report.postback_requests = r.postbacks.requests;
+        report.postback_redelivered = r.postbacks.redelivered();
     }
-    servers.kill()?;
-    let _ = std::fs::remove_dir_all(&servers.chain_dir);
+    (report.jobs_done, report.jobs_dead) = jobs(&api).await?;
+    if report.jobs_dead > 0 {
+        report
+            .problems
+            .push(format!("{} jobs dead-lettered", report.jobs_dead));
+    }
+    servers.kill_all()?;
     if let Err(e) = servers.cli(&["admin", "ledger", "check"]) {
         report.problems.push(format!("ledger check: {e}"));
     }
@@ -727,6 +833,80 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport> {
     report.events = event_ids.len();
     report.server_cpu_secs = servers.cpu_secs;
     Ok(report)
+}
+
+/// The lowest available balance (balance + hold, which is negative) of the account, read every
+/// 100 ms until `stop`.
+async fn min_available(api: Api, path: String, stop: Arc<AtomicBool>) -> Result<i64> {
+    let mut min = i64::MAX;
+    while !stop.load(Ordering::Relaxed) {
+        let (s, v) = api.call(Method::GET, &path, None, None).await?;
+        if s == StatusCode::OK
+            && let (Some(b), Some(l)) = (v["balance"].as_i64(), v["locked"].as_i64())
+        {
+            min = min.min(b + l);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(min)
+}
+
+/// Each final withdrawal (its payout made or failed: the `withdrawal.submit` and
+/// `withdrawal.settle` jobs' effect) must have exactly one final event, and no other withdrawal
+/// any; returns how many are final.
+fn final_events(withdrawals: &[Value], events: &[Value], problems: &mut Vec<String>) -> u64 {
+    let mut finals: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in events {
+        if let Some(kind @ ("withdrawal.succeeded" | "withdrawal.failed")) = e["type"].as_str() {
+            finals
+                .entry(e["subjectId"].as_str().unwrap_or(""))
+                .or_default()
+                .push(kind);
+        }
+    }
+    let mut n = 0;
+    for w in withdrawals {
+        let id = w["id"].as_str().unwrap_or("");
+        let status = w["status"].as_str().unwrap_or("");
+        let seen = finals.remove(id).unwrap_or_default();
+        let expected: &[&str] = match status {
+            "succeeded" => &["withdrawal.succeeded"],
+            "failed" => &["withdrawal.failed"],
+            _ => &[],
+        };
+        n += u64::from(!expected.is_empty());
+        if seen != expected {
+            problems.push(format!(
+                "withdrawal {id} ({status}): final events {seen:?}, expected {expected:?}"
+            ));
+        }
+    }
+    if !finals.is_empty() {
+        problems.push(format!(
+            "{} final events of withdrawals that do not exist",
+            finals.len()
+        ));
+    }
+    n
+}
+
+/// Jobs done and dead-lettered, from `/metrics` (`payplane_jobs{status}`).
+async fn jobs(api: &Api) -> Result<(i64, i64)> {
+    let text = api
+        .http
+        .get(format!("{}/metrics", api.bases[0]))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let count = |status: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("payplane_jobs{{status=\"{status}\"}} ")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0) as i64
+    };
+    Ok((count("done"), count("dead")))
 }
 
 /// A request answered "interrupted" must have taken effect exactly once: finds it by its key

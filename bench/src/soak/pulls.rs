@@ -2,11 +2,14 @@
 //! network (QR code read by `zbarimg`, consent and permit signed by a real key), then an operator
 //! moves the test clock one period at a time while the server is being killed. At the end every
 //! subscription must have made exactly its `PAYMENTS` pulls, and the treasury must hold exactly
-//! what they pulled, on chain.
-use super::Api;
+//! what they pulled, on chain; and each of their transactions must have been posted back to the
+//! business's postback URL, always under one `webhook-id`.
+use super::{Api, Received};
 use anyhow::{Context, Result, anyhow, bail};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Pulls per subscription: the first at registration, then one per period.
@@ -21,12 +24,20 @@ pub struct Subscriptions {
     business: String,
     treasury: String,
     token_contract: String,
+    /// The test network's node; `None`: the embedded network, read through the server's
+    /// JSON-RPC route.
+    node: Option<String>,
     pub ids: Vec<String>,
 }
 
-/// A business with an approved subscription model, and `customers` customers subscribed to it
-/// (registered on chain, first pull made).
-pub async fn subscribe(base: &Api, customers: usize) -> Result<Subscriptions> {
+/// A business with an approved subscription model and its postback URL at `postback`, and
+/// `customers` customers subscribed to it (registered on chain, first pull made).
+pub async fn subscribe(
+    base: &Api,
+    customers: usize,
+    postback: &str,
+    node: Option<String>,
+) -> Result<Subscriptions> {
     let email = format!("soak-{}@example.com", payplane_core::ids::new_id());
     let anon = base.with_token("");
     let (s, v) = anon
@@ -59,6 +70,15 @@ pub async fn subscribe(base: &Api, customers: usize) -> Result<Subscriptions> {
         .await?;
     ensure(s, &v, "api key")?;
     let merchant = base.with_header("pma-api-key", &text(&v["data"])?);
+    let (s, v) = merchant
+        .call(
+            Method::POST,
+            "/api/v2/api-key-auth/business/postback",
+            Some(json!({"businessID": business, "url": postback, "environment": "Ropsten"})),
+            None,
+        )
+        .await?;
+    ensure(s, &v, "postback")?;
     let (s, v) = merchant
         .call(
             Method::POST,
@@ -154,6 +174,7 @@ pub async fn subscribe(base: &Api, customers: usize) -> Result<Subscriptions> {
         business,
         treasury,
         token_contract,
+        node,
         ids,
     };
     // Registered, with the first pull made, before the kills begin.
@@ -193,12 +214,16 @@ pub async fn move_clock(operator: Api, every: Duration) -> Result<i64> {
 
 impl Subscriptions {
     async fn successful_pulls(&self, id: &str) -> Result<i64> {
+        Ok(self.transactions(id, "statusID=3&typeID=3").await?.len() as i64)
+    }
+
+    async fn transactions(&self, id: &str, filter: &str) -> Result<Vec<Value>> {
         let (s, v) = self
             .merchant
             .call(
                 Method::GET,
                 &format!(
-                    "/api/v2/api-key-auth/transactions/pull-payment/{}/{id}?statusID=3&typeID=3&itemsPerPage=100",
+                    "/api/v2/api-key-auth/transactions/pull-payment/{}/{id}?{filter}&itemsPerPage=100",
                     self.business
                 ),
                 None,
@@ -206,7 +231,62 @@ impl Subscriptions {
             )
             .await?;
         ensure(s, &v, "transactions")?;
-        Ok(v["data"].as_array().map_or(0, |a| a.len() as i64))
+        Ok(v["data"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Waits until every final transaction of the subscriptions (registration, pulls) was posted
+    /// back (up to 60 s), then checks: each under one `webhook-id`, and no postback of a
+    /// transaction that is not recorded. Returns how many were posted back.
+    pub async fn check_postbacks(
+        &self,
+        rx: &Arc<Mutex<Received>>,
+        problems: &mut Vec<String>,
+    ) -> Result<usize> {
+        let mut hashes = HashSet::new();
+        for id in &self.ids {
+            for t in self.transactions(id, "page=1").await? {
+                // 1 pending: not final, nothing posted back yet.
+                if t["transactionStatus"] != 1
+                    && let Some(h) = t["txHash"].as_str()
+                {
+                    hashes.insert(h.to_string());
+                }
+            }
+        }
+        let delivered = super::wait_until(Duration::from_secs(60), || async {
+            let r = rx.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(hashes.iter().all(|h| r.postbacks.ids.contains_key(h)))
+        })
+        .await;
+        let r = rx.lock().unwrap_or_else(|e| e.into_inner());
+        if delivered.is_err() {
+            let missing = hashes
+                .iter()
+                .filter(|h| !r.postbacks.ids.contains_key(*h))
+                .count();
+            problems.push(format!(
+                "{missing} of {} pull-payment transactions never posted back",
+                hashes.len()
+            ));
+        }
+        let unstable = r.postbacks.unstable();
+        if unstable > 0 {
+            problems.push(format!(
+                "{unstable} transactions posted back under more than one webhook-id"
+            ));
+        }
+        let unknown = r
+            .postbacks
+            .ids
+            .keys()
+            .filter(|h| !hashes.contains(*h) && !h.starts_with(super::NO_HASH))
+            .count();
+        if unknown > 0 {
+            problems.push(format!(
+                "{unknown} postbacks of transactions that are not recorded"
+            ));
+        }
+        Ok(hashes.len())
     }
 
     /// Waits until every subscription made its pulls (up to 120 s), then checks: exactly
@@ -240,15 +320,20 @@ impl Subscriptions {
             "0x70a08231{:0>64}",
             self.treasury.trim_start_matches("0x").to_lowercase()
         );
-        let (s, v) = operator
-            .call(
-                Method::POST,
-                "/api/v2/open-auth/rpc/3",
-                Some(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-                    "params": [{"to": self.token_contract, "data": data}, "latest"]})),
-                None,
-            )
-            .await?;
+        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+            "params": [{"to": self.token_contract, "data": data}, "latest"]});
+        let (s, v) = match &self.node {
+            // The server's JSON-RPC route serves only the embedded network.
+            Some(node) => {
+                let r = operator.http.post(node).json(&call).send().await?;
+                (r.status(), r.json::<Value>().await?)
+            }
+            None => {
+                operator
+                    .call(Method::POST, "/api/v2/open-auth/rpc/3", Some(call), None)
+                    .await?
+            }
+        };
         let held = v["result"]
             .as_str()
             .and_then(|h| u128::from_str_radix(h.trim_start_matches("0x"), 16).ok())

@@ -16,6 +16,21 @@ use crate::types::{CallRequest, ChainLog, ContractAddresses, LogQuery, PaymentSt
 /// How long [`Chain::transact`] waits for a receipt to become final.
 pub const DEFAULT_RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Sends of one transaction when the node says its nonce was already used.
+const NONCE_ATTEMPTS: u32 = 5;
+
+/// The node refused a transaction because another one from the same wallet took its nonce
+/// (mined: "nonce too low"; waiting in the pool: "replacement transaction underpriced").
+fn nonce_taken(e: &ChainError) -> bool {
+    match e {
+        ChainError::Rejected(m) => {
+            let m = m.to_ascii_lowercase();
+            m.contains("nonce too low") || m.contains("replacement transaction underpriced")
+        }
+        _ => false,
+    }
+}
+
 #[async_trait]
 pub trait Chain: Send + Sync {
     fn chain_id(&self) -> u64;
@@ -59,10 +74,6 @@ pub trait Chain: Send + Sync {
         let policy = *self.signers().gas_policy();
         let slot = self.signers().nonce_slot(from);
         let mut cached = slot.lock().await;
-        let nonce = match *cached {
-            Some(n) => n,
-            None => self.transaction_count(from).await?,
-        };
         let req = CallRequest {
             from: Some(from),
             ..req
@@ -72,25 +83,41 @@ pub trait Chain: Send + Sync {
             None => policy.gas_limit(self.estimate_gas(&req).await?)?,
         };
         let (max_fee, priority_fee) = policy.fees(self.gas_price().await?)?;
-        let raw = sign_eip1559(
-            &signer,
-            self.chain_id(),
-            nonce,
-            &req,
-            gas_limit,
-            max_fee,
-            priority_fee,
-        )?;
-        match self.send_raw_transaction(raw).await {
-            Ok(hash) => {
-                *cached = Some(nonce + 1);
-                tracing::debug!(%from, nonce, %hash, "transaction sent");
-                Ok(hash)
-            }
-            Err(e) => {
-                // The node may or may not hold it (a timeout after acceptance): re-read next time.
-                *cached = None;
-                Err(e)
+        let mut attempt = 1;
+        loop {
+            let nonce = match *cached {
+                Some(n) => n,
+                None => self.transaction_count(from).await?,
+            };
+            let raw = sign_eip1559(
+                &signer,
+                self.chain_id(),
+                nonce,
+                &req,
+                gas_limit,
+                max_fee,
+                priority_fee,
+            )?;
+            match self.send_raw_transaction(raw).await {
+                Ok(hash) => {
+                    *cached = Some(nonce + 1);
+                    tracing::debug!(%from, nonce, %hash, "transaction sent");
+                    return Ok(hash);
+                }
+                Err(e) => {
+                    // The node may or may not hold it (a timeout after acceptance): re-read next time.
+                    *cached = None;
+                    if attempt < NONCE_ATTEMPTS && nonce_taken(&e) {
+                        // Another process sends from this wallet too (several workers and API
+                        // processes share the executor) and used the nonce first. The node
+                        // refused this transaction, so sending it again with the next nonce
+                        // cannot make it twice.
+                        attempt += 1;
+                        tracing::debug!(%from, nonce, attempt, "nonce taken by another sender; retrying");
+                        continue;
+                    }
+                    return Err(e);
+                }
             }
         }
     }

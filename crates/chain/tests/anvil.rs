@@ -150,3 +150,36 @@ async fn the_same_signed_transaction_has_the_same_hash_on_devnet_and_anvil() {
     let d = devnet.receipt(on_devnet).await.unwrap().unwrap();
     assert_eq!((a.gas_used, a.success), (d.gas_used, d.success));
 }
+
+// Found by the multi-process soak (issue 20, item 4): two processes send from the executor, each
+// with its own nonce cache, so one's cached nonce is taken by the other's transaction and the
+// node refuses it ("nonce too low"): a faucet request failed with 500, a pull waited for its
+// lease. A refused nonce is now re-read and the transaction sent again.
+#[tokio::test]
+async fn two_processes_sending_from_one_wallet_both_get_through() {
+    let Some(anvil) = spawn_anvil() else { return };
+    let (one, two) = (connect(&anvil, 1).await, connect(&anvil, 1).await);
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap();
+    // Each caches the next nonce after its first send; then they take turns, so each one's
+    // cached nonce has always just been used by the other.
+    for _ in 0..4 {
+        for chain in [&one, &two] {
+            let to = random_address();
+            chain
+                .transact(
+                    executor,
+                    payplane_chain::CallRequest {
+                        to: Some(to),
+                        value: U256::from(1),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("sent despite the other process");
+            assert_eq!(one.balance(to).await.unwrap(), U256::from(1));
+        }
+    }
+}

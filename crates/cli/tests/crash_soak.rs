@@ -2,7 +2,7 @@
 //! `BENCH.md`): deposits, withdrawals with confirmations, webhook deliveries and the pulls of four
 //! subscriptions (the test clock moved through their periods) while the server is SIGKILLed
 //! every 3 s; then nothing may be lost or doubled.
-use payplane_bench::soak::{SoakConfig, run};
+use payplane_bench::soak::{SoakConfig, Topology, run};
 use std::time::Duration;
 
 async fn soak(database_url: String) {
@@ -13,6 +13,9 @@ async fn soak(database_url: String) {
         kill_every: Duration::from_secs(3),
         clients: 4,
         customers: 4,
+        topology: Topology::Single,
+        chain_rpc: None,
+        scarce_funds: false,
     })
     .await
     .unwrap();

@@ -194,6 +194,22 @@ pub async fn transition(
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
+/// Takes over a payment left processing (its `updated_at` still `seen`, as the caller read it)
+/// by moving its `updated_at` to `now`: of several workers that find the same stale payment,
+/// exactly one gets `true` and reconciles it.
+pub async fn take_over(conn: &mut crate::Conn, id: &str, seen: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE pull_payments SET updated_at = $1 WHERE id = $2 AND status = $3 AND updated_at = $4",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(PullPaymentStatus::Processing.id())
+    .bind(seen)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The new state of a pull payment after an event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {

@@ -293,6 +293,19 @@ pub async fn register(app: &App, id: &str) -> Result<(), AppError> {
             .register_pull_payment(net.executor, &consent, permit.as_ref())
             .await
     };
+    let sent = match sent {
+        Err(e) if is_refusal(&e) => {
+            match made_meanwhile(&net, pid, PaymentEvent::Registered, |s| {
+                s.customer != payplane_chain::Address::ZERO
+            })
+            .await?
+            {
+                Some(r) => Ok(r),
+                None => Err(e),
+            }
+        }
+        other => other,
+    };
     let now = app.now();
     let block_time = net.now_secs(app);
     match sent {
@@ -358,6 +371,40 @@ fn refusal(e: ChainError) -> Result<(String, Option<TxReceipt>), ChainError> {
         ChainError::Reverted { reason, .. } => Ok((reason, None)),
         ChainError::FailedOnChain(r) => Ok(("reverted on chain".into(), Some(*r))),
         other => Err(other),
+    }
+}
+
+/// Whether `e` is the contract's refusal (reverted, in the estimate or on chain), not a failure
+/// of the network.
+fn is_refusal(e: &ChainError) -> bool {
+    matches!(
+        e,
+        ChainError::Reverted { .. } | ChainError::FailedOnChain(_)
+    )
+}
+
+/// The chain is the judge: a refusal may only mean that another worker made this very
+/// transaction first (one whose lease ran out while it worked: another process, or a slow one).
+/// Looks for it on chain (`made` says whether the contract's state shows it) and returns its
+/// receipt, to be recorded as made, instead of a refusal that would leave it unrecorded.
+async fn made_meanwhile(
+    net: &Network,
+    pid: B256,
+    event: PaymentEvent,
+    made: impl FnOnce(&payplane_chain::PaymentState) -> bool,
+) -> Result<Option<TxReceipt>, AppError> {
+    let state = net
+        .chain
+        .payment_state(pid)
+        .await
+        .map_err(|e| unavailable(net, e))?;
+    if !made(&state) {
+        return Ok(None);
+    }
+    match net.chain.find_payment_tx(event, pid).await {
+        Ok(Some(r)) => Ok(Some(r)),
+        Ok(None) => Err(AppError::unavailable("the transaction's log not found yet")),
+        Err(e) => Err(unavailable(net, e)),
     }
 }
 
@@ -443,6 +490,19 @@ async fn send_pull(
         }
     } else {
         net.chain.execute_pull(net.executor, pid, tokens).await
+    };
+    let sent = match sent {
+        Err(e) if is_refusal(&e) => {
+            match made_meanwhile(net, pid, PaymentEvent::Executed(k as u64), |s| {
+                i64::from(s.pulls) > k
+            })
+            .await?
+            {
+                Some(r) => Ok(r),
+                None => Err(e),
+            }
+        }
+        other => other,
     };
     let now = app.now();
     let now_secs = net.now_secs(app);
@@ -654,6 +714,14 @@ async fn recover(app: &App, net: &Arc<Network>) -> Result<usize, AppError> {
         let Some(row) = pending.into_iter().next() else {
             continue;
         };
+        // Every worker process runs these rounds: one takes the payment over, the others
+        // leave it (two sending the same pull at once could each be refused for the other).
+        let mut tx = app.db.begin().await?;
+        let ours = store::take_over(&mut tx, &id, pp.updated_at, app.now()).await?;
+        tx.commit().await?;
+        if !ours {
+            continue;
+        }
         n += 1;
         let result = match row.tx_type {
             TxType::Register => register(app, &id).await,

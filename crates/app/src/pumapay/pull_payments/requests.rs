@@ -771,6 +771,9 @@ async fn offer(app: &App, request_id: &str, customer: Address) -> Result<Offer, 
     } = context(app, &request).await?;
     let cfg = &app.config.pull_payments;
     if request.start_time.is_none() {
+        // Another process may have moved the test clock since this one read its offset: the
+        // terms start at the network's time, or a schedule would begin periods in the past.
+        crate::pumapay::test_clock::refresh(app, &network).await?;
         let now = network.now_secs(app);
         let cap = token_cap(schedule.total, &rate, cfg.token_cap_margin_pct)?;
         let (start, expiry) = if schedule.model_type == PaymentModelType::TopUp {

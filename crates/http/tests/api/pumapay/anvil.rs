@@ -208,3 +208,54 @@ dual!(a_trial_subscription_is_billed_on_anvil, async |b| {
     }
     assert_eq!(treasury_pma(&t).await - before, pulled);
 });
+
+// Found by the multi-process soak's review (issue 20, item 4): an API process that had read the
+// test clock's offset before another process moved it fixed new terms at its stale time, so a
+// subscription signed through it started a period in the past and was billed twice at once.
+dual!(
+    a_subscription_signed_through_another_process_starts_at_the_moved_clock,
+    async |b| {
+        use crate::pumapay::executor::*;
+        use crate::pumapay::support::*;
+        let Some(anvil) = spawn_anvil(None) else {
+            return;
+        };
+        let url = anvil.url.clone();
+        let t = TestApp::builder(b)
+            .config(move |c| on_node(c, &url))
+            .start()
+            .await;
+        // A second API process on the same database and node.
+        let url = anvil.url.clone();
+        let other = TestApp::builder(b)
+            .database(&t.database_url)
+            .config(move |c| on_node(c, &url))
+            .start()
+            .await;
+        let (biz, product) = merchant(&t).await;
+        let model = approved_model(&t, &biz, &model_body(3, &biz.id, &product)).await;
+        let w = Wallet::new();
+        fund(&t, &w, 20_000).await;
+        // The other process has the network (and the clock's offset) before the clock moves.
+        network(&other.app, 3).await.unwrap();
+        move_clock(&t, MONTH).await;
+        let now = network(&t.app, 3).await.unwrap().now_secs(&t.app);
+        let id = subscribe(&other, &biz, &model, &w, "").await;
+        let p = payment(&t, &biz, &id).await;
+        let start: i64 = p["startTimestamp"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (now..now + 60).contains(&start),
+            "the terms start at the network's time {now}, not {start}"
+        );
+        // Its registration job was queued at the other process's (frozen test) time.
+        settle(&other).await;
+        settle(&other).await;
+        let txs = transactions(&t, &biz, &id).await;
+        assert_eq!(
+            txs.len(),
+            2,
+            "registration and the first pull only: {txs:?}"
+        );
+        other.stop().await;
+    }
+);

@@ -245,3 +245,99 @@ dual!(
         panic!("the kill never landed mid-round in {ATTEMPTS} attempts");
     }
 );
+
+// Found by the multi-process soak (issue 20, item 4): every worker process runs the executor's
+// rounds, and two reconciled the same payment left processing, both sending its pull; the one
+// the contract refused (`AllPaymentsMade`: the other's pull had just landed) recorded the
+// payment failed, and the pull made on chain was never recorded. One worker now takes a stale
+// payment over (`take_over`), and a refusal is checked against the chain before it is recorded.
+// In one process the two rounds' sends are serialised by the wallet's nonce lock, so this test
+// cannot force the interleaving the soak met; it pins the take-over and the end state.
+dual!(
+    two_workers_reconciling_one_payment_record_its_pull_once,
+    async |b| {
+        use payplane_app::pumapay::pull_payments::executor::run_due;
+        use payplane_core::kinds::{PullPaymentStatus, TxStatus};
+        use payplane_store::pumapay::pull_payments::{self as pulls, Transition};
+        use payplane_store::pumapay::transactions as txs;
+        let t = TestApp::builder(b)
+            .config(|c| c.worker.lease_secs = 1)
+            .start()
+            .await;
+        let (biz, product) = merchant(&t).await;
+        let model = approved_model(&t, &biz, &model_body(3, &biz.id, &product)).await;
+        let w = Wallet::new();
+        fund(&t, &w, 20_000).await;
+        let id = subscribe(&t, &biz, &model, &w, "").await;
+        settle(&t).await;
+        move_clock(&t, MONTH).await;
+        // A worker began the second pull and died before sending it: the payment processing, the
+        // pull's row pending, its lease over.
+        let first = transactions(&t, &biz, &id).await;
+        let first = first.last().unwrap()["id"].as_str().unwrap().to_string();
+        let db = &t.app.db;
+        let mut row = txs::get(&db.read, &first).await.unwrap().unwrap();
+        let pp = pulls::get(&db.read, &id).await.unwrap().unwrap();
+        let now = t.app.now();
+        let mut tx = db.begin().await.unwrap();
+        row.id = payplane_core::ids::new_id();
+        row.pull_index = Some(1);
+        row.status = TxStatus::Pending;
+        (
+            row.tx_hash,
+            row.sender,
+            row.receiver,
+            row.block_number,
+            row.block_hash,
+        ) = (None, None, None, None, None);
+        row.reference_no = txs::next_reference_no(&mut tx).await.unwrap();
+        (row.created_at, row.updated_at) = (now, now);
+        txs::insert(&mut tx, &row).await.unwrap();
+        let to = Transition {
+            status: PullPaymentStatus::Processing,
+            reason: pp.status_reason.clone(),
+            next_payment_at: pp.next_payment_at,
+            last_payment_at: None,
+            add_pulls: 0,
+            add_fiat: 0,
+            failed_attempts: pp.failed_attempts,
+            now,
+        };
+        assert!(
+            pulls::transition(&mut tx, &id, &[PullPaymentStatus::Running], &to)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        t.clock.advance_secs(5);
+        // Of two workers that found it stale at the same time, one takes it over.
+        let seen = pulls::get(&db.read, &id).await.unwrap().unwrap().updated_at;
+        let mut tx = db.begin().await.unwrap();
+        let later = t.app.now();
+        assert!(pulls::take_over(&mut tx, &id, seen, later).await.unwrap());
+        assert!(!pulls::take_over(&mut tx, &id, seen, later).await.unwrap());
+        tx.commit().await.unwrap();
+        t.clock.advance_secs(5);
+        // Two workers' rounds at once.
+        let (one, two) = tokio::join!(run_due(&t.app), run_due(&t.app));
+        one.unwrap();
+        two.unwrap();
+        let p = payment(&t, &biz, &id).await;
+        assert_eq!(p["status"], 2, "still running: {p}");
+        let made: Vec<_> = transactions(&t, &biz, &id)
+            .await
+            .into_iter()
+            .filter(|t| t["transactionStatus"] == 3 && t["transactionType"] != 1)
+            .collect();
+        assert_eq!(made.len(), 2, "both pulls recorded once: {made:?}");
+        let net = payplane_app::pumapay::networks::network(&t.app, 3)
+            .await
+            .unwrap();
+        let state = net
+            .chain
+            .payment_state(pp.chain_payment_id.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(state.pulls, 2, "as many pulls on chain");
+    }
+);
