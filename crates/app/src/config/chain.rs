@@ -31,7 +31,7 @@ pub struct ChainConfig {
     /// Embedded networks rewrite their state snapshot after this many transactions (0: never on
     /// a count). A start after a crash replays at most this many journal lines.
     pub devnet_snapshot_every_txs: u64,
-    /// ... or this many seconds after the last one if any transaction came since (0: never on
+    /// ... or with the first transaction this many seconds after the last one (0: never on
     /// time). A clean shutdown always writes one.
     pub devnet_snapshot_every_secs: u64,
 }

@@ -51,8 +51,9 @@ pub struct DevnetConfig {
     pub snapshot: SnapshotPolicy,
 }
 
-/// A snapshot is written once `every_txs` transactions were journaled since the last one, or
-/// `every_secs` seconds after it if any was, and when the devnet is dropped. 0 turns a trigger off.
+/// A snapshot is written once `every_txs` transactions were journaled since the last one, or with
+/// the first transaction `every_secs` seconds or more after it, and when the devnet is dropped.
+/// 0 turns a trigger off.
 ///
 /// A start replays the transactions after the snapshot, so `every_txs` bounds that work (about
 /// 0.1 ms each); each snapshot costs a copy of the whole state (about 0.7 kB per past
