@@ -15,7 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{B256, Bytes, keccak256};
+use alloy::primitives::{B256, Bytes, Keccak256, keccak256};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ChainError, Result};
@@ -59,7 +59,12 @@ pub(crate) struct Position {
 fn chain(link: Option<B256>, line: &str) -> B256 {
     match link {
         None => keccak256(line.as_bytes()),
-        Some(prev) => keccak256([prev.as_slice(), line.as_bytes()].concat()),
+        Some(prev) => {
+            let mut hasher = Keccak256::new();
+            hasher.update(prev);
+            hasher.update(line.as_bytes());
+            hasher.finalize()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod snapshot;
 mod state;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -127,6 +128,14 @@ struct Inner {
     snapshot_taken: Instant,
 }
 
+/// Writers take turns, and never replace a newer snapshot by an older one.
+#[derive(Default)]
+struct SnapshotWriter {
+    turn: Mutex<()>,
+    /// Journal records the snapshot on disk covers.
+    on_disk: AtomicU64,
+}
+
 /// A snapshot encoded under the lock, to be written outside it.
 struct Taken {
     records: u64,
@@ -142,9 +151,7 @@ pub struct Devnet {
     data_path: Option<PathBuf>,
     header: Option<Header>,
     snapshot_policy: SnapshotPolicy,
-    /// Journal records of the snapshot on disk: writers take turns, and never replace a newer
-    /// snapshot by an older one.
-    snapshot_written: Arc<Mutex<u64>>,
+    snapshot_writer: Arc<SnapshotWriter>,
     start: DevnetStart,
 }
 
@@ -277,7 +284,10 @@ impl Devnet {
             data_path,
             header: fresh_header.or(existing.map(|(header, _)| header)),
             snapshot_policy: config.snapshot,
-            snapshot_written: Arc::new(Mutex::new(covered)),
+            snapshot_writer: Arc::new(SnapshotWriter {
+                turn: Mutex::new(()),
+                on_disk: AtomicU64::new(covered),
+            }),
             start: DevnetStart {
                 snapshot_records: from_snapshot,
                 replayed: replayed as u64,
@@ -298,7 +308,7 @@ impl Devnet {
             self.take_snapshot(&mut inner, true)
         };
         match (taken, self.snapshot_dir()) {
-            (Some(taken), Some(dir)) => write_snapshot(&self.snapshot_written, dir, taken)
+            (Some(taken), Some(dir)) => write_snapshot(&self.snapshot_writer, dir, taken)
                 .map_err(|e| ChainError::io(dir.join(snapshot::FILE_NAME), e)),
             _ => Ok(()),
         }
@@ -310,10 +320,18 @@ impl Devnet {
 
     /// The snapshot to write now, encoded from `inner` while it is locked: when `force`d, or when
     /// the policy says it is due. `None` when there is nothing new.
+    ///
+    /// Forced, "new" is against the snapshot on disk rather than the last one taken: one taken
+    /// by `submit_raw` may still be on its way, and the caller wants the state durable on return.
     fn take_snapshot(&self, inner: &mut Inner, force: bool) -> Option<Taken> {
         let header = self.header.as_ref()?;
         let at: Position = inner.journal.as_ref()?.position();
-        let new = at.records.saturating_sub(inner.snapshot_records);
+        let since = if force {
+            self.snapshot_writer.on_disk.load(Ordering::SeqCst)
+        } else {
+            inner.snapshot_records
+        };
+        let new = at.records.saturating_sub(since);
         if new == 0 {
             return None;
         }
@@ -367,10 +385,10 @@ impl Devnet {
             drop(inner);
             // The write (and its fsyncs) happens off the caller's path; a failed one only
             // means the next start replays more.
-            let written = self.snapshot_written.clone();
+            let writer = self.snapshot_writer.clone();
             let dir = dir.to_owned();
             std::thread::spawn(move || {
-                if let Err(e) = write_snapshot(&written, &dir, taken) {
+                if let Err(e) = write_snapshot(&writer, &dir, taken) {
                     tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
                 }
             });
@@ -464,15 +482,16 @@ impl Drop for Devnet {
 }
 
 /// Writes `taken` unless a snapshot at least as recent is already on disk.
-fn write_snapshot(written: &Mutex<u64>, dir: &Path, taken: Taken) -> std::io::Result<()> {
-    let mut on_disk = written
+fn write_snapshot(writer: &SnapshotWriter, dir: &Path, taken: Taken) -> std::io::Result<()> {
+    let _turn = writer
+        .turn
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if *on_disk >= taken.records {
+    if writer.on_disk.load(Ordering::SeqCst) >= taken.records {
         return Ok(());
     }
     snapshot::write(dir, &taken.bytes)?;
-    *on_disk = taken.records;
+    writer.on_disk.store(taken.records, Ordering::SeqCst);
     Ok(())
 }
 
