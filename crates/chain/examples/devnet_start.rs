@@ -153,24 +153,28 @@ fn main() {
             let cpu = cpu_secs() - cpu;
             let start = devnet.start();
             assert_eq!(devnet.head().number, 3 + txs);
-            samples.push((wall, cpu, start.replayed));
+            samples.push((wall, cpu, start));
             drop(devnet); // may write a snapshot: not timed
         }
         samples.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (wall, cpu, replayed) = samples[samples.len() / 2];
-        rows.push((name, replayed, wall, cpu, n));
+        let (wall, cpu, start) = samples[samples.len() / 2];
+        rows.push((name, start, wall, cpu, n));
         if file.is_none() {
             baseline = Some(wall);
         }
     }
     let baseline = baseline.unwrap();
     println!(
-        "| start | replayed | wall s (median of runs) | CPU s | vs full replay |\n|---|---:|---:|---:|---:|"
+        "| start | replayed | wall s (median of runs) | CPU s | vs full replay | journal + genesis / snapshot / replay, ms |\n|---|---:|---:|---:|---:|---|"
     );
-    for (name, replayed, wall, cpu, n) in rows {
+    for (name, start, wall, cpu, n) in rows {
         println!(
-            "| {name} | {replayed} | {wall:.3} ({n}) | {cpu:.2} | {:.3}× |",
-            wall / baseline
+            "| {name} | {} | {wall:.3} ({n}) | {cpu:.2} | {:.3}× | {} / {} / {} |",
+            start.replayed,
+            wall / baseline,
+            start.journal_read.as_millis(),
+            start.snapshot_load.as_millis(),
+            start.replay.as_millis(),
         );
     }
 }

@@ -68,7 +68,7 @@ pub struct SnapshotPolicy {
 impl Default for SnapshotPolicy {
     fn default() -> Self {
         SnapshotPolicy {
-            every_txs: 5_000,
+            every_txs: 2_000,
             every_secs: 300,
         }
     }
@@ -81,6 +81,12 @@ pub struct DevnetStart {
     pub snapshot_records: Option<u64>,
     /// Journal records re-executed after genesis or the snapshot.
     pub replayed: u64,
+    /// Reading the journal (every line parsed and chained) and building the genesis; loading the
+    /// snapshot (read, checked, decoded; next to nothing without one); re-executing the records
+    /// after it.
+    pub journal_read: Duration,
+    pub snapshot_load: Duration,
+    pub replay: Duration,
 }
 
 impl DevnetConfig {
@@ -172,6 +178,7 @@ impl Devnet {
         let wallet = HdWallet::from_phrase(&config.mnemonic)?;
         let executor = wallet.executor()?;
         let fingerprint = config.fingerprint(executor.address())?;
+        let started = Instant::now();
         let opened = match &config.data_dir {
             Some(dir) => Some(Journal::open(dir)?),
             None => None,
@@ -235,6 +242,8 @@ impl Devnet {
             j.write_header(header)?;
         }
 
+        let journal_read = started.elapsed();
+        let loading = Instant::now();
         let mut from_snapshot = None;
         if let (Some(dir), Some((header, links))) = (&config.data_dir, &existing) {
             snapshot::clean(dir, false);
@@ -243,6 +252,8 @@ impl Devnet {
                 from_snapshot = Some(covered);
             }
         }
+        let snapshot_load = loading.elapsed();
+        let replaying = Instant::now();
         let skip = from_snapshot.unwrap_or(0) as usize;
         let replayed = records.len() - skip;
         for record in records.into_iter().skip(skip) {
@@ -254,10 +265,14 @@ impl Devnet {
                     reason: e.to_string(),
                 })?;
         }
+        let replay = replaying.elapsed();
         if replayed > 0 || from_snapshot.is_some() {
             tracing::info!(
                 snapshot_records = from_snapshot,
                 replayed,
+                journal_read_ms = journal_read.as_millis() as u64,
+                snapshot_load_ms = snapshot_load.as_millis() as u64,
+                replay_ms = replay.as_millis() as u64,
                 head = state.head().number,
                 "devnet journal replayed"
             );
@@ -291,6 +306,9 @@ impl Devnet {
             start: DevnetStart {
                 snapshot_records: from_snapshot,
                 replayed: replayed as u64,
+                journal_read,
+                snapshot_load,
+                replay,
             },
         })
     }
