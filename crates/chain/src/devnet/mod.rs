@@ -57,7 +57,7 @@ pub struct DevnetConfig {
 /// 0 turns a trigger off.
 ///
 /// A start replays the transactions after the snapshot, so `every_txs` bounds that work (about
-/// 0.1 ms each); each snapshot costs a copy of the whole state (about 0.7 kB per past
+/// 0.25 ms of CPU each); each snapshot costs a copy of the whole state (about 0.63 kB per past
 /// transaction) encoded under the devnet's lock, then written by a background thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotPolicy {
