@@ -193,40 +193,45 @@ async fn a_start_from_a_snapshot_replays_only_the_tail_and_rebuilds_the_same_cha
     assert_eq!(observe(&from_tail, payment).await, expected);
 }
 
+/// Waits until the snapshot in `dir` (written by a background thread) covers at least `records`
+/// journal records; returns what a start from it (in a copy of `dir`) reports.
+fn wait_for_snapshot(dir: &Path, clock: &Arc<ManualClock>, records: u64) -> (u64, u64) {
+    let started = Instant::now();
+    loop {
+        if dir.join(SNAPSHOT).exists() {
+            let probe = tempfile::tempdir().unwrap();
+            copy(dir, probe.path(), &[JOURNAL, SNAPSHOT]);
+            let start = open(probe.path(), clock).start();
+            if let Some(covered) = start.snapshot_records
+                && covered >= records
+            {
+                return (covered, start.replayed);
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no snapshot of {records} transactions"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[tokio::test]
 async fn snapshots_are_written_every_n_transactions() {
     let dir = tempfile::tempdir().unwrap();
-    let copy_dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let policy = SnapshotPolicy {
         every_txs: 4,
         every_secs: 0,
     };
     let devnet = Devnet::open(config(dir.path(), policy), clock.clone()).unwrap();
-    transfers(&devnet, &clock, 0, 5).await; // 10 transactions: due after the 4th and the 8th
-    let snapshot = dir.path().join(SNAPSHOT);
-    let started = Instant::now();
-    // Written by a background thread: wait for the one after the 8th transaction.
-    loop {
-        copy(dir.path(), copy_dir.path(), &[JOURNAL]);
-        if snapshot.exists() {
-            std::fs::copy(&snapshot, copy_dir.path().join(SNAPSHOT)).unwrap();
-            let probe = tempfile::tempdir().unwrap();
-            copy(copy_dir.path(), probe.path(), &[JOURNAL, SNAPSHOT]);
-            let reopened = open(probe.path(), &clock);
-            if reopened.start().snapshot_records == Some(8) {
-                assert_eq!(reopened.start().replayed, 2);
-                assert_eq!(reopened.head(), devnet.head());
-                break;
-            }
-            assert_eq!(reopened.start().snapshot_records, Some(4));
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no snapshot after 8 transactions"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    transfers(&devnet, &clock, 0, 2).await; // 4 transactions: one is due
+    assert_eq!(wait_for_snapshot(dir.path(), &clock, 4), (4, 0));
+    transfers(&devnet, &clock, 2, 3).await; // 10: due again after the 8th
+    assert_eq!(wait_for_snapshot(dir.path(), &clock, 8), (8, 2));
+    // Not before it is due: 2 transactions after the last one, none is written.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(wait_for_snapshot(dir.path(), &clock, 8), (8, 2));
 }
 
 /// A clean history in `dir` (snapshot at its end) and what it reads back.

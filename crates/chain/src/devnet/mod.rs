@@ -7,7 +7,7 @@ mod snapshot;
 mod state;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -140,6 +140,9 @@ struct SnapshotWriter {
     turn: Mutex<()>,
     /// Journal records the snapshot on disk covers.
     on_disk: AtomicU64,
+    /// A background write is under way: a periodic snapshot waits for it rather than queue a
+    /// second copy of the state behind it.
+    busy: AtomicBool,
 }
 
 /// A snapshot encoded under the lock, to be written outside it.
@@ -302,6 +305,7 @@ impl Devnet {
             snapshot_writer: Arc::new(SnapshotWriter {
                 turn: Mutex::new(()),
                 on_disk: AtomicU64::new(covered),
+                busy: AtomicBool::new(false),
             }),
             start: DevnetStart {
                 snapshot_records: from_snapshot,
@@ -355,9 +359,11 @@ impl Devnet {
         }
         let policy = self.snapshot_policy;
         let due = force
-            || (policy.every_txs > 0 && new >= policy.every_txs)
-            || (policy.every_secs > 0
-                && inner.snapshot_taken.elapsed() >= Duration::from_secs(policy.every_secs));
+            || (!self.snapshot_writer.busy.load(Ordering::SeqCst)
+                && ((policy.every_txs > 0 && new >= policy.every_txs)
+                    || (policy.every_secs > 0
+                        && inner.snapshot_taken.elapsed()
+                            >= Duration::from_secs(policy.every_secs))));
         if !due {
             return None;
         }
@@ -400,15 +406,17 @@ impl Devnet {
         if let Some(taken) = self.take_snapshot(&mut inner, false)
             && let Some(dir) = self.snapshot_dir()
         {
+            let writer = self.snapshot_writer.clone();
+            writer.busy.store(true, Ordering::SeqCst);
             drop(inner);
             // The write (and its fsyncs) happens off the caller's path; a failed one only
             // means the next start replays more.
-            let writer = self.snapshot_writer.clone();
             let dir = dir.to_owned();
             std::thread::spawn(move || {
                 if let Err(e) = write_snapshot(&writer, &dir, taken) {
                     tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
                 }
+                writer.busy.store(false, Ordering::SeqCst);
             });
         }
         Ok(hash)
