@@ -27,7 +27,7 @@ pub use alloy::primitives::{Address, B256, Bytes, U256};
 pub use chain::Chain;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{PullPaymentTerms, SignedConsent, SignedPermit};
-pub use devnet::{Devnet, DevnetConfig};
+pub use devnet::{Devnet, DevnetConfig, DevnetStart, SnapshotPolicy};
 pub use error::{ChainError, Result};
 pub use faucet::{Faucet, FaucetConfig, FaucetGrant};
 pub use jsonrpc::{RpcHandler, RpcLimits};

@@ -315,6 +315,7 @@ async fn serve(config: Config) -> Result<()> {
     tracing::info!("shutting down: finishing in-flight requests and releasing job leases");
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
+    payplane_app::pumapay::networks::close(&app).await;
     app.db.close().await;
     Ok(())
 }

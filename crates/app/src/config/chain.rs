@@ -28,6 +28,12 @@ pub struct ChainConfig {
     /// Clients in use at once (their allowance not yet refilled); while a sweep finds this many,
     /// every call is refused until they drop below.
     pub rpc_rate_max_clients: usize,
+    /// Embedded networks rewrite their state snapshot after this many transactions (0: never on
+    /// a count). A start after a crash replays at most this many journal lines.
+    pub devnet_snapshot_every_txs: u64,
+    /// ... or with the first transaction this many seconds after the last one (0: never on
+    /// time). A clean shutdown always writes one.
+    pub devnet_snapshot_every_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +79,8 @@ impl Default for ChainConfig {
             rpc_rate_per_minute: 1200,
             rpc_rate_burst: 200,
             rpc_rate_max_clients: 65_536,
+            devnet_snapshot_every_txs: payplane_chain::SnapshotPolicy::default().every_txs,
+            devnet_snapshot_every_secs: payplane_chain::SnapshotPolicy::default().every_secs,
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::{App, AppError};
 use payplane_chain::{
     Address, Chain, ContractAddresses, Devnet, DevnetConfig, Faucet, FaucetConfig, GasPolicy,
-    HdWallet, PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits,
+    HdWallet, PlatformSigners, RpcChain, RpcConfig, RpcHandler, RpcLimits, SnapshotPolicy,
 };
 use payplane_store::pumapay::network_contracts as deployed;
 use std::collections::HashMap;
@@ -24,6 +24,8 @@ pub struct Network {
     pub clock_offset: Arc<AtomicI64>,
     /// The platform's executor (HD index 0): it sends registrations, pulls and cancellations.
     pub executor: Address,
+    /// The embedded network itself (the same as `chain`), for what only it has: its snapshot.
+    pub devnet: Option<Arc<Devnet>>,
 }
 
 impl Network {
@@ -71,6 +73,10 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
         "devnet" => {
             let mut dc = DevnetConfig::new(phrase, data_dir(app, id));
             dc.chain_id = cfg.chain_id;
+            dc.snapshot = SnapshotPolicy {
+                every_txs: app.config.chain.devnet_snapshot_every_txs,
+                every_secs: app.config.chain.devnet_snapshot_every_secs,
+            };
             let clock = app.clock.clone();
             let offset = clock_offset.clone();
             let chain_clock: Arc<dyn payplane_chain::Clock> = Arc::new(move || {
@@ -93,9 +99,10 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                 faucet: cfg
                     .public
                     .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
-                chain: devnet,
+                chain: devnet.clone(),
                 clock_offset,
                 executor,
+                devnet: Some(devnet),
             }
         }
         _ => {
@@ -145,12 +152,33 @@ pub async fn network(app: &App, id: i64) -> Result<Arc<Network>, AppError> {
                     .then(|| Faucet::new(FaucetConfig::default(), executor, chain_clock)),
                 clock_offset,
                 executor,
+                devnet: None,
             }
         }
     };
     let network = Arc::new(network);
     built.insert(id, network.clone());
     Ok(network)
+}
+
+/// At shutdown: every embedded network built so far writes its state snapshot, so the next
+/// start replays nothing (dropping the devnet would too, but only once the last reference goes).
+pub async fn close(app: &App) {
+    let devnets: Vec<Arc<Devnet>> = app
+        .networks
+        .built
+        .lock()
+        .await
+        .values()
+        .filter_map(|n| n.devnet.clone())
+        .collect();
+    for devnet in devnets {
+        match tokio::task::spawn_blocking(move || devnet.write_snapshot()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "devnet snapshot not written at shutdown"),
+            Err(e) => tracing::warn!(error = %e, "devnet snapshot not written at shutdown"),
+        }
+    }
 }
 
 /// The public JSON-RPC's per-request limits (`[chain] rpc_*`).

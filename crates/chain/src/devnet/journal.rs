@@ -1,16 +1,21 @@
 //! The devnet's durable record: an append-only file of accepted raw transactions with the
 //! timestamp of the block that included each, after a header naming the configuration.
 //!
-//! State is never written: it is rebuilt at start by re-executing the deterministic genesis and
-//! then every record in order. A record is appended and fsync'd before the transaction's hash is
-//! returned to anyone, so an acknowledged transaction survives SIGKILL and power loss; a torn
-//! last line (a write cut short) was never acknowledged and is dropped at the next open.
+//! The journal is the truth: state is rebuilt at start by re-executing the deterministic genesis
+//! and then every record in order (from a snapshot, `snapshot.rs`, only the records after it). A
+//! record is appended and fsync'd before the transaction's hash is returned to anyone, so an
+//! acknowledged transaction survives SIGKILL and power loss; a torn last line (a write cut short)
+//! was never acknowledged and is dropped at the next open.
+//!
+//! Each line is chained into a running hash, `link(0) = keccak(header line)` and
+//! `link(n) = keccak(link(n-1) ‖ line n)`, computed while reading (no format change): a snapshot
+//! records the link of the position it covers, which names that exact prefix of the journal.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{B256, Bytes};
+use alloy::primitives::{B256, Bytes, Keccak256, keccak256};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ChainError, Result};
@@ -38,6 +43,29 @@ pub(crate) struct Record {
 pub(crate) struct Journal {
     file: File,
     path: PathBuf,
+    /// Transaction lines in the file (the header not counted).
+    records: u64,
+    /// The hash chain's link after the last line.
+    link: B256,
+}
+
+/// A position in the journal: `records` transaction lines, and the chain's link after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub records: u64,
+    pub link: B256,
+}
+
+fn chain(link: Option<B256>, line: &str) -> B256 {
+    match link {
+        None => keccak256(line.as_bytes()),
+        Some(prev) => {
+            let mut hasher = Keccak256::new();
+            hasher.update(prev);
+            hasher.update(line.as_bytes());
+            hasher.finalize()
+        }
+    }
 }
 
 pub(crate) enum Opened {
@@ -46,6 +74,8 @@ pub(crate) enum Opened {
         journal: Journal,
         header: Header,
         records: Vec<Record>,
+        /// `links[n]` is the chain's link after `n` records (`links[0]`: the header's).
+        links: Vec<B256>,
     },
 }
 
@@ -82,9 +112,11 @@ impl Journal {
             file.sync_all().map_err(|e| ChainError::io(&path, e))?;
         }
         let mut lines = text[..complete_len].lines().enumerate();
-        let journal = Journal {
+        let mut journal = Journal {
             file,
             path: path.clone(),
+            records: 0,
+            link: B256::ZERO,
         };
         let Some((_, first)) = lines.next() else {
             return Ok(Opened::Fresh(journal));
@@ -101,15 +133,23 @@ impl Journal {
                 format!("unknown format version {}", header.payplane_devnet),
             ));
         }
-        let records = lines
-            .map(|(i, line)| {
-                serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut links = vec![chain(None, first)];
+        let mut records = Vec::new();
+        for (i, line) in lines {
+            // Every line is parsed, even those a snapshot covers: a corrupt line anywhere still
+            // stops the start, as it always did.
+            records.push(
+                serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string()))?,
+            );
+            links.push(chain(links.last().copied(), line));
+        }
+        journal.records = records.len() as u64;
+        journal.link = links[links.len() - 1];
         Ok(Opened::Existing {
             journal,
             header,
             records,
+            links,
         })
     }
 
@@ -117,10 +157,18 @@ impl Journal {
         &self.path
     }
 
+    /// Where the journal ends now.
+    pub fn position(&self) -> Position {
+        Position {
+            records: self.records,
+            link: self.link,
+        }
+    }
+
     pub fn write_header(&mut self, header: &Header) -> Result<()> {
-        self.append_line(
-            &serde_json::to_string(header).map_err(|e| ChainError::Evm(e.to_string()))?,
-        )?;
+        let line = serde_json::to_string(header).map_err(|e| ChainError::Evm(e.to_string()))?;
+        self.append_line(&line)?;
+        self.link = chain(None, &line);
         // The file is new: make its directory entry durable too.
         if let Some(dir) = self.path.parent()
             && let Ok(d) = File::open(dir)
@@ -131,9 +179,11 @@ impl Journal {
     }
 
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        self.append_line(
-            &serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?,
-        )
+        let line = serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?;
+        self.append_line(&line)?;
+        self.records += 1;
+        self.link = chain(Some(self.link), &line);
+        Ok(())
     }
 
     fn append_line(&mut self, line: &str) -> Result<()> {

@@ -1,11 +1,15 @@
 //! The embedded network: revm in-process, deterministic genesis from a BIP-39 seed, durable
-//! through an fsync'd journal of accepted transactions (see `journal.rs`).
+//! through an fsync'd journal of accepted transactions (see `journal.rs`), restarted from a
+//! snapshot of its state when one matches the journal (see `snapshot.rs`).
 
 mod journal;
+mod snapshot;
 mod state;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol_types::{SolCall, SolValue};
@@ -21,7 +25,7 @@ use crate::sender::{GasPolicy, PlatformSigners, sign_eip1559};
 use crate::types::{CallRequest, ChainLog, ContractAddresses, LogQuery, TxReceipt};
 use crate::wallet::HdWallet;
 use crate::{ETHER, PMA};
-use journal::{Header, Journal, Opened, Record};
+use journal::{Header, Journal, Opened, Position, Record};
 use state::{EvmState, Params};
 
 /// Gas limit of the genesis transactions: fixed, so genesis never depends on an estimate.
@@ -44,6 +48,45 @@ pub struct DevnetConfig {
     pub base_fee: u64,
     pub block_gas_limit: u64,
     pub gas_policy: GasPolicy,
+    /// When the state snapshot next to the journal is rewritten (with a data dir only).
+    pub snapshot: SnapshotPolicy,
+}
+
+/// A snapshot is written once `every_txs` transactions were journaled since the last one, or with
+/// the first transaction `every_secs` seconds or more after it, and when the devnet is dropped.
+/// 0 turns a trigger off.
+///
+/// A start replays the transactions after the snapshot, so `every_txs` bounds that work (about
+/// 0.25 ms of CPU each); each snapshot costs a copy of the whole state (about 0.63 kB per past
+/// transaction) encoded under the devnet's lock, then written by a background thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    pub every_txs: u64,
+    pub every_secs: u64,
+}
+
+impl Default for SnapshotPolicy {
+    fn default() -> Self {
+        SnapshotPolicy {
+            every_txs: 2_000,
+            every_secs: 300,
+        }
+    }
+}
+
+/// How the last start rebuilt the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DevnetStart {
+    /// Journal records the snapshot covered, when a snapshot was used.
+    pub snapshot_records: Option<u64>,
+    /// Journal records re-executed after genesis or the snapshot.
+    pub replayed: u64,
+    /// Reading the journal (every line parsed and chained) and building the genesis; loading the
+    /// snapshot (read, checked, decoded; next to nothing without one); re-executing the records
+    /// after it.
+    pub journal_read: Duration,
+    pub snapshot_load: Duration,
+    pub replay: Duration,
 }
 
 impl DevnetConfig {
@@ -59,6 +102,7 @@ impl DevnetConfig {
             base_fee: 1_000_000_000,
             block_gas_limit: 30_000_000,
             gas_policy: GasPolicy::default(),
+            snapshot: SnapshotPolicy::default(),
         }
     }
 
@@ -85,6 +129,26 @@ impl DevnetConfig {
 struct Inner {
     state: EvmState,
     journal: Option<Journal>,
+    /// Journal records covered by the newest snapshot taken (written or being written), and when.
+    snapshot_records: u64,
+    snapshot_taken: Instant,
+}
+
+/// Writers take turns, and never replace a newer snapshot by an older one.
+#[derive(Default)]
+struct SnapshotWriter {
+    turn: Mutex<()>,
+    /// Journal records the snapshot on disk covers.
+    on_disk: AtomicU64,
+    /// A background write is under way: a periodic snapshot waits for it rather than queue a
+    /// second copy of the state behind it.
+    busy: AtomicBool,
+}
+
+/// A snapshot encoded under the lock, to be written outside it.
+struct Taken {
+    records: u64,
+    bytes: Vec<u8>,
 }
 
 pub struct Devnet {
@@ -94,6 +158,10 @@ pub struct Devnet {
     contracts: ContractAddresses,
     chain_id: u64,
     data_path: Option<PathBuf>,
+    header: Option<Header>,
+    snapshot_policy: SnapshotPolicy,
+    snapshot_writer: Arc<SnapshotWriter>,
+    start: DevnetStart,
 }
 
 impl std::fmt::Debug for Devnet {
@@ -113,6 +181,7 @@ impl Devnet {
         let wallet = HdWallet::from_phrase(&config.mnemonic)?;
         let executor = wallet.executor()?;
         let fingerprint = config.fingerprint(executor.address())?;
+        let started = Instant::now();
         let opened = match &config.data_dir {
             Some(dir) => Some(Journal::open(dir)?),
             None => None,
@@ -120,8 +189,8 @@ impl Devnet {
         // A fresh journal gets its header only once the genesis is built, so a configuration
         // that cannot start leaves no journal behind.
         let mut fresh_header = None;
-        let (genesis_timestamp, mut journal, records) = match opened {
-            None => (clock.now_unix(), None, Vec::new()),
+        let (genesis_timestamp, mut journal, records, existing) = match opened {
+            None => (clock.now_unix(), None, Vec::new(), None),
             Some(Opened::Fresh(j)) => {
                 let header = Header {
                     payplane_devnet: 1,
@@ -131,12 +200,13 @@ impl Devnet {
                 };
                 let timestamp = header.genesis_timestamp;
                 fresh_header = Some(header);
-                (timestamp, Some(j), Vec::new())
+                (timestamp, Some(j), Vec::new(), None)
             }
             Some(Opened::Existing {
                 journal,
                 header,
                 records,
+                links,
             }) => {
                 if header.chain_id != config.chain_id || header.fingerprint != fingerprint {
                     return Err(ChainError::LogMismatch {
@@ -147,7 +217,12 @@ impl Devnet {
                         ),
                     });
                 }
-                (header.genesis_timestamp, Some(journal), records)
+                (
+                    header.genesis_timestamp,
+                    Some(journal),
+                    records,
+                    Some((header, links)),
+                )
             }
         };
 
@@ -164,11 +239,27 @@ impl Devnet {
         let mut state = EvmState::genesis(params, genesis_timestamp, &alloc);
         let contracts = deploy_genesis(&mut state, &executor, &config, genesis_timestamp)?;
         if let (Some(header), Some(j)) = (&fresh_header, journal.as_mut()) {
+            if let Some(dir) = &config.data_dir {
+                snapshot::clean(dir, true);
+            }
             j.write_header(header)?;
         }
 
-        let replayed = records.len();
-        for record in records {
+        let journal_read = started.elapsed();
+        let loading = Instant::now();
+        let mut from_snapshot = None;
+        if let (Some(dir), Some((header, links))) = (&config.data_dir, &existing) {
+            snapshot::clean(dir, false);
+            if let Some((covered, loaded)) = snapshot::load(dir, header, links, &state) {
+                state = loaded;
+                from_snapshot = Some(covered);
+            }
+        }
+        let snapshot_load = loading.elapsed();
+        let replaying = Instant::now();
+        let skip = from_snapshot.unwrap_or(0) as usize;
+        let replayed = records.len() - skip;
+        for record in records.into_iter().skip(skip) {
             let block = state.head().number + 1;
             state
                 .mine(&record.tx, record.t, &mut || Ok(()))
@@ -177,9 +268,14 @@ impl Devnet {
                     reason: e.to_string(),
                 })?;
         }
-        if replayed > 0 {
+        let replay = replaying.elapsed();
+        if replayed > 0 || from_snapshot.is_some() {
             tracing::info!(
+                snapshot_records = from_snapshot,
                 replayed,
+                journal_read_ms = journal_read.as_millis() as u64,
+                snapshot_load_ms = snapshot_load.as_millis() as u64,
+                replay_ms = replay.as_millis() as u64,
                 head = state.head().number,
                 "devnet journal replayed"
             );
@@ -191,13 +287,91 @@ impl Devnet {
             config.gas_policy,
         )?;
         let data_path = journal.as_ref().map(|j| j.path().to_owned());
+        let covered = from_snapshot.unwrap_or(0);
         Ok(Devnet {
-            inner: Mutex::new(Inner { state, journal }),
+            inner: Mutex::new(Inner {
+                state,
+                journal,
+                snapshot_records: covered,
+                snapshot_taken: Instant::now(),
+            }),
             clock,
             signers,
             contracts,
             chain_id: config.chain_id,
             data_path,
+            header: fresh_header.or(existing.map(|(header, _)| header)),
+            snapshot_policy: config.snapshot,
+            snapshot_writer: Arc::new(SnapshotWriter {
+                turn: Mutex::new(()),
+                on_disk: AtomicU64::new(covered),
+                busy: AtomicBool::new(false),
+            }),
+            start: DevnetStart {
+                snapshot_records: from_snapshot,
+                replayed: replayed as u64,
+                journal_read,
+                snapshot_load,
+                replay,
+            },
+        })
+    }
+
+    /// How this devnet's state was rebuilt when it was opened.
+    pub fn start(&self) -> DevnetStart {
+        self.start
+    }
+
+    /// Writes a snapshot of the current state now, if the journal moved since the last one
+    /// (also done periodically and on drop). Returns once it is durable.
+    pub fn write_snapshot(&self) -> Result<()> {
+        let taken = {
+            let mut inner = self.lock();
+            self.take_snapshot(&mut inner, true)
+        };
+        match (taken, self.snapshot_dir()) {
+            (Some(taken), Some(dir)) => write_snapshot(&self.snapshot_writer, dir, taken)
+                .map_err(|e| ChainError::io(dir.join(snapshot::FILE_NAME), e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn snapshot_dir(&self) -> Option<&Path> {
+        self.data_path.as_deref().and_then(Path::parent)
+    }
+
+    /// The snapshot to write now, encoded from `inner` while it is locked: when `force`d, or when
+    /// the policy says it is due. `None` when there is nothing new.
+    ///
+    /// Forced, "new" is against the snapshot on disk rather than the last one taken: one taken
+    /// by `submit_raw` may still be on its way, and the caller wants the state durable on return.
+    fn take_snapshot(&self, inner: &mut Inner, force: bool) -> Option<Taken> {
+        let header = self.header.as_ref()?;
+        let at: Position = inner.journal.as_ref()?.position();
+        let since = if force {
+            self.snapshot_writer.on_disk.load(Ordering::SeqCst)
+        } else {
+            inner.snapshot_records
+        };
+        let new = at.records.saturating_sub(since);
+        if new == 0 {
+            return None;
+        }
+        let policy = self.snapshot_policy;
+        let due = force
+            || (!self.snapshot_writer.busy.load(Ordering::SeqCst)
+                && ((policy.every_txs > 0 && new >= policy.every_txs)
+                    || (policy.every_secs > 0
+                        && inner.snapshot_taken.elapsed()
+                            >= Duration::from_secs(policy.every_secs))));
+        if !due {
+            return None;
+        }
+        inner.snapshot_records = at.records;
+        inner.snapshot_taken = Instant::now();
+        Some(Taken {
+            records: at.records,
+            bytes: snapshot::encode(&inner.state, header, at),
         })
     }
 
@@ -221,14 +395,31 @@ impl Devnet {
     pub fn submit_raw(&self, raw: &Bytes) -> Result<B256> {
         let mut inner = self.lock();
         let timestamp = self.now(&inner);
-        let Inner { state, journal } = &mut *inner;
-        state.mine(raw, timestamp, &mut || match journal.as_mut() {
+        let Inner { state, journal, .. } = &mut *inner;
+        let hash = state.mine(raw, timestamp, &mut || match journal.as_mut() {
             Some(j) => j.append(&Record {
                 t: timestamp,
                 tx: raw.clone(),
             }),
             None => Ok(()),
-        })
+        })?;
+        if let Some(taken) = self.take_snapshot(&mut inner, false)
+            && let Some(dir) = self.snapshot_dir()
+        {
+            let writer = self.snapshot_writer.clone();
+            writer.busy.store(true, Ordering::SeqCst);
+            drop(inner);
+            // The write (and its fsyncs) happens off the caller's path; a failed one only
+            // means the next start replays more.
+            let dir = dir.to_owned();
+            std::thread::spawn(move || {
+                if let Err(e) = write_snapshot(&writer, &dir, taken) {
+                    tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
+                }
+                writer.busy.store(false, Ordering::SeqCst);
+            });
+        }
+        Ok(hash)
     }
 
     pub fn call_sync(&self, req: &CallRequest) -> Result<Bytes> {
@@ -305,6 +496,29 @@ impl Devnet {
     pub fn suggested_gas_price(&self) -> u128 {
         u128::from(self.base_fee()) + self.signers.gas_policy().priority_fee
     }
+}
+
+impl Drop for Devnet {
+    /// A clean stop leaves a snapshot of everything, so the next start replays nothing.
+    fn drop(&mut self) {
+        if let Err(e) = self.write_snapshot() {
+            tracing::warn!(error = %e, "devnet snapshot not written at shutdown");
+        }
+    }
+}
+
+/// Writes `taken` unless a snapshot at least as recent is already on disk.
+fn write_snapshot(writer: &SnapshotWriter, dir: &Path, taken: Taken) -> std::io::Result<()> {
+    let _turn = writer
+        .turn
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if writer.on_disk.load(Ordering::SeqCst) >= taken.records {
+        return Ok(());
+    }
+    snapshot::write(dir, &taken.bytes)?;
+    writer.on_disk.store(taken.records, Ordering::SeqCst);
+    Ok(())
 }
 
 /// Token, pull-payment contract and executor registration, as transactions signed by the

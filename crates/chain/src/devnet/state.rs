@@ -49,7 +49,7 @@ impl GasMeter {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Params {
     pub chain_id: u64,
     pub base_fee: u64,
@@ -82,10 +82,11 @@ pub struct DevTransaction {
 }
 
 pub(crate) struct EvmState {
-    params: Params,
-    db: CacheDB<EmptyDB>,
-    blocks: Vec<DevBlock>,
-    txs: HashMap<B256, DevTransaction>,
+    // Visible to `snapshot.rs`, which writes and reads them whole.
+    pub(super) params: Params,
+    pub(super) db: CacheDB<EmptyDB>,
+    pub(super) blocks: Vec<DevBlock>,
+    pub(super) txs: HashMap<B256, DevTransaction>,
 }
 
 impl EvmState {
