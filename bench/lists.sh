@@ -19,8 +19,9 @@ SIZES=${SIZES:-10000 1000000}
 DBS=${DBS:-postgres sqlite}
 TARGET=${CARGO_TARGET_DIR:-target}
 cd "$(dirname "$0")/.."
-cargo build --release -q --locked -p payplane -p payplane-bench
-BIN=$TARGET/release
+# BIN=target/debug NOBUILD=1 runs a quick check of the script itself with debug binaries.
+[ -n "${NOBUILD:-}" ] || cargo build --release -q --locked -p payplane -p payplane-bench
+BIN=${BIN:-$TARGET/release}
 WORK=$(mktemp -d)
 B=http://127.0.0.1:18280
 SERVER=
@@ -44,11 +45,11 @@ cursor() { printf '%s:%s' "$1" "$2" | od -An -tx1 | tr -d ' \n'; }
 # measure LABEL URL HEADER: one loadgen run, one JSON line with the server's CPU µs per request.
 measure() {
   local label=$1 url=$2 header=$3 t0 t1 out
-  curl -sf -o /dev/null -H "$header" "$url" || { echo "{\"label\":\"$label\",\"error\":\"$(curl -s -H "$header" "$url" | head -c 300)\"}"; return; }
+  curl -gsf -o /dev/null -H "$header" "$url" || { echo "{\"label\":\"$label\",\"error\":\"$(curl -gs -H "$header" "$url" | head -c 300)\"}"; return; }
   t0=$(ticks)
   out=$($BIN/loadgen --label "$label" --url "$url" --header "$header" --concurrency "$C" --seconds "$SECS")
   t1=$(ticks)
-  jq -c --argjson cpu "$(( (t1 - t0) * 10000 ))" '. + {cpuUsPerReq: (if .ok > 0 then ($cpu / .ok | round) else null end)} | {label, ok, okPerSec, p50ms, p99ms, cpuUsPerReq}' <<<"$out"
+  jq -c --argjson cpu "$(( (t1 - t0) * 10000 ))" '. + {cpuUsPerReq: (if .ok > 0 then ($cpu / .ok | round) else null end)} | {label: .label, ok, okPerSec, p50ms, p99ms, cpuUsPerReq}' <<<"$out"
 }
 
 run() {
