@@ -58,7 +58,7 @@ impl Key {
     /// `None` for anything [`Key::encode`] did not make.
     pub fn decode(cursor: &str) -> Option<Key> {
         let s = cursor.trim();
-        if s.is_empty() || s.len() % 2 != 0 || s.len() > 512 {
+        if s.is_empty() || !s.len().is_multiple_of(2) || s.len() > 512 {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..s.len())
