@@ -9,6 +9,7 @@
 #   deep    page DEEP (size 20): OFFSET, so it grows with the depth
 #   cursor  the page after a cursor in the middle of the list (keyset: a seek)
 # and the server's CPU (user+sys from /proc) per request is reported beside p50/p99.
+# LISTS="events pull_payments" measures only those (to rerun a noisy figure).
 # Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SIZES="10000 1000000" ./bench/lists.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -98,8 +99,8 @@ run() {
     [transactions_report_filtered]=transaction
   )
   # The webhook log numbers its pages from 0, the others from 1.
-  for list in withdrawals withdrawals_status account_transactions events webhook_deliveries postback_deliveries \
-    pull_payments pull_payments_filtered transactions_report transactions_report_filtered; do
+  for list in ${LISTS:-withdrawals withdrawals_status account_transactions events webhook_deliveries postback_deliveries \
+    pull_payments pull_payments_filtered transactions_report transactions_report_filtered}; do
     local u=${url[$list]} h=${hdr[$list]} deep=$DEEP
     [ "$list" = webhook_deliveries ] && deep=$((DEEP - 1))
     measure "$db/$rows/$list/first" "$u" "$h"
