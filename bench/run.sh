@@ -11,7 +11,7 @@
 # of PostgreSQL (its live backends plus those it reaped) and of the load generator, so a run on a
 # CPU-bound machine says where the time went. PIN=0-1 pins the server, the load generator, pgbench
 # and every PostgreSQL process to those cores (taskset), as on a busy machine.
-# Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 [PIN=0-1] ./bench/run.sh
+# Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SECS=15 [PIN=0-1] [NOBUILD=1] ./bench/run.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SECS=${SECS:-15}
@@ -19,7 +19,7 @@ C=${C:-8}
 C2=${C2:-32}
 TARGET=${CARGO_TARGET_DIR:-target}
 cd "$(dirname "$0")/.."
-cargo build --release -q -p payplane -p payplane-bench
+[ -n "${NOBUILD:-}" ] || cargo build --release -q -p payplane -p payplane-bench  # NOBUILD=1: use the built binaries
 BIN=$TARGET/release
 PIN=${PIN:-}
 PINCMD=()

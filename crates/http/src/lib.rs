@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod next_link;
 pub mod openapi;
 pub mod ops;
 pub mod pazemo;

@@ -1,5 +1,6 @@
 //! The outbox: events written in the same transaction as the change that causes them.
 use crate::engine::sql::{self, Arg, Script};
+use crate::keyset::Window;
 use crate::{Conn, Dialect, Result};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
@@ -146,22 +147,17 @@ pub fn envelope(e: &NewEvent<'_>, id: &str, sequence: i64, now: i64) -> String {
     .unwrap_or_default()
 }
 
-/// Events of one owner in one mode, newest first.
-pub async fn list(
-    pool: &AnyPool,
-    owner_id: &str,
-    mode: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Event>> {
+/// Events of one owner in one mode, newest first (`events_owner_mode`); the cursor key is `seq`.
+pub async fn list(pool: &AnyPool, owner_id: &str, mode: &str, w: &Window) -> Result<Vec<Event>> {
     let rows = sqlx::query(
         "SELECT seq, id, kind, owner_id, mode, subject_id, payload, created_at FROM events \
-         WHERE owner_id = $1 AND mode = $2 ORDER BY seq DESC LIMIT $3 OFFSET $4",
+         WHERE owner_id = $1 AND mode = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4 OFFSET $5",
     )
     .bind(owner_id)
     .bind(mode)
-    .bind(limit)
-    .bind(offset)
+    .bind(w.after.as_ref().map_or(i64::MAX, |k| k.at))
+    .bind(w.limit)
+    .bind(w.offset)
     .fetch_all(pool)
     .await?;
     rows.iter()

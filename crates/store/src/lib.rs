@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod keyset;
 pub mod ledger;
 pub mod login_failures;
 pub mod pazemo;

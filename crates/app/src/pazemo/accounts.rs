@@ -7,6 +7,7 @@ use futures::FutureExt;
 use payplane_core::ledger::transfer;
 use payplane_core::{Currency, ids::new_id};
 use payplane_store::Db;
+use payplane_store::keyset::Window;
 use payplane_store::ledger::{self, KIND_HOLD, KIND_PLATFORM, KIND_USER};
 use payplane_store::pazemo::accounts::{self, Account, AccountTxn, hold_ledger, main_ledger};
 use payplane_store::{Conn, KeptConn, StoreError};
@@ -365,8 +366,8 @@ pub async fn transactions(
     p: &Principal,
     user_id: &str,
     account_id: &str,
-    page: amounts::Page,
+    w: Window,
 ) -> Result<Vec<AccountTxn>, AppError> {
     get(app, p, user_id, account_id).await?;
-    Ok(accounts::transactions(&app.db.read, account_id, page.limit, page.offset).await?)
+    Ok(accounts::transactions(&app.db.read, account_id, &w).await?)
 }

@@ -3,6 +3,7 @@
 use crate::{AppError, Detail};
 use payplane_core::Currency;
 use payplane_core::money::{MoneyError, parse_minor};
+use payplane_store::keyset::{Key, Window};
 use serde_json::Value;
 
 /// Parses a required amount field into minor units of `currency`.
@@ -139,6 +140,24 @@ impl Page {
             offset: (page - 1).saturating_mul(size),
         })
     }
+
+    /// The rows to read: this page by number, or the page after `cursor` (a `next` cursor of an
+    /// earlier page) when one is given; a cursor that is not one is a 400 naming `cursor`.
+    pub fn window(self, cursor: Option<&str>) -> Result<Window, AppError> {
+        let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(Key::decode(c).ok_or_else(bad_cursor)?),
+        };
+        Ok(Window::new(self.limit, self.offset, after))
+    }
+}
+
+pub fn bad_cursor() -> AppError {
+    AppError::field(
+        "cursor",
+        "error.cursor.invalid",
+        "cursor is not one this list gave",
+    )
 }
 
 /// Minor units as the exact JSON number of the major amount (`94877542` → `948775.42`).

@@ -1,6 +1,7 @@
 //! Pagination and ordering parameters of the pull-payment API's lists.
 use crate::Detail;
 use crate::error::detail;
+use payplane_store::keyset::{Key, Window};
 
 pub const DEFAULT_ITEMS_PER_PAGE: i64 = 20;
 pub const MAX_ITEMS_PER_PAGE: i64 = 100;
@@ -119,4 +120,24 @@ pub fn page_params(
         order_by: None,
         order_type: None,
     }
+}
+
+/// The rows to read: page `page` by number, or the page after `cursor` (the `next` cursor of an
+/// earlier page) when one is given; a cursor this API did not give is an error naming `cursor`.
+pub fn window(page: &Page, cursor: Option<&str>, errors: &mut Vec<Detail>) -> Window {
+    let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let key = Key::decode(c);
+            if key.is_none() {
+                errors.push(detail(
+                    "cursor",
+                    "error.cursor.invalid",
+                    "cursor is not one this list gave",
+                ));
+            }
+            key
+        }
+    };
+    Window::new(page.limit, page.offset, after)
 }

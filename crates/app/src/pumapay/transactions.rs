@@ -39,6 +39,8 @@ pub struct ReportQuery {
     pub end_timestamp: Option<String>,
     pub unique_reference_id: Option<String>,
     pub page: Option<String>,
+    /// The `next` cursor of an earlier page; `page` is then not used.
+    pub cursor: Option<String>,
     pub items_per_page: Option<String>,
 }
 
@@ -48,6 +50,8 @@ pub struct PaymentQuery {
     pub status_id: Vec<String>,
     pub type_id: Vec<String>,
     pub page: Option<String>,
+    /// The `next` cursor of an earlier page; `page` is then not used.
+    pub cursor: Option<String>,
     pub items_per_page: Option<String>,
 }
 
@@ -133,6 +137,7 @@ pub async fn report(
         &paging::page_params(q.page.as_deref(), q.items_per_page.as_deref(), &mut errors),
         &mut errors,
     );
+    let window = paging::window(&page, q.cursor.as_deref(), &mut errors);
     fields::check(errors)?;
     let b = access::authorize(app, caller, business_id, Intent::Read).await?;
     let rows = store::list_page(
@@ -149,8 +154,7 @@ pub async fn report(
             executed_from: from,
             executed_to: to,
             unique_reference_id: text(q.unique_reference_id),
-            limit: page.limit,
-            offset: page.offset,
+            window,
             ..Default::default()
         },
     )
@@ -188,6 +192,7 @@ pub async fn of_pull_payment(
         &paging::page_params(q.page.as_deref(), q.items_per_page.as_deref(), &mut errors),
         &mut errors,
     );
+    let window = paging::window(&page, q.cursor.as_deref(), &mut errors);
     fields::check(errors)?;
     let b = access::authorize(app, caller, business_id, Intent::Read).await?;
     let p = payplane_store::pumapay::pull_payments::get(&app.db.read, pull_payment_id)
@@ -201,8 +206,7 @@ pub async fn of_pull_payment(
             pull_payment_id: Some(p.id),
             statuses: status,
             types: kinds,
-            limit: page.limit,
-            offset: page.offset,
+            window,
             ..Default::default()
         },
     )

@@ -3,11 +3,15 @@
 use super::common::{PageQuery, path_user};
 use crate::error::ApiError;
 use crate::extract::{Admin, Auth, Body, ClientIp, PathParams, QueryParams};
+use crate::next_link;
 use axum::Json;
+use axum::extract::OriginalUri;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use payplane_app::pazemo::accounts::{self, NewAccount};
 use payplane_app::{App, pazemo::amounts};
 use payplane_core::timefmt::iso_millis;
+use payplane_store::keyset::Key;
 use payplane_store::pazemo::accounts::{Account, AccountTxn};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -150,7 +154,8 @@ fn txn_view(t: AccountTxn) -> TransactionView {
     }
 }
 
-/// Ledger history of an account, newest first.
+/// Ledger history of an account, newest first. A full page has a `Link: <…>; rel="next"` header
+/// whose `cursor` reads the next one.
 #[utoipa::path(get, path = "/users/{userId}/accounts/{id}/transactions", tag = "Accounts", security(("bearer" = [])),
     params(("userId" = String, Path, description = "Your user id, or `me`"), ("id" = String, Path, description = "Account id"), PageQuery),
     responses((status = 200, body = [TransactionView]), (status = 404, description = "No such account")))]
@@ -159,10 +164,16 @@ pub async fn account_transactions(
     Auth(p): Auth,
     PathParams((user_id, id)): PathParams<(String, String)>,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Json<Vec<TransactionView>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<(HeaderMap, Json<Vec<TransactionView>>), ApiError> {
     let user = path_user(&p, &user_id)?;
-    let list = accounts::transactions(&app, &p, &user, &id, q.page()?).await?;
-    Ok(Json(list.into_iter().map(txn_view).collect()))
+    let w = q.window()?;
+    let list = accounts::transactions(&app, &p, &user, &id, w.clone()).await?;
+    let next = w.next(&list, |t| Key::new(t.txn_id, ""));
+    Ok((
+        next_link::headers(&uri, next),
+        Json(list.into_iter().map(txn_view).collect()),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]

@@ -122,6 +122,7 @@ pub async fn list_beneficiaries(
     let page = PageQuery {
         page: q.page,
         size: q.size,
+        cursor: None,
     }
     .page()?;
     let list = beneficiaries::list(&app, &p, q.account_id.as_deref(), page).await?;

@@ -2,6 +2,7 @@
 use payplane_app::AppError;
 use payplane_app::pazemo::amounts::Page;
 use payplane_app::pazemo::auth::Principal;
+use payplane_store::keyset::Window;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -20,8 +21,8 @@ pub fn path_user(p: &Principal, user_id: &str) -> Result<String, AppError> {
     ))
 }
 
-/// `page` (from 1, default 1) and `size` (1–100, default 20). Lists stay bare JSON arrays as in
-/// the document; an empty page means the end.
+/// `page` (from 1, default 1) and `size` (1–100, default 20), or `cursor`. Lists stay bare JSON
+/// arrays as in the document; an empty page (or no `Link` header) means the end.
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
@@ -31,10 +32,17 @@ pub struct PageQuery {
     /// 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
+    /// The page after the one whose `Link: <…>; rel="next"` header gave this cursor (`page` is
+    /// then not used). Cheap at any depth, unlike a large `page`.
+    pub cursor: Option<String>,
 }
 
 impl PageQuery {
     pub fn page(&self) -> Result<Page, AppError> {
         Page::new(self.page, self.size)
+    }
+
+    pub fn window(&self) -> Result<Window, AppError> {
+        self.page()?.window(self.cursor.as_deref())
     }
 }

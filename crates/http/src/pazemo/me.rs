@@ -3,10 +3,14 @@ use super::common::PageQuery;
 use crate::error::ApiError;
 use crate::extract::{Auth, Body, QueryParams};
 use crate::middleware::HoldsSecret;
+use crate::next_link;
+use axum::extract::OriginalUri;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use payplane_app::{App, AppError, pazemo::twofa};
 use payplane_core::timefmt::iso_millis;
+use payplane_store::keyset::Key;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -110,32 +114,31 @@ pub struct EventView {
     data: Value,
 }
 
-/// Your events in the token's mode, newest first.
+/// Your events in the token's mode, newest first. A full page has a `Link: <…>; rel="next"`
+/// header whose `cursor` reads the next one.
 #[utoipa::path(get, path = "/users/me/events", tag = "Users", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = [EventView])))]
 pub async fn list_events(
     State(app): State<App>,
     Auth(p): Auth,
     QueryParams(q): QueryParams<PageQuery>,
-) -> Result<Json<Vec<EventView>>, ApiError> {
-    let page = q.page()?;
-    let list = payplane_store::events::list(
-        &app.db.read,
-        &p.user_id,
-        p.mode.as_str(),
-        page.limit,
-        page.offset,
-    )
-    .await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|e| EventView {
-                id: e.id,
-                kind: e.kind,
-                subject_id: e.subject_id,
-                created_time: iso_millis(e.created_at),
-                data: e.payload,
-            })
-            .collect(),
+    OriginalUri(uri): OriginalUri,
+) -> Result<(HeaderMap, Json<Vec<EventView>>), ApiError> {
+    let w = q.window()?;
+    let list = payplane_store::events::list(&app.db.read, &p.user_id, p.mode.as_str(), &w).await?;
+    let next = w.next(&list, |e| Key::new(e.seq, ""));
+    Ok((
+        next_link::headers(&uri, next),
+        Json(
+            list.into_iter()
+                .map(|e| EventView {
+                    id: e.id,
+                    kind: e.kind,
+                    subject_id: e.subject_id,
+                    created_time: iso_millis(e.created_at),
+                    data: e.payload,
+                })
+                .collect(),
+        ),
     ))
 }

@@ -1,12 +1,17 @@
 use crate::error::ApiError;
 use crate::extract::{Auth, Body, PathParams, QueryParams};
 use crate::middleware::HoldsSecret;
+use crate::next_link;
+use axum::extract::OriginalUri;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use payplane_app::pazemo::amounts::Page;
 use payplane_app::webhooks::endpoints;
 use payplane_app::{App, AppError};
 use payplane_core::timefmt::{iso_millis, parse_rfc3339};
+use payplane_store::keyset::Key;
 use payplane_store::webhooks::{DeliveryRow, Endpoint};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -133,6 +138,9 @@ pub struct DeliveryFilter {
     /// 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     size: Option<i64>,
+    /// The page after the one whose `Link: <…>; rel="next"` header gave this cursor (`page` is
+    /// then not used).
+    cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -178,14 +186,16 @@ fn time_bound(field: &str, v: Option<&str>) -> Result<Option<i64>, AppError> {
     .transpose()
 }
 
-/// Deliveries to your endpoints, newest first (filters: status, event, from, to; `page` from 0, `size` 1 to 100).
+/// Deliveries to your endpoints, newest first (filters: status, event, from, to; `page` from 0, `size` 1 to 100,
+/// or the `cursor` of a full page's `Link: <…>; rel="next"` header).
 #[utoipa::path(get, path = "/users/me/webhooks/deliveries", tag = "Webhooks", security(("bearer" = [])), params(DeliveryFilter),
     responses((status = 200, body = [DeliveryView])))]
 pub async fn deliveries(
     State(app): State<App>,
     Auth(p): Auth,
     QueryParams(f): QueryParams<DeliveryFilter>,
-) -> Result<Json<Vec<DeliveryView>>, ApiError> {
+    OriginalUri(uri): OriginalUri,
+) -> Result<(HeaderMap, Json<Vec<DeliveryView>>), ApiError> {
     let size = f.size.unwrap_or(20);
     if !(1..=100).contains(&size) {
         return Err(
@@ -201,11 +211,19 @@ pub async fn deliveries(
         kind: f.event.as_deref(),
         from: time_bound("from", f.from.as_deref())?,
         to: time_bound("to", f.to.as_deref())?,
-        limit: size,
-        offset: page.saturating_mul(size),
+        window: Page {
+            limit: size,
+            offset: page.saturating_mul(size),
+        }
+        .window(f.cursor.as_deref())?,
     };
+    let w = filter.window.clone();
     let rows = endpoints::deliveries(&app, &p, filter).await?;
-    Ok(Json(rows.into_iter().map(delivery_view).collect()))
+    let next = w.next(&rows, |d| Key::new(d.created_at, d.id.as_str()));
+    Ok((
+        next_link::headers(&uri, next),
+        Json(rows.into_iter().map(delivery_view).collect()),
+    ))
 }
 
 /// Deliver one delivery again now.

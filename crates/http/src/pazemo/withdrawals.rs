@@ -2,11 +2,15 @@
 use super::common::PageQuery;
 use crate::error::ApiError;
 use crate::extract::{Auth, Body, PathParams, QueryParams};
+use crate::next_link;
 use axum::Json;
+use axum::extract::OriginalUri;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use payplane_app::App;
 use payplane_app::pazemo::withdrawals::view::WithdrawalView;
 use payplane_app::pazemo::withdrawals::{self, NewWithdrawal};
+use payplane_store::keyset::Key;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -130,9 +134,13 @@ pub struct WithdrawalFilter {
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     size: Option<i64>,
+    /// The page after the one whose `Link: <…>; rel="next"` header gave this cursor (`page` is
+    /// then not used).
+    cursor: Option<String>,
 }
 
-/// Withdrawals of an account, newest first.
+/// Withdrawals of an account, newest first. A full page has a `Link: <…>; rel="next"` header
+/// whose `cursor` reads the next one.
 #[utoipa::path(get, path = "/accounts/{accountId}/withdraw", tag = "Withdraw", security(("bearer" = [])),
     params(("accountId" = String, Path, description = "Account id"), WithdrawalFilter),
     responses((status = 200, body = [WithdrawalView]), (status = 404, description = "No such account")))]
@@ -141,14 +149,20 @@ pub async fn list_withdrawals(
     Auth(p): Auth,
     PathParams(account_id): PathParams<String>,
     QueryParams(q): QueryParams<WithdrawalFilter>,
-) -> Result<Json<Vec<WithdrawalView>>, ApiError> {
-    let page = PageQuery {
+    OriginalUri(uri): OriginalUri,
+) -> Result<(HeaderMap, Json<Vec<WithdrawalView>>), ApiError> {
+    let w = PageQuery {
         page: q.page,
         size: q.size,
+        cursor: q.cursor,
     }
-    .page()?;
-    let list = withdrawals::list(&app, &p, &account_id, q.status.as_deref(), page).await?;
-    Ok(Json(list.iter().map(WithdrawalView::of).collect()))
+    .window()?;
+    let list = withdrawals::list(&app, &p, &account_id, q.status.as_deref(), w.clone()).await?;
+    let next = w.next(&list, |x| Key::new(0, x.id.as_str()));
+    Ok((
+        next_link::headers(&uri, next),
+        Json(list.iter().map(WithdrawalView::of).collect()),
+    ))
 }
 
 /// One withdrawal.

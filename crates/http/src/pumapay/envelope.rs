@@ -1,6 +1,7 @@
 //! The success envelope of seed 004 and body helpers shared by the pull-payment routes.
 use crate::error::ApiError;
 use axum::Json;
+use axum::http::{HeaderMap, Uri};
 use payplane_app::{AppError, Detail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +19,15 @@ pub struct Envelope<T> {
 }
 
 pub type Reply<T> = Result<Json<Envelope<T>>, ApiError>;
+
+/// A list page: the envelope, and the `Link: <…>; rel="next"` header when there is a next page
+/// (the document fixes the envelope's fields, so the cursor travels outside it).
+pub type ListReply<T> = Result<(HeaderMap, Json<Envelope<T>>), ApiError>;
+
+pub fn ok_list<T>(message: &str, data: T, uri: &Uri, next: Option<String>) -> ListReply<T> {
+    let Json(e) = ok(message, data)?;
+    Ok((crate::next_link::headers(uri, next), Json(e)))
+}
 
 pub fn ok<T>(message: &str, data: T) -> Reply<T> {
     Ok(Json(Envelope {

@@ -1,12 +1,13 @@
 //! Developer routes of postbacks: the delivery log, redelivery, and a test postback.
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, check, from_body, int, ok};
+use super::envelope::{Envelope, ListReply, Reply, check, from_body, int, ok, ok_list};
 use crate::extract::{Body, PathParams, QueryParams};
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use payplane_app::App;
 use payplane_app::pumapay::fields::network;
-use payplane_app::pumapay::paging::{PageQuery, page};
+use payplane_app::pumapay::paging::{self, PageQuery, page};
 use payplane_app::pumapay::postbacks::developer::{self as uc, LogQuery};
+use payplane_store::keyset::Key;
 use payplane_store::webhooks::DeliveryRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -62,9 +63,13 @@ pub struct LogParams {
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     items_per_page: Option<i64>,
+    /// The page after the one whose `Link: <…>; rel="next"` header gave this cursor (`page` is
+    /// then not used).
+    cursor: Option<String>,
 }
 
-/// Postback deliveries of a business, newest first.
+/// Postback deliveries of a business, newest first. A full page has a `Link: <…>; rel="next"`
+/// header whose `cursor` reads the next one.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/business/postback-deliveries/{businessID}", tag = "Postbacks",
     security(("pma-api-key" = [])), params(("businessID" = String, Path), LogParams),
     responses((status = 200, body = Envelope<Vec<DeliveryView>>)))]
@@ -73,7 +78,8 @@ pub async fn deliveries(
     ApiKey(c): ApiKey,
     PathParams(business): PathParams<String>,
     QueryParams(q): QueryParams<LogParams>,
-) -> Reply<Vec<DeliveryView>> {
+    OriginalUri(uri): OriginalUri,
+) -> ListReply<Vec<DeliveryView>> {
     let mut errors = vec![];
     let p = page(
         &PageQuery {
@@ -84,6 +90,7 @@ pub async fn deliveries(
         },
         &mut errors,
     );
+    let window = paging::window(&p, q.cursor.as_deref(), &mut errors);
     check(errors)?;
     let micros = |s: Option<i64>| s.map(|s| s.saturating_mul(1_000_000));
     let log = LogQuery {
@@ -93,13 +100,17 @@ pub async fn deliveries(
         to: q
             .end_timestamp
             .map(|s| s.saturating_mul(1_000_000).saturating_add(999_999)),
-        limit: p.limit,
-        offset: p.offset,
+        window,
     };
     let rows = uc::deliveries(&app, &c, &business, &log).await?;
-    ok(
+    let next = log
+        .window
+        .next(&rows, |d| Key::new(d.created_at, d.id.as_str()));
+    ok_list(
         "Successfully retrieved postback deliveries",
         rows.into_iter().map(view).collect(),
+        &uri,
+        next,
     )
 }
 

@@ -2,14 +2,16 @@
 //! one pull payment (served with and without the `api-key-auth` segment, as the document's code
 //! samples spell it). Also the query reader of the list routes here and in `transactions.rs`.
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, ok};
+use super::envelope::{Envelope, ListReply, Reply, ok, ok_list};
 use crate::error::ApiError;
 use crate::extract::PathParams;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, OriginalUri, State};
 use axum::http::request::Parts;
 use payplane_app::App;
+use payplane_app::pumapay::paging;
 use payplane_app::pumapay::pull_payments::reads::{self as uc, ListQuery};
 use payplane_core::timefmt::iso_millis;
+use payplane_store::keyset::{Key, Window};
 use payplane_store::pumapay::pull_payments::PullPayment;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,6 +71,19 @@ impl ListParams {
 
     pub fn items_per_page(&self) -> Option<String> {
         self.one(&["itemsPerPage", "ItemsPerPage"])
+    }
+
+    pub fn cursor(&self) -> Option<String> {
+        self.one(&["cursor"])
+    }
+
+    /// The cursor of the page after `rows` when they filled the page asked for.
+    pub fn next<T>(&self, rows: &[T], key: impl Fn(&T) -> Key) -> Option<String> {
+        let mut errors = vec![];
+        let (page, per) = (self.page(), self.items_per_page());
+        let q = paging::page_params(page.as_deref(), per.as_deref(), &mut errors);
+        let page = paging::page(&q, &mut errors);
+        Window::new(page.limit, 0, None).next(rows, key)
     }
 }
 
@@ -158,7 +173,8 @@ pub fn view(p: &PullPayment) -> PullPaymentView {
 }
 
 /// Retrieve PullPayments List: the pull payments of a business (yours or a sub-business's),
-/// newest first. List filters take `[a,b]`, `a,b` or repeated parameters.
+/// newest first. List filters take `[a,b]`, `a,b` or repeated parameters. A full page has a
+/// `Link: <…>; rel="next"` header whose `cursor` reads the next one.
 #[utoipa::path(get, path = "/api/v2/api-key-auth/pull-payments/business/{businessID}", tag = "Pull Payments",
     security(("pma-api-key" = [])),
     params(("businessID" = String, Path),
@@ -168,7 +184,8 @@ pub fn view(p: &PullPayment) -> PullPaymentView {
         ("products" = Option<String>, Query, description = "Product ids: [id,id]"),
         ("statuses" = Option<String>, Query, format = "digit-list:1-7", description = "Pull-payment statuses 1–7: [1,2]"),
         ("uniqueReferenceID" = Option<String>, Query),
-        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20 (also ItemsPerPage)")),
+        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20 (also ItemsPerPage)"),
+        ("cursor" = Option<String>, Query, description = "The page after the one whose `Link: <…>; rel=\"next\"` header gave this cursor (`page` is then not used)")),
     responses((status = 200, body = Envelope<Vec<PullPaymentView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -177,7 +194,8 @@ pub async fn list(
     ApiKey(c): ApiKey,
     PathParams(business_id): PathParams<String>,
     q: ListParams,
-) -> Reply<Vec<PullPaymentView>> {
+    OriginalUri(uri): OriginalUri,
+) -> ListReply<Vec<PullPaymentView>> {
     let query = ListQuery {
         network_id: q.one(&["networkID"]),
         billing_models: q.list(&["billingModels"]),
@@ -186,12 +204,16 @@ pub async fn list(
         statuses: q.list(&["statuses"]),
         unique_reference_id: q.one(&["uniqueReferenceID"]),
         page: q.page(),
+        cursor: q.cursor(),
         items_per_page: q.items_per_page(),
     };
     let items = uc::list(&app, &c, &business_id, query).await?;
-    ok(
+    let next = q.next(&items, |p| Key::new(p.created_at, p.id.as_str()));
+    ok_list(
         "Successfully retrieved all payments",
         items.iter().map(view).collect(),
+        &uri,
+        next,
     )
 }
 

@@ -6,12 +6,13 @@
 //! report `transactionType` is a string (`"3"`) and `transactionIndex` an integer; in the other
 //! two `transactionType` is an integer and `transactionIndex` a string.
 use super::auth::ApiKey;
-use super::envelope::{Envelope, Reply, ok};
+use super::envelope::{Envelope, ListReply, Reply, ok, ok_list};
 use super::pull_payments::{ListParams, secs};
 use crate::extract::PathParams;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use payplane_app::App;
 use payplane_app::pumapay::transactions::{self as uc, PaymentQuery, ReportQuery, TxRead};
+use payplane_store::keyset::Key;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -127,6 +128,10 @@ fn fields(r: &TxRead) -> TransactionFields {
     }
 }
 
+fn tx_key(r: &TxRead) -> Key {
+    Key::new(r.listed.tx.created_at, r.listed.tx.id.as_str())
+}
+
 fn report_view(r: &TxRead) -> ReportTransactionView {
     ReportTransactionView {
         fields: fields(r),
@@ -159,7 +164,8 @@ fn view(r: &TxRead) -> TransactionView {
         ("startTimestamp" = Option<i64>, Query, format = "blank-or:", minimum = 0, description = "Executed at or after, unix seconds"),
         ("endTimestamp" = Option<i64>, Query, format = "blank-or:", minimum = 0, description = "Executed at or before, unix seconds (not before startTimestamp)"),
         ("uniqueReferenceID" = Option<String>, Query),
-        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20")),
+        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100, description = "1–100, default 20"),
+        ("cursor" = Option<String>, Query, description = "The page after the one whose `Link: <…>; rel=\"next\"` header gave this cursor (`page` is then not used)")),
     responses((status = 200, body = Envelope<Vec<ReportTransactionView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business")))]
@@ -168,7 +174,8 @@ pub async fn report(
     ApiKey(c): ApiKey,
     PathParams((business_id, network_id)): PathParams<(String, i64)>,
     q: ListParams,
-) -> Reply<Vec<ReportTransactionView>> {
+    OriginalUri(uri): OriginalUri,
+) -> ListReply<Vec<ReportTransactionView>> {
     let query = ReportQuery {
         products: q.list(&["products"]),
         billing_models: q.list(&["billingModels"]),
@@ -182,12 +189,16 @@ pub async fn report(
         end_timestamp: q.one(&["endTimestamp"]),
         unique_reference_id: q.one(&["uniqueReferenceID"]),
         page: q.page(),
+        cursor: q.cursor(),
         items_per_page: q.items_per_page(),
     };
     let rows = uc::report(&app, &c, &business_id, network_id, query).await?;
-    ok(
+    let next = q.next(&rows, tx_key);
+    ok_list(
         "Successfully retrieved transactions",
         rows.iter().map(report_view).collect(),
+        &uri,
+        next,
     )
 }
 
@@ -197,7 +208,8 @@ pub async fn report(
     params(("businessID" = String, Path), ("pullpaymentID" = String, Path),
         ("statusID" = Option<String>, Query, format = "digit-list:1-3", description = "Transaction status 1 pending, 2 failed, 3 success (or a list)"),
         ("typeID" = Option<String>, Query, format = "digit-list:1-5", description = "Transaction types 1–5: [2,3]"),
-        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100)),
+        ("page" = Option<i64>, Query, format = "blank-or:", minimum = 1), ("itemsPerPage" = Option<i64>, Query, format = "blank-or:", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "The page after the one whose `Link: <…>; rel=\"next\"` header gave this cursor (`page` is then not used)")),
     responses((status = 200, body = Envelope<Vec<TransactionView>>),
         (status = 400, description = "A filter is invalid (the error names it)"),
         (status = 403, description = "Not your business nor a sub-business"),
@@ -207,17 +219,22 @@ pub async fn of_pull_payment(
     ApiKey(c): ApiKey,
     PathParams((business_id, pull_payment_id)): PathParams<(String, String)>,
     q: ListParams,
-) -> Reply<Vec<TransactionView>> {
+    OriginalUri(uri): OriginalUri,
+) -> ListReply<Vec<TransactionView>> {
     let query = PaymentQuery {
         status_id: q.list(&["statusID"]),
         type_id: q.list(&["typeID"]),
         page: q.page(),
+        cursor: q.cursor(),
         items_per_page: q.items_per_page(),
     };
     let rows = uc::of_pull_payment(&app, &c, &business_id, &pull_payment_id, query).await?;
-    ok(
+    let next = q.next(&rows, tx_key);
+    ok_list(
         "Successfully retrieved transactions",
         rows.iter().map(view).collect(),
+        &uri,
+        next,
     )
 }
 

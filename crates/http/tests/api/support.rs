@@ -434,6 +434,43 @@ impl Face<'_> {
     pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
         send(self.req(Method::PUT, path).json(body)).await
     }
+    /// Reads a list from `path` to its end by following its `Link: <…>; rel="next"` headers
+    /// (the `cursor` of docs/foundation.md "Lists"): every page's members (`items` picks them out
+    /// of the body), in order, and the number of pages read.
+    pub async fn walk(
+        &self,
+        path: &str,
+        items: impl Fn(&Value) -> Vec<Value>,
+    ) -> (Vec<Value>, usize) {
+        let (mut out, mut pages, mut next) = (vec![], 0, Some(path.to_string()));
+        while let Some(p) = next.take() {
+            let res = self
+                .req(Method::GET, &p)
+                .send()
+                .await
+                .expect("request sent");
+            let link = res
+                .headers()
+                .get("link")
+                .map(|v| v.to_str().expect("ASCII link").to_string());
+            let (s, body) = json(res).await;
+            assert_eq!(s, 200, "{p}: {body}");
+            out.extend(items(&body));
+            pages += 1;
+            assert!(pages <= 1000, "{path} never ends");
+            next = link.map(|l| {
+                let target = l
+                    .strip_prefix('<')
+                    .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+                    .unwrap_or_else(|| panic!("not a next link: {l}"));
+                target
+                    .strip_prefix(self.prefix)
+                    .unwrap_or_else(|| panic!("{target} is not under {}", self.prefix))
+                    .to_string()
+            });
+        }
+        (out, pages)
+    }
     /// POSTs a raw JSON text body (so amounts travel exactly as written).
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
         send(

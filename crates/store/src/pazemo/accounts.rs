@@ -1,5 +1,6 @@
 //! Multi-currency accounts of the accounts API. Balances are not stored here: they are the
 //! ledger balances of the account's main and hold ledger accounts.
+use crate::keyset::Window;
 use crate::{Conn, Result};
 use sqlx::{AnyPool, Row};
 
@@ -156,27 +157,40 @@ pub struct AccountTxn {
     pub held_change: i64,
 }
 
-/// Ledger transactions touching an account, newest first.
-pub async fn transactions(
-    pool: &AnyPool,
-    account_id: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<AccountTxn>> {
-    let rows = sqlx::query(
+/// Ledger transactions touching an account, newest first; the cursor key is the transaction id.
+///
+/// The page's transaction ids are picked first, from each of the account's two ledgers
+/// separately (`ledger_postings_account_txn` hands them over newest first, so each side reads at
+/// most offset + limit entries), and only those transactions are then summed: the cost follows
+/// the page's depth, not the account's history.
+pub async fn transactions(pool: &AnyPool, account_id: &str, w: &Window) -> Result<Vec<AccountTxn>> {
+    let side = |ledger: &str| {
+        format!(
+            "SELECT txn_id FROM (SELECT DISTINCT txn_id FROM ledger_postings WHERE account_id = {ledger} AND txn_id < $5 \
+             ORDER BY txn_id DESC LIMIT $4) AS s{}",
+            &ledger[1..]
+        )
+    };
+    let sql = format!(
         "SELECT t.id, t.kind, t.reference, t.created_at, \
          CAST(COALESCE(SUM(CASE WHEN p.account_id = $1 THEN p.amount ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN p.account_id = $2 THEN p.amount ELSE 0 END), 0) AS BIGINT) \
-         FROM ledger_transactions t JOIN ledger_postings p ON p.txn_id = t.id \
+         FROM (SELECT txn_id FROM ({} UNION {}) AS u ORDER BY txn_id DESC LIMIT $3 OFFSET $6) AS pg \
+         JOIN ledger_transactions t ON t.id = pg.txn_id JOIN ledger_postings p ON p.txn_id = t.id \
          WHERE p.account_id IN ($1, $2) GROUP BY t.id, t.kind, t.reference, t.created_at \
-         ORDER BY t.id DESC LIMIT $3 OFFSET $4",
-    )
-    .bind(main_ledger(account_id))
-    .bind(hold_ledger(account_id))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+         ORDER BY t.id DESC",
+        side("$1"),
+        side("$2")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(main_ledger(account_id))
+        .bind(hold_ledger(account_id))
+        .bind(w.limit)
+        .bind(w.limit.saturating_add(w.offset))
+        .bind(w.after.as_ref().map_or(i64::MAX, |k| k.at))
+        .bind(w.offset)
+        .fetch_all(pool)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(AccountTxn {

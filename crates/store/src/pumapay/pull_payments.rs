@@ -1,5 +1,6 @@
 //! Pull payments (seed 004 "PullPayments"): what a customer signed for a payment model, its
 //! schedule and where it stands, and the wallet requests behind QR codes.
+use crate::keyset::Window;
 use crate::{Result, StoreError};
 use payplane_core::kinds::PullPaymentStatus;
 use sqlx::{AnyPool, Row};
@@ -441,8 +442,7 @@ pub struct ListFilter {
     pub product_ids: Vec<String>,
     pub statuses: Vec<PullPaymentStatus>,
     pub unique_reference_id: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
+    pub window: Window,
 }
 
 /// One page of a business's pull payments, newest first.
@@ -481,6 +481,16 @@ pub async fn list_page(pool: &AnyPool, f: &ListFilter) -> Result<Vec<PullPayment
         args.push(Arg::Text(r.clone()));
         sql += &format!(" AND unique_reference_id = ${}", args.len());
     }
+    if let Some(k) = &f.window.after {
+        // The cursor: strictly after the last row shown, found by the index seek.
+        args.push(Arg::Int(k.at));
+        args.push(Arg::Text(k.id.clone()));
+        sql += &format!(
+            " AND created_at <= ${a} AND (created_at < ${a} OR id < ${})",
+            args.len(),
+            a = args.len() - 1
+        );
+    }
     sql += &format!(
         " ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
         args.len() + 1,
@@ -493,6 +503,10 @@ pub async fn list_page(pool: &AnyPool, f: &ListFilter) -> Result<Vec<PullPayment
             Arg::Int(i) => q.bind(i),
         };
     }
-    let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+    let rows = q
+        .bind(f.window.limit)
+        .bind(f.window.offset)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(from_row).collect()
 }

@@ -1,5 +1,6 @@
 //! Chain transactions of pull payments (seed 004 "Transactions"). A pull's row is written,
 //! pending and with its on-chain pull index, before its transaction is sent.
+use crate::keyset::Window;
 use crate::{Result, StoreError};
 use payplane_core::kinds::{TxStatus, TxType};
 use sqlx::Row;
@@ -240,8 +241,7 @@ pub struct ListFilter {
     pub executed_from: Option<i64>,
     pub executed_to: Option<i64>,
     pub unique_reference_id: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
+    pub window: Window,
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +374,16 @@ pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Liste
             Arg::Text(r.clone()),
         );
     }
+    if let Some(k) = &f.window.after {
+        // The cursor: strictly after the last row shown, found by the index seek.
+        args.push(Arg::Int(k.at));
+        args.push(Arg::Text(k.id.clone()));
+        sql += &format!(
+            " AND t.created_at <= ${a} AND (t.created_at < ${a} OR t.id < ${})",
+            args.len(),
+            a = args.len() - 1
+        );
+    }
     sql += &format!(
         " ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
         args.len() + 1,
@@ -386,7 +396,11 @@ pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Liste
             Arg::Int(i) => q.bind(i),
         };
     }
-    let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+    let rows = q
+        .bind(f.window.limit)
+        .bind(f.window.offset)
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(listed_from_row).collect()
 }
 

@@ -15,6 +15,7 @@ use payplane_core::Currency;
 use payplane_core::ids::new_id;
 use payplane_core::kinds::{RecipientStatus, WithdrawalStatus};
 use payplane_core::text::TextRule;
+use payplane_store::keyset::Window;
 use payplane_store::pazemo::beneficiaries;
 use payplane_store::pazemo::withdrawals::{self, Withdrawal};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -221,7 +222,7 @@ pub async fn list(
     p: &Principal,
     account_id: &str,
     status: Option<&str>,
-    page: amounts::Page,
+    w: Window,
 ) -> Result<Vec<Withdrawal>, AppError> {
     accounts::owned(app, p, account_id).await?;
     let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
@@ -235,7 +236,7 @@ pub async fn list(
             .with_arguments(vec![s.to_string()])
         })?),
     };
-    Ok(withdrawals::list(&app.db.read, account_id, status, page.limit, page.offset).await?)
+    Ok(withdrawals::list(&app.db.read, account_id, status, &w).await?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

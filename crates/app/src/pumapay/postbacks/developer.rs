@@ -5,6 +5,7 @@ use super::links::{model_of, product_of};
 use super::routing::{KIND_TEST, Published, publish};
 use crate::pumapay::access::{self, Caller, Intent};
 use crate::{App, AppError};
+use payplane_store::keyset::Window;
 use payplane_store::webhooks::{self, DeliveryFilter, DeliveryRow};
 
 pub struct LogQuery {
@@ -13,8 +14,7 @@ pub struct LogQuery {
     /// Unix micros.
     pub from: Option<i64>,
     pub to: Option<i64>,
-    pub limit: i64,
-    pub offset: i64,
+    pub window: Window,
 }
 
 /// Deliveries to the business's postbacks, newest first.
@@ -30,8 +30,7 @@ pub async fn deliveries(
         kind: q.event.as_deref(),
         from: q.from,
         to: q.to,
-        limit: q.limit,
-        offset: q.offset,
+        window: q.window.clone(),
     };
     Ok(webhooks::list_deliveries(&app.db.read, business_id, f).await?)
 }

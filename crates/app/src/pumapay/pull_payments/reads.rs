@@ -19,6 +19,8 @@ pub struct ListQuery {
     pub statuses: Vec<String>,
     pub unique_reference_id: Option<String>,
     pub page: Option<String>,
+    /// The `next` cursor of an earlier page; `page` is then not used.
+    pub cursor: Option<String>,
     pub items_per_page: Option<String>,
 }
 
@@ -56,6 +58,7 @@ pub async fn list(
         &paging::page_params(q.page.as_deref(), q.items_per_page.as_deref(), &mut errors),
         &mut errors,
     );
+    let window = paging::window(&page, q.cursor.as_deref(), &mut errors);
     fields::check(errors)?;
     let b = access::authorize(app, caller, business_id, Intent::Read).await?;
     Ok(store::list_page(
@@ -68,8 +71,7 @@ pub async fn list(
             product_ids: q.products,
             statuses,
             unique_reference_id: q.unique_reference_id.filter(|r| !r.trim().is_empty()),
-            limit: page.limit,
-            offset: page.offset,
+            window,
         },
     )
     .await?)

@@ -24,6 +24,7 @@ use crate::{App, AppError, Detail};
 use payplane_core::ids::new_id;
 use payplane_core::kinds::{Network, SettlementStatus};
 use payplane_core::ledger::transfer;
+use payplane_store::keyset::Window;
 use payplane_store::ledger::{self, InvariantQuery, KIND_SETTLEMENT};
 use payplane_store::pumapay::settlements::{self as store, CLAIM, Settlement, Summary};
 use payplane_store::pumapay::transactions::{ListFilter, Listed};
@@ -385,8 +386,7 @@ pub async fn transactions(
         &ListFilter {
             business_id: s.settlement.business_id.clone(),
             settlement_id: Some(s.settlement.id.clone()),
-            limit: page.limit,
-            offset: page.offset,
+            window: Window::new(page.limit, page.offset, None),
             ..Default::default()
         },
     )

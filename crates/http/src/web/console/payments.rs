@@ -219,6 +219,7 @@ pub async fn list(
         statuses: one(&f.status),
         unique_reference_id: text(&f.reference),
         page: Some(page_no.to_string()),
+        cursor: None,
         items_per_page: Some(PER_PAGE.into()),
     };
     let (payments, errors) = match reads::list(&app, &s.caller(), s.id(), q).await {

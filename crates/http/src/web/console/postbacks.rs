@@ -14,6 +14,7 @@ use axum::response::Response;
 use payplane_app::pumapay::postbacks::developer::{self, LogQuery};
 use payplane_app::pumapay::postbacks::{self, NewPostback, control, links};
 use payplane_app::{App, AppError};
+use payplane_store::keyset::Window;
 use payplane_store::pumapay::postbacks::{Control, Scope};
 use serde::Deserialize;
 
@@ -60,8 +61,7 @@ pub async fn overview(
             event: None,
             from: None,
             to: None,
-            limit: 50,
-            offset: 0,
+            window: Window::new(50, 0, None),
         },
     )
     .await?;

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use payplane_app::pazemo::accounts::{self, NewAccount};
-use payplane_app::pazemo::amounts::Page;
 use payplane_app::pazemo::auth::Mode;
 use payplane_app::{App, AppError, ErrorKind};
 use payplane_core::money::ACCOUNT_CURRENCIES;
+use payplane_store::keyset::Window;
 use payplane_store::pazemo::accounts::Account;
 use serde::Deserialize;
 
@@ -170,10 +170,7 @@ async fn account_page(
         &d.principal,
         &d.user.id,
         id,
-        Page {
-            limit: PAGE_SIZE + 1,
-            offset: (page_no - 1) * PAGE_SIZE,
-        },
+        Window::new(PAGE_SIZE + 1, (page_no - 1) * PAGE_SIZE, None),
     )
     .await?;
     let more = list.len() as i64 > PAGE_SIZE;

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use payplane_app::App;
 use payplane_app::webhooks::endpoints;
+use payplane_store::keyset::Window;
 use payplane_store::webhooks::DeliveryFilter;
 use serde::Deserialize;
 
@@ -115,7 +116,7 @@ async fn webhooks_page(
         &d.principal,
         DeliveryFilter {
             status,
-            limit: 50,
+            window: Window::new(50, 0, None),
             ..DeliveryFilter::default()
         },
     )

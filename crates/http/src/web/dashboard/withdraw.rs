@@ -16,10 +16,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use payplane_app::App;
 use payplane_app::pazemo::accounts;
-use payplane_app::pazemo::amounts::Page;
 use payplane_app::pazemo::auth::Mode;
 use payplane_app::pazemo::withdrawals::{self, NewWithdrawal};
 use payplane_core::kinds::{RecipientStatus, WithdrawalStatus};
+use payplane_store::keyset::Window;
 use payplane_store::pazemo::withdrawals::Withdrawal;
 use serde::Deserialize;
 
@@ -100,17 +100,8 @@ async fn withdraw_page(
     let recipients = recipients::all(app, d).await?;
     let mut recent = vec![];
     for a in &accounts {
-        let list = withdrawals::list(
-            app,
-            &d.principal,
-            &a.id,
-            None,
-            Page {
-                limit: 10,
-                offset: 0,
-            },
-        )
-        .await?;
+        let list =
+            withdrawals::list(app, &d.principal, &a.id, None, Window::new(10, 0, None)).await?;
         recent.extend(list);
     }
     recent.sort_by_key(|w| std::cmp::Reverse(w.created_at));

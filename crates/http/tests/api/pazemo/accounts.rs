@@ -2,7 +2,7 @@ use crate::dual;
 use crate::pazemo::support::*;
 use crate::support::*;
 use payplane_app::pazemo::auth::Mode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 dual!(
     an_account_has_exactly_the_documented_fields_and_a_generated_number,
@@ -304,5 +304,46 @@ dual!(
         let (u, acct, _) = &owners[0];
         deposit(t, u, acct, "1").await;
         assert_eq!(balance(t, u, acct).await.0, "1001");
+    }
+);
+
+dual!(
+    a_cursor_reads_an_accounts_transactions_once_each_in_order,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = open_account(&t, &u, "IDR").await;
+        for amount in ["1", "2", "3", "4", "5"] {
+            deposit(&t, &u, &acct, amount).await;
+        }
+        // A withdrawal's hold touches both ledgers of the account in one transaction.
+        let (s, w) = withdraw(&t, &u, &acct, "1").await;
+        assert_eq!(s, 402, "the fee makes it too much: {w}");
+        deposit(&t, &u, &acct, "5000").await;
+        let (s, w) = withdraw(&t, &u, &acct, "1").await;
+        assert_eq!(s, 200, "{w}");
+        let path = format!("/users/me/accounts/{acct}/transactions");
+        let (s, all) = get(&t, &u, &format!("{path}?size=100")).await;
+        assert_eq!(s, 200, "{all}");
+        let members = |v: &Value| -> Vec<Value> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].clone())
+                .collect()
+        };
+        let all = members(&all);
+        assert_eq!(all.len(), 7, "{all:?}");
+        let face = t.pazemo(&u);
+        for size in [1, 2, 3, 7] {
+            let (got, pages) = face.walk(&format!("{path}?size={size}"), members).await;
+            assert_eq!(got, all, "by {size}: every transaction once, newest first");
+            assert_eq!(pages, all.len() / size + 1, "by {size}");
+        }
+        for bad in ["zz", "3a", "31", "not-a-cursor"] {
+            let (s, e) = get(&t, &u, &format!("{path}?cursor={bad}")).await;
+            assert_eq!(s, 400, "{bad}: {e}");
+            assert_validation(&e, "error.cursor.invalid");
+        }
     }
 );

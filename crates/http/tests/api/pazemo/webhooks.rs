@@ -513,3 +513,56 @@ dual!(
         );
     }
 );
+
+dual!(
+    a_cursor_reads_the_delivery_log_once_each_in_order,
+    async |b| {
+        let t = private_ok(b).start().await;
+        let rx = Receiver::start().await;
+        let u = t.user(Mode::Test).await;
+        // Two endpoints: the log merges their deliveries.
+        register(&t, &u, &rx.url).await;
+        let rx2 = Receiver::start().await;
+        register(&t, &u, &rx2.url).await;
+        for _ in 0..3 {
+            send_test(&t, &u).await;
+        }
+        assert_eq!(t.run_deliveries().await, 6);
+        let face = t.pazemo(&u);
+        let members = |v: &Value| -> Vec<Value> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].clone())
+                .collect()
+        };
+        for query in ["", "status=succeeded&event=webhook.test&"] {
+            let (s, all) = face
+                .get(&format!("/users/me/webhooks/deliveries?{query}size=100"))
+                .await;
+            assert_eq!(s, 200, "{all}");
+            let all = members(&all);
+            assert_eq!(all.len(), 6, "{all:?}");
+            for size in [1, 4, 6] {
+                let (got, pages) = face
+                    .walk(
+                        &format!("/users/me/webhooks/deliveries?{query}size={size}"),
+                        members,
+                    )
+                    .await;
+                assert_eq!(
+                    got, all,
+                    "{query} by {size}: every delivery once, newest first"
+                );
+                assert_eq!(pages, all.len() / size + 1, "{query} by {size}");
+            }
+        }
+        for bad in ["zz", "3a", "31", "not-a-cursor"] {
+            let (s, e) = face
+                .get(&format!("/users/me/webhooks/deliveries?cursor={bad}"))
+                .await;
+            assert_eq!(s, 400, "{bad}: {e}");
+            assert_validation(&e, "error.cursor.invalid");
+        }
+    }
+);

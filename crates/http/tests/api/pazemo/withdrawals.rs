@@ -2,7 +2,7 @@ use crate::dual;
 use crate::pazemo::support::*;
 use crate::support::*;
 use payplane_app::pazemo::auth::Mode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// An IDR account with 1,000,000 in it (the IDR fee is a fixed 2,500 by default).
 async fn funded(t: &TestApp, u: &TestUser) -> String {
@@ -473,5 +473,63 @@ dual!(
             ],
             "{v:?}"
         );
+    }
+);
+
+dual!(
+    a_cursor_reads_withdrawals_and_events_once_each_in_order,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let u = t.user(Mode::Test).await;
+        let acct = funded(&t, &u).await;
+        let mut ids = vec![];
+        for amount in ["1", "2", "3", "4", "5"] {
+            let (s, w) = withdraw(&t, &u, &acct, amount).await;
+            assert_eq!(s, 200, "{w}");
+            ids.push(json!(w["id"]));
+        }
+        act(&t, &u, &acct, ids[1].as_str().unwrap(), "cancel", "000000").await;
+        act(&t, &u, &acct, ids[3].as_str().unwrap(), "cancel", "000000").await;
+        let newest_first: Vec<Value> = ids.iter().rev().cloned().collect();
+        let pending: Vec<Value> = [4, 2, 0].iter().map(|&i| ids[i].clone()).collect();
+        let face = t.pazemo(&u);
+        let members = |v: &Value| -> Vec<Value> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["id"].clone())
+                .collect()
+        };
+        let path = format!("/accounts/{acct}/withdraw");
+        for (query, want) in [("", &newest_first), ("status=pending&", &pending)] {
+            for size in [1, 2, 3] {
+                let (got, pages) = face
+                    .walk(&format!("{path}?{query}size={size}"), members)
+                    .await;
+                assert_eq!(
+                    &got, want,
+                    "{query} by {size}: every withdrawal once, in order"
+                );
+                assert_eq!(pages, want.len() / size + 1, "{query} by {size}");
+            }
+        }
+        // Events (a pending and a cancelled one per cancelled withdrawal, and so on).
+        let (s, all) = get(&t, &u, "/users/me/events?size=100").await;
+        assert_eq!(s, 200, "{all}");
+        let all = members(&all);
+        assert!(all.len() >= 7, "{all:?}");
+        for size in [1, 2, 3] {
+            let (got, _) = face
+                .walk(&format!("/users/me/events?size={size}"), members)
+                .await;
+            assert_eq!(got, all, "events by {size}");
+        }
+        for route in [path.as_str(), "/users/me/events"] {
+            for bad in ["zz", "3a", "31", "not-a-cursor"] {
+                let (s, e) = get(&t, &u, &format!("{route}?cursor={bad}")).await;
+                assert_eq!(s, 400, "{route} {bad}: {e}");
+                assert_validation(&e, "error.cursor.invalid");
+            }
+        }
     }
 );

@@ -931,3 +931,75 @@ dual!(the_openapi_document_lists_the_read_routes, async |b| {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
 });
+
+dual!(
+    a_cursor_reads_pull_payments_and_transactions_once_each_in_order,
+    async |b| {
+        let t = TestApp::start(b).await;
+        let s = shop(&t).await;
+        let id = s.biz.id.clone();
+        use PullPaymentStatus::*;
+        // Seven pull payments, two pairs created in the same second (the id breaks the tie),
+        // one on the main network; each with one executed pull at its own second.
+        let mut payments = vec![];
+        for (i, n) in [1, 2, 2, 3, 4, 4, 5].into_iter().enumerate() {
+            let mut p = pull_payment(&id, &s.product, &s.model, 3, Running, "cust", n);
+            if i == 3 {
+                p.network_id = 1;
+            }
+            seed_pull_payment(&t, &p).await;
+            let x = transaction(
+                &p,
+                TxType::Execute,
+                TxStatus::Success,
+                Some(1),
+                Some(1_700_000_000 + i as i64 % 3),
+                1299,
+            );
+            seed_transaction(&t, &x).await;
+            payments.push(p);
+        }
+        let face = t.pumapay(&s.biz);
+        let members = |v: &Value| {
+            assert_eq!(v["success"], true, "{v}");
+            v["data"].as_array().unwrap().clone()
+        };
+        for list in [
+            format!("/api-key-auth/pull-payments/business/{id}?"),
+            format!("/api-key-auth/pull-payments/business/{id}?networkID=3&statuses=[1,2]&"),
+            format!("/api-key-auth/transactions/report/all/{id}/3?"),
+            format!(
+                "/api-key-auth/transactions/report/all/{id}/3?transactionStatuses=[3]&currency=USD&"
+            ),
+        ] {
+            let (st, body) = get(&t, &s.biz, &format!("{list}itemsPerPage=100")).await;
+            let whole = ids(&data(st, &body, body["message"].as_str().unwrap()));
+            assert!(whole.len() >= 6, "{list}: {body}");
+            for per in [1, 2, 3] {
+                let (walked, pages) = face
+                    .walk(&format!("{list}itemsPerPage={per}"), members)
+                    .await;
+                let walked: Vec<String> = walked
+                    .iter()
+                    .map(|v| v["id"].as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(walked, whole, "{list} by {per}: every row once, in order");
+                assert_eq!(pages, whole.len() / per + 1, "{list} by {per}");
+            }
+        }
+        for path in [
+            format!("/api-key-auth/pull-payments/business/{id}"),
+            format!("/api-key-auth/transactions/report/all/{id}/3"),
+            format!(
+                "/api-key-auth/transactions/pull-payment/{id}/{}",
+                payments[0].id
+            ),
+            format!("/api-key-auth/business/postback-deliveries/{id}"),
+        ] {
+            for bad in ["zz", "3a", "31", "not-a-cursor"] {
+                let (st, body) = get(&t, &s.biz, &format!("{path}?cursor={bad}")).await;
+                assert_field(st, &body, "cursor", "error.cursor.invalid");
+            }
+        }
+    }
+);

@@ -5,6 +5,7 @@ pub mod pg_batch;
 
 use crate::engine::sql::{Arg, Script};
 use crate::events::NewEvent;
+use crate::keyset::Window;
 use crate::pazemo::accounts::{hold_ledger, main_ledger};
 use crate::{Conn, Result, StoreError, ledger};
 use payplane_core::kinds::WithdrawalStatus;
@@ -167,23 +168,33 @@ pub async fn get_any(conn: &mut Conn, id: &str) -> Result<Option<Withdrawal>> {
 }
 
 /// Withdrawals of an account, newest first (ids are UUIDv7, so id order is creation order).
+/// The cursor key is the id. Each filter is spelled into the SQL only when given, so that the
+/// plan walks `withdrawals_account` (or `withdrawals_account_status`) from the right place.
 pub async fn list(
     pool: &AnyPool,
     account_id: &str,
     status: Option<WithdrawalStatus>,
-    limit: i64,
-    offset: i64,
+    w: &Window,
 ) -> Result<Vec<Withdrawal>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM withdrawals WHERE account_id = $1 AND ($2 = '' OR status = $2) \
-         ORDER BY id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(account_id)
-    .bind(status.map_or("", WithdrawalStatus::as_str))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+    let mut sql = format!("SELECT {COLUMNS} FROM withdrawals WHERE account_id = $1");
+    let mut n = 1;
+    if status.is_some() {
+        n += 1;
+        sql += &format!(" AND status = ${n}");
+    }
+    if w.after.is_some() {
+        n += 1;
+        sql += &format!(" AND id < ${n}");
+    }
+    sql += &format!(" ORDER BY id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let mut q = sqlx::query(&sql).bind(account_id);
+    if let Some(s) = status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(k) = &w.after {
+        q = q.bind(k.id.as_str());
+    }
+    let rows = q.bind(w.limit).bind(w.offset).fetch_all(pool).await?;
     rows.iter().map(from_row).collect()
 }
 
