@@ -69,7 +69,7 @@ rss_under_withdrawals() {
     [ "$r" -gt "$peak" ] && peak=$r
     sleep 0.1
   done
-  out=$(jq -c '{label, ok, okPerSec, p50ms, p99ms}' "$WORK/rss.json")
+  out=$(jq -c '{label: .label, ok, okPerSec, p50ms, p99ms}' "$WORK/rss.json")
   echo "$out peakRssMB=$((peak / 1024)) vmHwmMB=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status") / 1024 ))"
 }
 
