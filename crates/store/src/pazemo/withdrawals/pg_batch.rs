@@ -233,7 +233,10 @@ pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<
         id: &'a str,
         delta: i64,
     }
-    let deltas: Vec<Delta> = net.iter().map(|(&id, &delta)| Delta { id, delta }).collect();
+    let deltas: Vec<Delta> = net
+        .iter()
+        .map(|(&id, &delta)| Delta { id, delta })
+        .collect();
     let ords = || (1..).zip(batch.iter());
     let txns = numbered(ords().map(|(o, r)| (o, r.txn.as_str())));
     let postings =
@@ -242,7 +245,10 @@ pub async fn write_if_funded(conn: &mut Conn, batch: &[&Rows]) -> Result<Option<
     let rows: Vec<&str> = batch.iter().map(|r| r.row.as_str()).collect();
     let rows = format!("[{}]", rows.join(","));
     let row = sqlx::query(&SQL)
-        .bind(serde_json::to_string(&deltas).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
+        .bind(
+            serde_json::to_string(&deltas)
+                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?,
+        )
         .bind(txns)
         .bind(postings)
         .bind(rows)
