@@ -10,6 +10,9 @@
 #   cursor  the page after a cursor in the middle of the list (keyset: a seek)
 # and the server's CPU (user+sys from /proc) per request is reported beside p50/p99.
 # LISTS="events pull_payments" measures only those (to rerun a noisy figure).
+# SEEDED=DIR keeps the seeded SQLite databases in DIR and reuses them on the next run (a 1 M-row
+# seed takes minutes; the server's data then starts from the same state each run).
+# NOLISTS=1 skips the lists: only the cold start and the memory under withdrawals.
 # Reproduce: PG_URL=postgres://postgres@127.0.0.1:5432 SIZES="10000 1000000" ./bench/lists.sh
 set -euo pipefail
 PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -26,7 +29,8 @@ BIN=${BIN:-$TARGET/release}
 WORK=$(mktemp -d)
 B=http://127.0.0.1:18280
 SERVER=
-trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+# Under `set -e` a failing command ends the trap: the kill must not stop the clean-up.
+trap '[ -z "$SERVER" ] || kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export PAYPLANE_LISTEN=127.0.0.1:18280 PAYPLANE_MAX_CONNECTIONS=16
 export PAYPLANE_RATE_LIMIT_PER_SECOND=1000000000 PAYPLANE_RATE_LIMIT_BURST=1000000000
 export PAYPLANE_CHAIN_DATA_DIR=$WORK/chain
@@ -55,9 +59,10 @@ measure() {
 
 # rss_under_withdrawals LABEL ACCOUNT HEADER: 8 clients create withdrawals for 2 × SECS while the
 # server's resident memory is sampled every 100 ms; prints the run and the peak (VmRSS, and the
-# kernel's own high-water mark VmHWM).
+# kernel's own high-water mark VmHWM), with the anonymous (heap) and file-backed (mapped pages,
+# e.g. SQLite's) parts at the peak.
 rss_under_withdrawals() {
-  local label=$1 acc=$2 header=$3 peak=0 r out
+  local label=$1 acc=$2 header=$3 peak=0 anon=0 file=0 r out
   curl -sf -H "$header" -H 'Content-Type: application/json' -d '{"amount": 10000000000}' \
     $B/sandbox/accounts/$acc/deposit >/dev/null
   $BIN/loadgen --label "$label/withdrawals" --method POST --url "$B/accounts/$acc/withdraw" --header "$header" \
@@ -65,17 +70,25 @@ rss_under_withdrawals() {
     --concurrency 8 --seconds $((2 * SECS)) >"$WORK/rss.json" &
   local lg=$!
   while kill -0 $lg 2>/dev/null; do
-    r=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status")
-    [ "$r" -gt "$peak" ] && peak=$r
+    read -r r a f < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {print r, a, f}' "/proc/$SERVER/status")
+    if [ "$r" -gt "$peak" ]; then peak=$r anon=$a file=$f; fi
     sleep 0.1
   done
   out=$(jq -c '{label: .label, ok, okPerSec, p50ms, p99ms}' "$WORK/rss.json")
-  echo "$out peakRssMB=$((peak / 1024)) vmHwmMB=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status") / 1024 ))"
+  echo "$out peakRssMB=$((peak / 1024)) (anon $((anon / 1024)), file $((file / 1024))) vmHwmMB=$(( $(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status") / 1024 ))"
 }
 
-run() {
-  local db=$1 rows=$2 uid token acc biz key r seed
-  echo "## $db, $rows rows ($(uptime | sed 's/.*load average/load average/'))"
+# setup DB ROWS: a user, token, account, business and API key through the API, then the seed;
+# sets uid token acc biz key seed. With SEEDED (SQLite), a saved seeded copy is reused instead.
+setup() {
+  local db=$1 rows=$2 r saved=${SEEDED:+$SEEDED/$1-$2}
+  if [ "$db" = sqlite ] && [ -n "$saved" ] && [ -f "$saved.db" ]; then
+    cp "$saved.db" "$WORK/lists.db"
+    read -r uid token acc biz key < "$saved.ids"
+    seed=$(cat "$saved.seed")
+    echo "# reused the seeded database $saved.db"
+    return
+  fi
   $BIN/payplane migrate >/dev/null
   uid=$($BIN/payplane admin user create --email "lists$rows@example.com" --name "Lists" | jq -r .id)
   token=$($BIN/payplane admin token create --user "$uid" --mode test | jq -r .token)
@@ -89,6 +102,19 @@ run() {
   key=$(curl -sf -H "x-access-token: $(jq -r .data.xAccessToken <<<"$r")" $B/api/v2/console-auth/api-keys/generate/$biz | jq -r .data)
   stop
   seed=$($BIN/seed --database-url "$PAYPLANE_DATABASE_URL" --rows "$rows" --user "$uid" --account "$acc" --business "$biz")
+  if [ "$db" = sqlite ] && [ -n "$saved" ]; then
+    mkdir -p "$SEEDED"
+    cp "$WORK/lists.db" "$saved.db"
+    echo "$uid $token $acc $biz $key" > "$saved.ids"
+    echo "$seed" > "$saved.seed"
+  fi
+}
+
+run() {
+  local db=$1 rows=$2 uid token acc biz key seed
+  echo "## $db, $rows rows ($(uptime | sed 's/.*load average/load average/'))"
+  setup "$db" "$rows"
+  local auth="Authorization: Bearer $token"
   echo "# seed: $(jq -c '{rows, seconds}' <<<"$seed")"
   local t0
   t0=$(date +%s%N)
@@ -122,6 +148,7 @@ run() {
     [transactions_report_filtered]=transaction
   )
   # The webhook log numbers its pages from 0, the others from 1.
+  [ -n "${NOLISTS:-}" ] && LISTS=" "
   for list in ${LISTS:-withdrawals withdrawals_status account_transactions events webhook_deliveries postback_deliveries \
     pull_payments pull_payments_filtered transactions_report transactions_report_filtered}; do
     local u=${url[$list]} h=${hdr[$list]} deep=$DEEP

@@ -67,7 +67,7 @@ B=http://127.0.0.1:18180
 "${PINCMD[@]}" $BIN/hello 127.0.0.1:18190 &
 HELLO=$!
 SERVER=
-trap 'kill $HELLO $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $HELLO $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # A user with a test token and a funded IDR account; prints "TOKEN ACCOUNT".
 funded_user() {

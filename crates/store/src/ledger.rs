@@ -344,13 +344,14 @@ impl Books {
         changed.sort_unstable();
         if !changed.is_empty() {
             let guard = script.guard_clause();
+            let or = script.or_rollback();
             let b = script.statement();
             let rows: Vec<String> = changed
                 .into_iter()
                 .map(|(id, delta)| b.row([Arg::Owned(id), Arg::Int(delta)]))
                 .collect();
             b.sql = format!(
-                "UPDATE ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
+                "UPDATE{or} ledger_accounts SET balance = balance + CAST(v.column2 AS BIGINT) FROM (VALUES {}) AS v \
                  WHERE ledger_accounts.id = v.column1{guard}",
                 rows.join(",")
             );

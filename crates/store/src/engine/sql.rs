@@ -35,20 +35,50 @@ pub enum Arg<'a> {
 pub struct Builder<'a> {
     pub sql: String,
     args: Vec<Arg<'a>>,
-    /// Values of the statements before this one in a SQLite script (they share one numbering).
-    offset: usize,
+    /// SQLite: anonymous `?` placeholders, so the SQL must name the values in the order they
+    /// were pushed (every statement of a script does). SQLite looks a numbered placeholder's
+    /// name up by walking a list of all of them, so binding the several hundred of a batch by
+    /// number cost time in their square: 6 % of a creation's instructions (BENCH.md, issue 20).
+    positional: bool,
 }
 
 impl<'a> Builder<'a> {
     pub fn push(&mut self, arg: Arg<'a>) -> String {
-        self.args.push(arg);
-        format!("${}", self.offset + self.args.len())
+        let mut mark = String::with_capacity(6);
+        self.mark(arg, &mut mark);
+        mark
     }
 
     /// `(p1,p2,…)` for one row of values.
     pub fn row(&mut self, args: impl IntoIterator<Item = Arg<'a>>) -> String {
-        let marks: Vec<String> = args.into_iter().map(|a| self.push(a)).collect();
-        format!("({})", marks.join(","))
+        let mut row = String::with_capacity(64);
+        self.row_into(args, &mut row);
+        row
+    }
+
+    /// Appends `(p1,p2,…)` to `out`. A batch writes some fifty placeholders per withdrawal:
+    /// written in place (no `format!`, no string per placeholder, no join) they cost a tenth of
+    /// what they did, which the one writer of a SQLite database pays serially (BENCH.md, issue 20).
+    fn row_into(&mut self, args: impl IntoIterator<Item = Arg<'a>>, out: &mut String) {
+        out.push('(');
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            self.mark(arg, out);
+        }
+        out.push(')');
+    }
+
+    /// Takes `arg` and appends its placeholder (`$n`, or `?` when positional) to `out`.
+    fn mark(&mut self, arg: Arg<'a>, out: &mut String) {
+        self.args.push(arg);
+        if self.positional {
+            out.push('?');
+        } else {
+            out.push('$');
+            out.push_str(itoa::Buffer::new().format(self.args.len()));
+        }
     }
 
     pub fn query(&self) -> AnyQuery<'_> {
@@ -132,33 +162,51 @@ impl<'a> Script<'a> {
         &mut self.parts[last]
     }
 
+    /// `" OR ROLLBACK"` on SQLite, for the script's multi-row `INSERT`s and `UPDATE`s. A
+    /// multi-row write that a constraint could abort midway gets a statement journal from SQLite
+    /// (every page it touches is copied first, so the statement alone can be undone), which a
+    /// script never needs: it runs whole inside its transaction, and any error rolls all of it
+    /// back. Without the journal, creations on 8 accounts spend a tenth less of the writer
+    /// thread's time (BENCH.md, issue 20). PostgreSQL has no such clause and no such cost.
+    pub fn or_rollback(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => " OR ROLLBACK",
+            Dialect::Postgres => "",
+        }
+    }
+
     /// Adds `INSERT INTO {into} VALUES (…),(…)`, one row per item of `rows` (nothing if none).
     pub fn insert<R>(&mut self, into: &str, rows: impl IntoIterator<Item = R>)
     where
         R: IntoIterator<Item = Arg<'a>>,
     {
         let mut b = self.next();
-        let rows: Vec<String> = rows.into_iter().map(|r| b.row(r)).collect();
-        if !rows.is_empty() {
+        let mut values = String::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                values.push(',');
+            }
+            b.row_into(row, &mut values);
+        }
+        if !values.is_empty() {
+            let or = self.or_rollback();
             b.sql = match &self.guard {
-                None => format!("INSERT INTO {into} VALUES {}", rows.join(",")),
-                Some(g) => format!(
-                    "INSERT INTO {into} SELECT * FROM (VALUES {}) WHERE {g}",
-                    rows.join(",")
-                ),
+                None => format!("INSERT{or} INTO {into} VALUES {values}"),
+                Some(g) => {
+                    format!("INSERT{or} INTO {into} SELECT * FROM (VALUES {values}) WHERE {g}")
+                }
             };
             self.parts.push(b);
         }
     }
 
     fn next(&self) -> Builder<'a> {
-        let offset = match self.dialect {
-            Dialect::Sqlite => self.parts.iter().map(|p| p.args.len()).sum(),
-            Dialect::Postgres => 0,
-        };
-        Builder {
-            offset,
-            ..Builder::default()
+        match self.dialect {
+            Dialect::Sqlite => Builder {
+                positional: true,
+                ..Builder::default()
+            },
+            Dialect::Postgres => Builder::default(),
         }
     }
 
@@ -192,5 +240,94 @@ impl<'a> Script<'a> {
             None => 0,
         };
         Ok(held == 1)
+    }
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+    use crate::Db;
+    use sqlx::Row;
+
+    async fn sqlite() -> (Db, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "payplane-script-{}.db",
+            payplane_core::ids::new_id()
+        ));
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()), 2)
+            .await
+            .unwrap();
+        (db, path)
+    }
+
+    /// SQLite scripts use anonymous placeholders: each statement's values bind in the order they
+    /// were pushed, after the values of the statements before it.
+    #[tokio::test]
+    async fn each_statement_of_a_sqlite_script_gets_its_own_values() {
+        let (db, path) = sqlite().await;
+        let mut conn = db.acquire_writer().await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let mut script = Script::new(Dialect::Sqlite);
+        script.insert(
+            "t (k, n)",
+            [("a", 1), ("b", 2)].map(|(k, n)| [Arg::Text(k), Arg::Int(n)]),
+        );
+        let b = script.statement();
+        let (n, k) = (b.push(Arg::Int(40)), b.push(Arg::Text("b")));
+        b.sql = format!("UPDATE t SET n = n + {n} WHERE k = {k}");
+        script.insert("t (k, n)", [[Arg::Text("c"), Arg::Int(3)]]);
+        assert!(script.run(&mut conn).await.unwrap());
+        let rows: Vec<(String, i64)> = sqlx::query("SELECT k, n FROM t ORDER BY k")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(
+            rows,
+            [("a".into(), 1), ("b".into(), 42), ("c".into(), 3)],
+            "values bound to the wrong placeholders"
+        );
+        drop(conn);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// A script's writes are all or nothing even without statement journals (`or_rollback`):
+    /// a constraint failing in its last statement takes back the ones before it.
+    #[tokio::test]
+    async fn a_failing_sqlite_script_leaves_nothing_behind() {
+        let (db, path) = sqlite().await;
+        let mut conn = db.acquire_writer().await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let mut script = Script::new(Dialect::Sqlite);
+        script.insert("t (k, n)", [[Arg::Text("a"), Arg::Int(1)]]);
+        script.insert(
+            "t (k, n)",
+            [("b", 2), ("a", 3)].map(|(k, n)| [Arg::Text(k), Arg::Int(n)]),
+        );
+        script.prefix("BEGIN IMMEDIATE; ");
+        script.statement().sql = "COMMIT".into();
+        assert!(script.run(&mut conn).await.is_err(), "duplicate key");
+        let left: i64 = sqlx::query("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0, "the rows before the failure were kept");
+        drop(conn);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
