@@ -31,6 +31,11 @@ fn nonce_taken(e: &ChainError) -> bool {
     }
 }
 
+/// Gas limit of a pull (`execute`), sent without an estimate: the contract's work is bounded
+/// (the payment's slots, one `transferFrom`, an event); a first pull stays under half of it
+/// (`tests/devnet.rs`), which leaves room for a costlier token.
+pub const EXECUTE_GAS_LIMIT: u64 = 250_000;
+
 /// Resolves once an accepted transaction is durable on the network (see
 /// [`Chain::submit_raw_transaction`]).
 pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
@@ -173,7 +178,14 @@ pub trait Chain: Send + Sync {
 
     /// Send, wait until final, and turn a failed receipt into [`ChainError::FailedOnChain`].
     async fn transact(&self, from: Address, req: CallRequest) -> Result<TxReceipt> {
-        let hash = self.send_transaction(from, req).await?;
+        let (hash, durable) = self.submit_transaction(from, req).await?;
+        self.settle(hash, durable).await
+    }
+
+    /// Waits for a transaction handed to the network ([`Self::submit_transaction`]): durable,
+    /// then final; a failed receipt is [`ChainError::FailedOnChain`].
+    async fn settle(&self, hash: B256, durable: Durable) -> Result<TxReceipt> {
+        durable.await?;
         let receipt = self.wait_for_receipt(hash, DEFAULT_RECEIPT_TIMEOUT).await?;
         if receipt.success {
             Ok(receipt)
@@ -335,21 +347,41 @@ pub trait Chain: Send + Sync {
         .await
     }
 
-    /// One pull of `amount` token units, by an executor.
+    /// One pull of `amount` token units, by an executor: [`Self::submit_pull`], then
+    /// [`Self::settle`].
     async fn execute_pull(
         &self,
         from: Address,
         payment_id: B256,
         amount: U256,
     ) -> Result<TxReceipt> {
+        let (hash, durable) = self.submit_pull(from, payment_id, amount).await?;
+        self.settle(hash, durable).await
+    }
+
+    /// Hands one pull of `amount` token units to the network without waiting for its block. A
+    /// read call first, so a pull the contract refuses fails here with its reason
+    /// ([`ChainError::Reverted`]) and costs nothing; then the transaction, with the fixed
+    /// [`EXECUTE_GAS_LIMIT`] instead of an estimate search (3–5 more EVM runs).
+    async fn submit_pull(
+        &self,
+        from: Address,
+        payment_id: B256,
+        amount: U256,
+    ) -> Result<(B256, Durable)> {
         let data = PullPayments::executeCall {
             paymentId: payment_id,
             tokenAmount: amount,
         }
         .abi_encode();
-        self.transact(
+        let req = CallRequest::call(self.contracts().pull_payments, data).from(from);
+        self.call(&req).await?;
+        self.submit_transaction(
             from,
-            CallRequest::call(self.contracts().pull_payments, data),
+            CallRequest {
+                gas: Some(EXECUTE_GAS_LIMIT),
+                ..req
+            },
         )
         .await
     }

@@ -117,10 +117,17 @@ async fn state_survives_a_clean_restart() {
         let (key, terms) = ctx
             .registered(PMA * U256::from(10), |t| t.frequency = U256::from(60))
             .await;
-        devnet
+        let receipt = devnet
             .execute_pull(ctx.executor, terms.paymentId, PMA)
             .await
             .unwrap();
+        // Sent with the fixed gas limit, no estimate: a first pull (cold slots) stays well
+        // under it.
+        assert!(
+            receipt.gas_used < payplane_chain::chain::EXECUTE_GAS_LIMIT / 2,
+            "a pull used {} gas",
+            receipt.gas_used
+        );
         (
             devnet.head(),
             terms.paymentId,

@@ -94,44 +94,64 @@ pub fn from_row(r: &sqlx::any::AnyRow) -> Result<Transaction> {
 }
 
 pub async fn insert(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO transactions ({COLUMNS}) VALUES ({})",
-        crate::engine::sql::marks(1, 31)
-    ))
-    .bind(&t.id)
-    .bind(&t.pull_payment_id)
-    .bind(&t.business_id)
-    .bind(&t.product_id)
-    .bind(&t.payment_model_id)
-    .bind(t.network_id)
-    .bind(t.tx_type.id())
-    .bind(t.status.id())
-    .bind(t.pull_index)
-    .bind(t.reference_no)
-    .bind(&t.tx_hash)
-    .bind(&t.sender)
-    .bind(&t.receiver)
-    .bind(t.block_number)
-    .bind(&t.block_hash)
-    .bind(t.transaction_index)
-    .bind(t.gas_used)
-    .bind(t.cumulative_gas_used)
-    .bind(&t.effective_gas_price)
-    .bind(&t.logs)
-    .bind(&t.logs_bloom)
-    .bind(&t.currency)
-    .bind(t.fiat_amount)
-    .bind(&t.token_amount)
-    .bind(&t.rate)
-    .bind(&t.rate_source)
-    .bind(t.rate_at)
-    .bind(&t.reason)
-    .bind(t.execution_date)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .execute(conn)
-    .await?;
+    insert_many(conn, std::slice::from_ref(t)).await
+}
+
+/// Inserts rows with one statement per 32 rows (a batch of pulls' pending rows; 31 parameters
+/// a row).
+pub async fn insert_many(conn: &mut crate::Conn, rows: &[Transaction]) -> Result<()> {
+    const N: usize = 31;
+    for chunk in rows.chunks(32) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO transactions ({COLUMNS}) VALUES {}",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = bind_row(q, t);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_row<'q>(q: Query<'q>, t: &'q Transaction) -> Query<'q> {
+    q.bind(&t.id)
+        .bind(&t.pull_payment_id)
+        .bind(&t.business_id)
+        .bind(&t.product_id)
+        .bind(&t.payment_model_id)
+        .bind(t.network_id)
+        .bind(t.tx_type.id())
+        .bind(t.status.id())
+        .bind(t.pull_index)
+        .bind(t.reference_no)
+        .bind(&t.tx_hash)
+        .bind(&t.sender)
+        .bind(&t.receiver)
+        .bind(t.block_number)
+        .bind(&t.block_hash)
+        .bind(t.transaction_index)
+        .bind(t.gas_used)
+        .bind(t.cumulative_gas_used)
+        .bind(&t.effective_gas_price)
+        .bind(&t.logs)
+        .bind(&t.logs_bloom)
+        .bind(&t.currency)
+        .bind(t.fiat_amount)
+        .bind(&t.token_amount)
+        .bind(&t.rate)
+        .bind(&t.rate_source)
+        .bind(t.rate_at)
+        .bind(&t.reason)
+        .bind(t.execution_date)
+        .bind(t.created_at)
+        .bind(t.updated_at)
 }
 
 /// Rewrites a transaction's outcome: status, hash and receipt fields, rate and reason.
@@ -197,6 +217,11 @@ pub async fn pending_of<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
 /// The platform's next `referenceNo`.
 pub async fn next_reference_no(conn: &mut crate::Conn) -> Result<i64> {
     crate::platform::next_value(conn, "transaction_reference_no", 1).await
+}
+
+/// The first of `count` consecutive `referenceNo`s taken at once (a batch of pulls).
+pub async fn next_reference_nos(conn: &mut crate::Conn, count: i64) -> Result<i64> {
+    crate::platform::next_values(conn, "transaction_reference_no", 1, count).await
 }
 
 /// A transaction as the read APIs show it: the row, with what its pull payment, payment model and
