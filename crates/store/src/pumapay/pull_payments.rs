@@ -195,6 +195,54 @@ pub async fn transition(
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
+/// [`transition`] of many payments from `from`, with one statement per [`CHUNK`] payments;
+/// the ids it moved (the others were in another status).
+pub async fn transition_many(
+    conn: &mut crate::Conn,
+    from: PullPaymentStatus,
+    moves: &[(&str, &Transition)],
+) -> Result<Vec<String>> {
+    const N: usize = 9;
+    let mut moved = Vec::with_capacity(moves.len());
+    for chunk in moves.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "WITH v(id, status, reason, next_at, last_at, add_pulls, add_fiat, failed, at) AS \
+             (VALUES {}) \
+             UPDATE pull_payments SET status = v.status, status_reason = v.reason, \
+             next_payment_at = v.next_at, \
+             last_payment_at = COALESCE(v.last_at, pull_payments.last_payment_at), \
+             pulls_made = pull_payments.pulls_made + v.add_pulls, \
+             fiat_pulled = pull_payments.fiat_pulled + v.add_fiat, \
+             failed_attempts = v.failed, updated_at = v.at \
+             FROM v WHERE pull_payments.id = v.id AND pull_payments.status = ${} \
+             RETURNING pull_payments.id",
+            values.join(","),
+            chunk.len() * N + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, to) in chunk {
+            q = q
+                .bind(*id)
+                .bind(to.status.id())
+                .bind(&to.reason)
+                .bind(to.next_payment_at)
+                .bind(to.last_payment_at)
+                .bind(to.add_pulls)
+                .bind(to.add_fiat)
+                .bind(to.failed_attempts)
+                .bind(to.now);
+        }
+        q = q.bind(from.id());
+        for r in q.fetch_all(&mut *conn).await? {
+            moved.push(r.try_get(0)?);
+        }
+    }
+    Ok(moved)
+}
+
 /// Takes over a payment left processing (its `updated_at` still `seen`, as the caller read it)
 /// by moving its `updated_at` to `now`: of several workers that find the same stale payment,
 /// exactly one gets `true` and reconciles it.

@@ -3,8 +3,9 @@
 //! database transaction.
 //!
 //! Due pulls are made in batches: one statement claims the batch (payments → processing) and
-//! one writes its pending rows; the pulls are sent many at once (they share blocks); one
-//! database transaction records every outcome, pull by pull ([`record_pull`]).
+//! one writes its pending rows; the pulls are handed to the network one after the other without
+//! waiting for their blocks (they share blocks) and their receipts awaited together; one
+//! database transaction records every outcome ([`record_all`]).
 //!
 //! Crash safety: before a transaction is sent, its row is written `pending` with the pull index
 //! and the payment moves to `processing` (6). Whatever happens next, the chain is the judge: a
@@ -629,10 +630,12 @@ fn token_amount(row: &Transaction) -> Result<payplane_chain::U256, AppError> {
         .map_err(AppError::internal)
 }
 
-/// Records the outcomes of sent pulls in one database transaction, each by [`record_pull`]
-/// on the payment as it is now. A pull whose network did not answer is not recorded: its
-/// payment stays processing with the pending row, for [`recover`]; so does the whole batch if
-/// the transaction fails.
+/// Records the outcomes of sent pulls in one database transaction, on the payments as they are
+/// now (re-read): one multi-row statement moves the payments ([`outcome`] says where), then each
+/// moved payment's row is rewritten and its settlement accrual and postback written, with the
+/// payment model's destination and the postback targets read once per batch. A pull whose
+/// network did not answer is not recorded: its payment stays processing with the pending row,
+/// for [`recover`]; so does the whole batch if the transaction fails.
 async fn record_all(
     app: &App,
     net: &Network,
@@ -652,13 +655,68 @@ async fn record_all(
         .collect();
     let now = app.now();
     let now_secs = net.now_secs(app);
+    let mut recorded = Vec::with_capacity(sent.len());
     for (pp, row, sent) in sent {
         let pp = fresh.remove(&pp.id).unwrap_or(pp);
-        let outcome = match refusal_or_receipt(net, sent) {
-            Ok(sent) => Ok(record_pull(&mut tx, app, &pp, row, sent, now, now_secs).await?),
-            Err(e) => Err(e),
+        match refusal_or_receipt(net, sent) {
+            Ok(sent) => {
+                let (row, to, pulled) = outcome(app, &pp, row, sent, now, now_secs);
+                recorded.push((pp, row, to, pulled));
+            }
+            Err(e) => out.push((pp.id, Err(e))),
+        }
+    }
+    let moves: Vec<(&str, &Transition)> = recorded
+        .iter()
+        .map(|(pp, _, to, _)| (pp.id.as_str(), to))
+        .collect();
+    let moved: std::collections::HashSet<String> =
+        store::transition_many(&mut tx, S::Processing, &moves)
+            .await?
+            .into_iter()
+            .collect();
+    let mut destinations: HashMap<String, Option<String>> = HashMap::new();
+    let mut targets: HashMap<(String, String, String), Vec<String>> = HashMap::new();
+    for (pp, row, to, pulled) in recorded {
+        if !moved.contains(&pp.id) {
+            // Another worker recorded it first.
+            out.push((pp.id, Ok(Pulled::Skipped)));
+            continue;
+        }
+        txs::update(&mut tx, &row).await?;
+        let destination = match destinations.get(&pp.payment_model_id) {
+            Some(d) => d.clone(),
+            None => {
+                let d = payplane_store::pumapay::payment_models::destination(
+                    &mut tx,
+                    &pp.payment_model_id,
+                )
+                .await?;
+                destinations.insert(pp.payment_model_id.clone(), d.clone());
+                d
+            }
         };
-        out.push((pp.id, outcome));
+        crate::pumapay::settlement::accrual::accrue_to(&mut tx, &row, now, destination.as_deref())
+            .await?;
+        let key = (
+            pp.business_id.clone(),
+            pp.product_id.clone(),
+            pp.payment_model_id.clone(),
+        );
+        if !targets.contains_key(&key) {
+            let found = crate::pumapay::postbacks::routing::resolve(
+                &mut tx,
+                &pp.business_id,
+                pp.network_id,
+                Some(&pp.product_id),
+                Some(&pp.payment_model_id),
+            )
+            .await?;
+            targets.insert(key.clone(), found);
+        }
+        let after = pp.after(&to);
+        events::publish_to(&mut tx, app, &targets[&key], &after, &row).await?;
+        out.push((pp.id, Ok(pulled)));
     }
     tx.commit().await?;
     Ok(out)
@@ -676,17 +734,16 @@ fn refusal_or_receipt(
     }
 }
 
-/// Records one pull's outcome in the caller's transaction: the row, the payment's next state
-/// (next due date, done, retry, failed or cancelled) and its postback.
-async fn record_pull(
-    conn: &mut payplane_store::Conn,
+/// What one pull's answer makes of its row and payment: the row's outcome, the payment's next
+/// state (next due date, done, retry, failed or cancelled) and what the caller is told.
+fn outcome(
     app: &App,
     pp: &PullPayment,
     row: Transaction,
     sent: Result<TxReceipt, (String, Option<TxReceipt>)>,
     now: i64,
     now_secs: i64,
-) -> Result<Pulled, AppError> {
+) -> (Transaction, Transition, Pulled) {
     match sent {
         Ok(receipt) => {
             let row = with_receipt(row, &receipt, now_secs, now);
@@ -702,10 +759,8 @@ async fn record_pull(
                 failed_attempts: 0,
                 now,
             };
-            if !record(conn, app, pp, &row, &to).await? {
-                return Ok(Pulled::Skipped);
-            }
-            Ok(Pulled::Made(Box::new(row)))
+            let made = Pulled::Made(Box::new(row.clone()));
+            (row, to, made)
         }
         Err((reason, receipt)) => {
             let mut row = match receipt {
@@ -752,10 +807,7 @@ async fn record_pull(
                 };
                 (to, None)
             };
-            if !record(conn, app, pp, &row, &to).await? {
-                return Ok(Pulled::Skipped);
-            }
-            Ok(Pulled::Refused { reason, retry_at })
+            (row, to, Pulled::Refused { reason, retry_at })
         }
     }
 }
