@@ -188,6 +188,59 @@ pub async fn update(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// [`update`] of many rows, with one statement per 50 rows (21 parameters a row).
+pub async fn update_many(conn: &mut crate::Conn, rows: &[&Transaction]) -> Result<()> {
+    const N: usize = 21;
+    for chunk in rows.chunks(50) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "WITH v(id, status, tx_hash, sender, receiver, block_number, block_hash, \
+             transaction_index, gas_used, cumulative_gas_used, effective_gas_price, logs, \
+             logs_bloom, token_amount, rate, rate_source, rate_at, reason, execution_date, \
+             type_id, updated_at) AS (VALUES {}) \
+             UPDATE transactions SET status = v.status, tx_hash = v.tx_hash, sender = v.sender, \
+             receiver = v.receiver, block_number = v.block_number, block_hash = v.block_hash, \
+             transaction_index = v.transaction_index, gas_used = v.gas_used, \
+             cumulative_gas_used = v.cumulative_gas_used, \
+             effective_gas_price = v.effective_gas_price, logs = v.logs, \
+             logs_bloom = v.logs_bloom, token_amount = v.token_amount, rate = v.rate, \
+             rate_source = v.rate_source, rate_at = v.rate_at, reason = v.reason, \
+             execution_date = v.execution_date, type_id = v.type_id, updated_at = v.updated_at \
+             FROM v WHERE transactions.id = v.id",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = q
+                .bind(&t.id)
+                .bind(t.status.id())
+                .bind(&t.tx_hash)
+                .bind(&t.sender)
+                .bind(&t.receiver)
+                .bind(t.block_number)
+                .bind(&t.block_hash)
+                .bind(t.transaction_index)
+                .bind(t.gas_used)
+                .bind(t.cumulative_gas_used)
+                .bind(&t.effective_gas_price)
+                .bind(&t.logs)
+                .bind(&t.logs_bloom)
+                .bind(&t.token_amount)
+                .bind(&t.rate)
+                .bind(&t.rate_source)
+                .bind(t.rate_at)
+                .bind(&t.reason)
+                .bind(t.execution_date)
+                .bind(t.tx_type.id())
+                .bind(t.updated_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn get<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     conn: E,
     id: &str,

@@ -631,9 +631,9 @@ fn token_amount(row: &Transaction) -> Result<payplane_chain::U256, AppError> {
 }
 
 /// Records the outcomes of sent pulls in one database transaction, on the payments as they are
-/// now (re-read): one multi-row statement moves the payments ([`outcome`] says where), then each
-/// moved payment's row is rewritten and its settlement accrual and postback written, with the
-/// payment model's destination and the postback targets read once per batch. A pull whose
+/// now (re-read): one multi-row statement moves the payments ([`outcome`] says where), one
+/// rewrites their rows, then each moved payment's settlement accrual and postback are written,
+/// with the payment model's destination and the postback targets read once per batch. A pull whose
 /// network did not answer is not recorded: its payment stays processing with the pending row,
 /// for [`recover`]; so does the whole batch if the transaction fails.
 async fn record_all(
@@ -675,15 +675,18 @@ async fn record_all(
             .await?
             .into_iter()
             .collect();
+    let (recorded, lost): (Vec<_>, Vec<_>) = recorded
+        .into_iter()
+        .partition(|(pp, _, _, _)| moved.contains(&pp.id));
+    for (pp, ..) in lost {
+        // Another worker recorded it first.
+        out.push((pp.id, Ok(Pulled::Skipped)));
+    }
+    let rows: Vec<&Transaction> = recorded.iter().map(|(_, row, _, _)| row).collect();
+    txs::update_many(&mut tx, &rows).await?;
     let mut destinations: HashMap<String, Option<String>> = HashMap::new();
     let mut targets: HashMap<(String, String, String), Vec<String>> = HashMap::new();
     for (pp, row, to, pulled) in recorded {
-        if !moved.contains(&pp.id) {
-            // Another worker recorded it first.
-            out.push((pp.id, Ok(Pulled::Skipped)));
-            continue;
-        }
-        txs::update(&mut tx, &row).await?;
         let destination = match destinations.get(&pp.payment_model_id) {
             Some(d) => d.clone(),
             None => {
