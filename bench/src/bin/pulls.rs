@@ -6,6 +6,10 @@
 //! raw PMA transfer rate through the same chain client (estimate, sign, send, receipt).
 //!
 //! `cargo run --release -p payplane-bench --bin pulls -- N [database-url]`
+//!
+//! `PULLS_REGISTERED=M` (M > N): M payments registered, of which only the N are due in the
+//! measured part (the other M − N subscribe half a period later), to see whether the cost per
+//! pull grows with the payments registered.
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result};
@@ -168,12 +172,24 @@ async fn main() -> Result<()> {
     let base_secs = t0.elapsed().as_secs_f64();
     let base_cpu = cpu_secs() - c0;
 
-    // N subscriptions through the wallet flow, registered (with their first pull) by the jobs.
+    // N subscriptions through the wallet flow, registered (with their first pull) by the jobs;
+    // then, half a period later, the M − N others.
+    let registered: usize = std::env::var("PULLS_REGISTERED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n)
+        .max(n);
     let caller = Caller {
         business_id: biz.clone(),
     };
     let started = Instant::now();
-    for i in 0..n {
+    for i in 0..registered {
+        if i == n {
+            while payplane_app::jobs::worker::run_due(&app, "bench").await? > 0 {}
+            while executor::run_due(&app).await? > 0 {}
+            payplane_app::pumapay::test_clock::advance(&app, "bench", "bench", 3, 1_296_000)
+                .await?;
+        }
         let qr = requests::create_qr(
             &app,
             &caller,
@@ -204,8 +220,9 @@ async fn main() -> Result<()> {
     while executor::run_due(&app).await? > 0 {}
     let setup = started.elapsed().as_secs_f64();
 
-    // One period later every payment is due: the measured part.
-    payplane_app::pumapay::test_clock::advance(&app, "bench", "bench", 3, 2_592_000).await?;
+    // One period after the first N subscribed, they are due (and only they): the measured part.
+    let rest = if registered > n { 1_296_000 } else { 2_592_000 };
+    payplane_app::pumapay::test_clock::advance(&app, "bench", "bench", 3, rest).await?;
     let (t0, c0) = (Instant::now(), cpu_secs());
     let mut rounds = 0;
     while executor::run_due(&app).await? > 0 {
@@ -219,7 +236,7 @@ async fn main() -> Result<()> {
             .await?;
     anyhow::ensure!(made as usize == n, "{made} of {n} second pulls were made");
     println!(
-        "registered {n} (setup {setup:.1} s); baseline {:.0} transfers/s ({:.0} µs CPU each); executor {:.0} pulls/s ({:.0} µs CPU each) in {rounds} rounds; ratio {:.2}×",
+        "registered {registered}, due {n} (setup {setup:.1} s); baseline {:.0} transfers/s ({:.0} µs CPU each); executor {:.0} pulls/s ({:.0} µs CPU each) in {rounds} rounds; ratio {:.2}×",
         n as f64 / base_secs,
         base_cpu * 1e6 / n as f64,
         n as f64 / secs,

@@ -31,6 +31,15 @@ fn nonce_taken(e: &ChainError) -> bool {
     }
 }
 
+/// Gas limit of a pull (`execute`), sent without an estimate: the contract's work is bounded
+/// (the payment's slots, one `transferFrom`, an event); a first pull stays under half of it
+/// (`tests/devnet.rs`), which leaves room for a costlier token.
+pub const EXECUTE_GAS_LIMIT: u64 = 250_000;
+
+/// Resolves once an accepted transaction is durable on the network (see
+/// [`Chain::submit_raw_transaction`]).
+pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
 #[async_trait]
 pub trait Chain: Send + Sync {
     fn chain_id(&self) -> u64;
@@ -54,6 +63,15 @@ pub trait Chain: Send + Sync {
     async fn call(&self, req: &CallRequest) -> Result<Bytes>;
     async fn estimate_gas(&self, req: &CallRequest) -> Result<u64>;
     async fn send_raw_transaction(&self, raw: Bytes) -> Result<B256>;
+    /// Hands `raw` to the network and returns as soon as it is accepted in order (its nonce is
+    /// taken), with what resolves once it is durable. A network that only answers once a
+    /// transaction is durable (any JSON-RPC node) has nothing left to wait for; the embedded
+    /// devnet answers before its block's `fsync`, so one sender's next transaction can join the
+    /// same block.
+    async fn submit_raw_transaction(&self, raw: Bytes) -> Result<(B256, Durable)> {
+        let hash = self.send_raw_transaction(raw).await?;
+        Ok((hash, Box::pin(async { Ok(()) })))
+    }
     /// The receipt once it is final (the backend's confirmation depth), `None` before.
     async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>>;
     async fn logs(&self, query: &LogQuery) -> Result<Vec<ChainLog>>;
@@ -63,17 +81,25 @@ pub trait Chain: Send + Sync {
     /// block carries the moved time.
     async fn advance_time(&self, secs: u64) -> Result<()>;
 
-    /// Signs `req` with the platform wallet `from` and sends it. The gas limit comes from an
-    /// estimate (so a refused pull fails here, with the contract's reason, and costs nothing)
-    /// plus the policy's margin; fees from the node's gas price and the policy.
+    /// Signs `req` with the platform wallet `from` and sends it; the hash once the network
+    /// holds it durably. See [`Self::submit_transaction`].
     async fn send_transaction(&self, from: Address, req: CallRequest) -> Result<B256> {
+        let (hash, durable) = self.submit_transaction(from, req).await?;
+        durable.await.map(|()| hash)
+    }
+
+    /// Signs `req` with the platform wallet `from` and hands it to the network: its hash as soon
+    /// as the network accepted it in order, with what resolves once it is durable. The gas limit
+    /// is `req.gas` or an estimate (so a refused transaction fails here, with the contract's
+    /// reason, and costs nothing) plus the policy's margin; fees from the node's gas price and
+    /// the policy. The sender's nonce lock is held only from choosing the nonce to the network's
+    /// acceptance, so one sender's transactions can share a block, and several can be in flight.
+    async fn submit_transaction(&self, from: Address, req: CallRequest) -> Result<(B256, Durable)> {
         let signer = self
             .signers()
             .get(from)
             .ok_or(ChainError::UnknownSender(from))?;
         let policy = *self.signers().gas_policy();
-        let slot = self.signers().nonce_slot(from);
-        let mut cached = slot.lock().await;
         let req = CallRequest {
             from: Some(from),
             ..req
@@ -83,8 +109,10 @@ pub trait Chain: Send + Sync {
             None => policy.gas_limit(self.estimate_gas(&req).await?)?,
         };
         let (max_fee, priority_fee) = policy.fees(self.gas_price().await?)?;
+        let slot = self.signers().nonce_slot(from);
+        let mut cached = slot.lock().await;
         let mut attempt = 1;
-        loop {
+        let (hash, durable) = loop {
             let nonce = match *cached {
                 Some(n) => n,
                 None => self.transaction_count(from).await?,
@@ -98,11 +126,11 @@ pub trait Chain: Send + Sync {
                 max_fee,
                 priority_fee,
             )?;
-            match self.send_raw_transaction(raw).await {
-                Ok(hash) => {
+            match self.submit_raw_transaction(raw).await {
+                Ok((hash, durable)) => {
                     *cached = Some(nonce + 1);
                     tracing::debug!(%from, nonce, %hash, "transaction sent");
-                    return Ok(hash);
+                    break (hash, durable);
                 }
                 Err(e) => {
                     // The node may or may not hold it (a timeout after acceptance): re-read next time.
@@ -119,7 +147,20 @@ pub trait Chain: Send + Sync {
                     return Err(e);
                 }
             }
-        }
+        };
+        drop(cached);
+        Ok((
+            hash,
+            Box::pin(async move {
+                let r = durable.await;
+                if r.is_err() {
+                    // A block that could not be written: the network dropped this transaction
+                    // and those after it, so re-read the nonce next time.
+                    *slot.lock().await = None;
+                }
+                r
+            }),
+        ))
     }
 
     async fn wait_for_receipt(&self, hash: B256, timeout: Duration) -> Result<TxReceipt> {
@@ -137,7 +178,14 @@ pub trait Chain: Send + Sync {
 
     /// Send, wait until final, and turn a failed receipt into [`ChainError::FailedOnChain`].
     async fn transact(&self, from: Address, req: CallRequest) -> Result<TxReceipt> {
-        let hash = self.send_transaction(from, req).await?;
+        let (hash, durable) = self.submit_transaction(from, req).await?;
+        self.settle(hash, durable).await
+    }
+
+    /// Waits for a transaction handed to the network ([`Self::submit_transaction`]): durable,
+    /// then final; a failed receipt is [`ChainError::FailedOnChain`].
+    async fn settle(&self, hash: B256, durable: Durable) -> Result<TxReceipt> {
+        durable.await?;
         let receipt = self.wait_for_receipt(hash, DEFAULT_RECEIPT_TIMEOUT).await?;
         if receipt.success {
             Ok(receipt)
@@ -299,21 +347,41 @@ pub trait Chain: Send + Sync {
         .await
     }
 
-    /// One pull of `amount` token units, by an executor.
+    /// One pull of `amount` token units, by an executor: [`Self::submit_pull`], then
+    /// [`Self::settle`].
     async fn execute_pull(
         &self,
         from: Address,
         payment_id: B256,
         amount: U256,
     ) -> Result<TxReceipt> {
+        let (hash, durable) = self.submit_pull(from, payment_id, amount).await?;
+        self.settle(hash, durable).await
+    }
+
+    /// Hands one pull of `amount` token units to the network without waiting for its block. A
+    /// read call first, so a pull the contract refuses fails here with its reason
+    /// ([`ChainError::Reverted`]) and costs nothing; then the transaction, with the fixed
+    /// [`EXECUTE_GAS_LIMIT`] instead of an estimate search (3–5 more EVM runs).
+    async fn submit_pull(
+        &self,
+        from: Address,
+        payment_id: B256,
+        amount: U256,
+    ) -> Result<(B256, Durable)> {
         let data = PullPayments::executeCall {
             paymentId: payment_id,
             tokenAmount: amount,
         }
         .abi_encode();
-        self.transact(
+        let req = CallRequest::call(self.contracts().pull_payments, data).from(from);
+        self.call(&req).await?;
+        self.submit_transaction(
             from,
-            CallRequest::call(self.contracts().pull_payments, data),
+            CallRequest {
+                gas: Some(EXECUTE_GAS_LIMIT),
+                ..req
+            },
         )
         .await
     }

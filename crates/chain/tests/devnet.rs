@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use common::{BoxFuture, Ctx, TEST_MNEMONIC, TimeTravel, random_address};
 use payplane_chain::{
     Chain, ChainError, Devnet, DevnetConfig, Faucet, FaucetConfig, HdWallet, ManualClock, PMA,
@@ -117,10 +117,17 @@ async fn state_survives_a_clean_restart() {
         let (key, terms) = ctx
             .registered(PMA * U256::from(10), |t| t.frequency = U256::from(60))
             .await;
-        devnet
+        let receipt = devnet
             .execute_pull(ctx.executor, terms.paymentId, PMA)
             .await
             .unwrap();
+        // Sent with the fixed gas limit, no estimate: a first pull (cold slots) stays well
+        // under it.
+        assert!(
+            receipt.gas_used < payplane_chain::chain::EXECUTE_GAS_LIMIT / 2,
+            "a pull used {} gas",
+            receipt.gas_used
+        );
         (
             devnet.head(),
             terms.paymentId,
@@ -394,5 +401,155 @@ async fn a_corrupt_line_inside_the_journal_stops_the_start() {
     assert!(
         matches!(err, ChainError::CorruptLog { line: 2, .. }),
         "{err}"
+    );
+}
+
+/// PMA transfers from the executor at `nonces`, signed as the platform would send them.
+fn signed_transfers(devnet: &Devnet, to: Address, nonces: std::ops::Range<u64>) -> Vec<Bytes> {
+    let executor = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .executor()
+        .unwrap();
+    nonces
+        .map(|nonce| {
+            let req = payplane_chain::CallRequest::call(
+                devnet.contracts().token,
+                alloy::sol_types::SolCall::abi_encode(
+                    &payplane_chain::contracts::PMAToken::transferCall { to, value: PMA },
+                ),
+            );
+            payplane_chain::sender::sign_eip1559(
+                &executor,
+                devnet.chain_id(),
+                nonce,
+                &req,
+                100_000,
+                4_000_000_000,
+                1_000_000_000,
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// A block of several transactions, as the group commit journals it, replays into one block
+/// whose receipts are numbered within it: indices, cumulative gas, block-wide log indices, and
+/// the logs found by block.
+#[tokio::test]
+async fn a_journalled_block_of_several_transactions_replays_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let to = random_address();
+    let (raws, genesis_head) = {
+        let devnet = open(Some(dir.path()), clock.clone());
+        (signed_transfers(&devnet, to, 3..6), devnet.head())
+    };
+    let line = serde_json::json!({"t": T0 + 5, "txs": raws});
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("devnet-journal.jsonl"))
+        .unwrap()
+        .write_all(format!("{line}\n").as_bytes())
+        .unwrap();
+
+    let devnet = open(Some(dir.path()), clock);
+    let block = devnet.head();
+    assert_eq!(block.number, genesis_head.number + 1);
+    assert_eq!(block.parent_hash, genesis_head.hash);
+    assert_eq!(block.timestamp, T0 + 5);
+    assert_eq!(block.transactions.len(), 3);
+    let mut cumulative = 0;
+    for (i, hash) in block.transactions.iter().enumerate() {
+        let r = devnet.receipt(*hash).await.unwrap().unwrap();
+        assert!(r.success);
+        assert_eq!((r.block_number, r.block_hash), (block.number, block.hash));
+        assert_eq!(r.transaction_index, i as u64);
+        cumulative += r.gas_used;
+        assert_eq!(r.cumulative_gas_used, cumulative);
+        assert_eq!(r.logs.len(), 1, "one Transfer each");
+        assert_eq!(r.logs[0].log_index, i as u64);
+        assert_eq!(r.logs[0].tx_index, i as u64);
+    }
+    assert_eq!(block.gas_used, cumulative);
+    let logs = devnet
+        .logs(&payplane_chain::LogQuery {
+            from_block: block.number,
+            to_block: Some(block.number),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        logs.iter().map(|l| l.log_index).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    assert_eq!(devnet.token_balance(to).await.unwrap(), PMA * U256::from(3));
+    assert_eq!(devnet.transaction_count(block_sender()).await.unwrap(), 6);
+}
+
+fn block_sender() -> Address {
+    HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .address(0)
+        .unwrap()
+}
+
+/// Transactions accepted while a block is being written wait for the next one: with a journal,
+/// many sent at once from one sender share blocks; each sender got its hash only once its block
+/// was durable and sealed (the receipt readable at once), and a restart rebuilds the same chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_sent_at_once_share_blocks_that_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let to = random_address();
+    let devnet = open(Some(dir.path()), clock.clone());
+    let first = devnet.head().number + 1;
+    // Accepted one after the other without waiting, then waited for together.
+    let submitted: Vec<_> = signed_transfers(&devnet, to, 3..43)
+        .iter()
+        .map(|raw| devnet.submit(raw).unwrap())
+        .collect();
+    // Read calls and nonces already see the accepted transactions, receipts only sealed ones.
+    assert_eq!(devnet.transaction_count(block_sender()).await.unwrap(), 43);
+    let mut hashes = Vec::new();
+    for s in submitted {
+        let hash = s.durable().await.unwrap();
+        assert!(
+            devnet
+                .receipt(hash)
+                .await
+                .unwrap()
+                .is_some_and(|r| r.success)
+        );
+        hashes.push(hash);
+    }
+    let head = devnet.head();
+    let blocks = head.number + 1 - first;
+    assert!(
+        blocks < 40,
+        "40 transactions accepted at once took {blocks} blocks"
+    );
+    let mut seen = Vec::new();
+    for n in first..=head.number {
+        let b = devnet.block(n).unwrap();
+        assert!(!b.transactions.is_empty());
+        assert_eq!(b.parent_hash, devnet.block(n - 1).unwrap().hash);
+        seen.extend(b.transactions);
+    }
+    assert_eq!(seen, hashes, "blocks hold the transactions in nonce order");
+    assert_eq!(
+        devnet.token_balance(to).await.unwrap(),
+        PMA * U256::from(40)
+    );
+    // A second copy of an accepted transaction is refused, like a mined one.
+    let again = signed_transfers(&devnet, to, 3..4);
+    assert!(devnet.submit(&again[0]).is_err());
+    drop(devnet);
+
+    let devnet = open(Some(dir.path()), clock);
+    assert_eq!(devnet.head(), head);
+    assert_eq!(
+        devnet.token_balance(to).await.unwrap(),
+        PMA * U256::from(40)
     );
 }

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use common::{BoxFuture, Ctx, TEST_MNEMONIC, TimeTravel};
 use payplane_chain::{
     Chain, ChainError, Devnet, DevnetConfig, HdWallet, LogQuery, ManualClock, PMA, SnapshotPolicy,
@@ -453,4 +453,108 @@ async fn sigkill_while_a_snapshot_is_written_leaves_a_usable_devnet() {
         .erc20_transfer(executor(), recipient(1), PMA)
         .await
         .unwrap();
+}
+
+/// ETH transfers from HD wallet `index` at nonces `0..n`.
+fn signed_eth_transfers(devnet: &Devnet, index: u32, n: u64) -> Vec<Bytes> {
+    let signer = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .signer(index)
+        .unwrap();
+    (0..n)
+        .map(|nonce| {
+            let req = payplane_chain::CallRequest {
+                to: Some(recipient(10_000 + u64::from(index))),
+                value: U256::from(1_000 + nonce),
+                ..Default::default()
+            };
+            payplane_chain::sender::sign_eip1559(
+                &signer,
+                devnet.chain_id(),
+                nonce,
+                &req,
+                21_000,
+                4_000_000_000,
+                1_000_000_000,
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// Under the group commit, transactions accepted after a block was handed to the sealer are
+/// already executed when that block is sealed; a snapshot taken then must hold the state as of
+/// the sealed blocks only. Here snapshots are written while two senders keep submitting: each
+/// start from one replays the journal's tail after it (a snapshot holding later state would
+/// refuse those nonces) and ends where a full replay of the same journal ends. Whether a
+/// transaction arrives between a block's drain and its seal depends on timing (on this test
+/// machine the fsync is faster than a debug-build submit, so rarely): a stress test, not a proof.
+#[test]
+fn snapshots_taken_while_transactions_are_pending_hold_only_sealed_blocks() {
+    const N: u64 = 300;
+    let live = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let devnet = open(live.path(), &clock);
+    let senders: Vec<Vec<Bytes>> = (1..=2)
+        .map(|i| signed_eth_transfers(&devnet, i, N))
+        .collect();
+    let wallets: Vec<Address> = (1..=2)
+        .map(|i| {
+            HdWallet::from_phrase(TEST_MNEMONIC)
+                .unwrap()
+                .address(i)
+                .unwrap()
+        })
+        .collect();
+    let (started, begun) = std::sync::mpsc::channel::<()>();
+    let copies: Vec<tempfile::TempDir> = std::thread::scope(|s| {
+        let threads: Vec<_> = senders
+            .iter()
+            .map(|raws| {
+                let started = started.clone();
+                let devnet = &devnet;
+                s.spawn(move || {
+                    let mut submitted = Vec::new();
+                    for (i, raw) in raws.iter().enumerate() {
+                        submitted.push(devnet.submit(raw).unwrap());
+                        if i == 20 {
+                            started.send(()).unwrap();
+                        }
+                    }
+                    for t in submitted {
+                        t.wait().unwrap();
+                    }
+                })
+            })
+            .collect();
+        begun.recv().unwrap();
+        let mut copies = Vec::new();
+        for _ in 0..5 {
+            devnet.write_snapshot().unwrap();
+            // As a crash would leave it: the snapshot, and the journal a little further on.
+            let copy_dir = tempfile::tempdir().unwrap();
+            copy(live.path(), copy_dir.path(), &[JOURNAL, SNAPSHOT]);
+            copies.push(copy_dir);
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        copies
+    });
+    for crashed in copies {
+        let full = tempfile::tempdir().unwrap();
+        copy(crashed.path(), full.path(), &[JOURNAL]);
+        let from_tail = open(crashed.path(), &clock);
+        assert!(from_tail.start().snapshot_records.is_some());
+        let replayed = open(full.path(), &clock);
+        assert_eq!(replayed.start().snapshot_records, None);
+        assert_eq!(from_tail.head(), replayed.head());
+        for w in &wallets {
+            assert_eq!(from_tail.nonce_of(*w), replayed.nonce_of(*w));
+            assert_eq!(from_tail.balance_of(*w), replayed.balance_of(*w));
+        }
+    }
+    for w in &wallets {
+        assert_eq!(devnet.nonce_of(*w), N);
+    }
 }

@@ -30,6 +30,27 @@ pub async fn secret_get(pool: &AnyPool, name: &str) -> Result<Option<String>> {
         .transpose()
 }
 
+/// Takes `count` consecutive values of a counter (created at `start` when new) and returns the
+/// first: one statement, so concurrent callers never share a value.
+pub async fn next_values(
+    conn: &mut crate::Conn,
+    name: &str,
+    start: i64,
+    count: i64,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO platform_counters (name, value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = platform_counters.value + $3 RETURNING value",
+    )
+    .bind(name)
+    .bind(start + count - 1)
+    .bind(count)
+    .fetch_one(conn)
+    .await?;
+    let last: i64 = r.try_get(0)?;
+    Ok(last - count + 1)
+}
+
 /// Increments a counter (created at `start` when new) and returns the new value. One statement,
 /// so concurrent callers never get the same value.
 pub async fn next_value(conn: &mut crate::Conn, name: &str, start: i64) -> Result<i64> {

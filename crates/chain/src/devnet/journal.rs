@@ -1,11 +1,12 @@
-//! The devnet's durable record: an append-only file of accepted raw transactions with the
-//! timestamp of the block that included each, after a header naming the configuration.
+//! The devnet's durable record: an append-only file with one line (a record) per block — its
+//! timestamp and its raw transactions, in order — after a header naming the configuration.
 //!
 //! The journal is the truth: state is rebuilt at start by re-executing the deterministic genesis
-//! and then every record in order (from a snapshot, `snapshot.rs`, only the records after it). A
-//! record is appended and fsync'd before the transaction's hash is returned to anyone, so an
-//! acknowledged transaction survives SIGKILL and power loss; a torn last line (a write cut short)
-//! was never acknowledged and is dropped at the next open.
+//! and then every block in order (from a snapshot, `snapshot.rs`, only the blocks after it). A
+//! block's line is appended and fsync'd before any of its transactions' hashes is returned to
+//! anyone, so an acknowledged transaction survives SIGKILL and power loss; a torn last line (a
+//! write cut short) was never acknowledged and is dropped at the next open. Several blocks' lines
+//! may share one write and one fsync (group commit).
 //!
 //! Each line is chained into a running hash, `link(0) = keccak(header line)` and
 //! `link(n) = keccak(link(n-1) ‖ line n)`, computed while reading (no format change): a snapshot
@@ -33,23 +34,41 @@ pub(crate) struct Header {
     pub fingerprint: B256,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One block: its timestamp and its transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Record {
-    /// Timestamp of the block that included the transaction.
     pub t: u64,
-    pub tx: Bytes,
+    pub txs: Vec<Bytes>,
+}
+
+/// A line as read: a block (`txs`), or a one-transaction block as journals written before
+/// blocks held several transactions have them (`tx`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Block { t: u64, txs: Vec<Bytes> },
+    Single { t: u64, tx: Bytes },
+}
+
+impl From<Line> for Record {
+    fn from(line: Line) -> Record {
+        match line {
+            Line::Block { t, txs } => Record { t, txs },
+            Line::Single { t, tx } => Record { t, txs: vec![tx] },
+        }
+    }
 }
 
 pub(crate) struct Journal {
     file: File,
     path: PathBuf,
-    /// Transaction lines in the file (the header not counted).
+    /// Block lines in the file (the header not counted).
     records: u64,
     /// The hash chain's link after the last line.
     link: B256,
 }
 
-/// A position in the journal: `records` transaction lines, and the chain's link after them.
+/// A position in the journal: `records` block lines, and the chain's link after them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Position {
     pub records: u64,
@@ -139,7 +158,9 @@ impl Journal {
             // Every line is parsed, even those a snapshot covers: a corrupt line anywhere still
             // stops the start, as it always did.
             records.push(
-                serde_json::from_str::<Record>(line).map_err(|e| corrupt(i + 1, e.to_string()))?,
+                serde_json::from_str::<Line>(line)
+                    .map(Record::from)
+                    .map_err(|e| corrupt(i + 1, e.to_string()))?,
             );
             links.push(chain(links.last().copied(), line));
         }
@@ -178,11 +199,22 @@ impl Journal {
         Ok(())
     }
 
-    pub fn append(&mut self, record: &Record) -> Result<()> {
-        let line = serde_json::to_string(record).map_err(|e| ChainError::Evm(e.to_string()))?;
-        self.append_line(&line)?;
-        self.records += 1;
-        self.link = chain(Some(self.link), &line);
+    /// Appends the blocks' lines with one write and one fsync; the position moves only once
+    /// they are all durable.
+    pub fn append_blocks(&mut self, records: &[Record]) -> Result<()> {
+        let mut lines = Vec::with_capacity(records.len());
+        let mut buf = Vec::new();
+        for r in records {
+            let line = serde_json::to_string(r).map_err(|e| ChainError::Evm(e.to_string()))?;
+            buf.extend_from_slice(line.as_bytes());
+            buf.push(b'\n');
+            lines.push(line);
+        }
+        self.append(&buf)?;
+        for line in &lines {
+            self.records += 1;
+            self.link = chain(Some(self.link), line);
+        }
         Ok(())
     }
 
@@ -190,6 +222,10 @@ impl Journal {
         let mut buf = Vec::with_capacity(line.len() + 1);
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
+        self.append(&buf)
+    }
+
+    fn append(&mut self, buf: &[u8]) -> Result<()> {
         let before = self
             .file
             .metadata()
@@ -197,7 +233,7 @@ impl Journal {
             .len();
         let written = self
             .file
-            .write_all(&buf)
+            .write_all(buf)
             .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
             // Never leave half a line behind a later, complete one.

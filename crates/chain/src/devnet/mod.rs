@@ -1,15 +1,28 @@
 //! The embedded network: revm in-process, deterministic genesis from a BIP-39 seed, durable
-//! through an fsync'd journal of accepted transactions (see `journal.rs`), restarted from a
-//! snapshot of its state when one matches the journal (see `snapshot.rs`).
+//! through an fsync'd journal of its blocks (see `journal.rs`), restarted from a snapshot of its
+//! state when one matches the journal (see `snapshot.rs`).
+//!
+//! With a journal, blocks are group-committed: an accepted transaction is executed at once (its
+//! state change is visible to reads and nonces, like a node's pending block) and joins the
+//! block being filled; the sealer thread takes every filled block, appends their lines with one
+//! write and one `fsync`, seals them (receipts, hashes) and only then answers their senders.
+//! Whatever arrives during that `fsync` fills the next block, so blocks grow with the load and
+//! a lone transaction waits for no timer. Without a journal every transaction is sealed in a
+//! block of its own at once. The sealer also takes the snapshots, of the state as of the blocks
+//! it just sealed (a copy of the state taken when it drained them).
 
 mod journal;
 mod snapshot;
 mod state;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
 
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol_types::{SolCall, SolValue};
@@ -17,7 +30,7 @@ use async_trait::async_trait;
 
 pub use state::{DevBlock, DevTransaction, GasMeter};
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Durable};
 use crate::clock::Clock;
 use crate::contracts::{self, PullPayments};
 use crate::error::{ChainError, Result};
@@ -26,7 +39,7 @@ use crate::types::{CallRequest, ChainLog, ContractAddresses, LogQuery, TxReceipt
 use crate::wallet::HdWallet;
 use crate::{ETHER, PMA};
 use journal::{Header, Journal, Opened, Position, Record};
-use state::{EvmState, Params};
+use state::{EvmState, Executed, NextBlock, Params};
 
 /// Gas limit of the genesis transactions: fixed, so genesis never depends on an estimate.
 const GENESIS_TX_GAS: u64 = 6_000_000;
@@ -56,7 +69,7 @@ pub struct DevnetConfig {
 /// the first transaction `every_secs` seconds or more after it, and when the devnet is dropped.
 /// 0 turns a trigger off.
 ///
-/// A start replays the transactions after the snapshot, so `every_txs` bounds that work (about
+/// A start replays the blocks after the snapshot, so `every_txs` bounds that work (about
 /// 0.25 ms of CPU each); each snapshot costs a copy of the whole state (about 0.63 kB per past
 /// transaction) encoded under the devnet's lock, then written by a background thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,12 +139,113 @@ impl DevnetConfig {
     }
 }
 
+/// A block whose transactions are executed but not journalled yet.
+struct PendingBlock {
+    number: u64,
+    timestamp: u64,
+    gas_used: u64,
+    txs: Vec<Executed>,
+    /// One per transaction: told once the block is durable (or could not be written).
+    acks: Vec<oneshot::Sender<Result<()>>>,
+}
+
 struct Inner {
     state: EvmState,
-    journal: Option<Journal>,
-    /// Journal records covered by the newest snapshot taken (written or being written), and when.
-    snapshot_records: u64,
-    snapshot_taken: Instant,
+    /// Blocks waiting for the sealer, oldest first; only the last one still takes transactions.
+    pending: Vec<PendingBlock>,
+    /// Hashes of the transactions in pending blocks and in the blocks being written.
+    unsealed: HashSet<B256>,
+    /// Number and timestamp of the newest block, sealed or not.
+    last: (u64, u64),
+}
+
+impl Inner {
+    /// Number and timestamp of the block a transaction arriving at `now` with `gas_limit`
+    /// joins, and whether that block is a new one: the last pending block when it has this
+    /// timestamp (the clock did not move) and room for the gas, else the next.
+    fn placement(&self, now: u64, gas_limit: u64, block_gas_limit: u64) -> (u64, u64, bool) {
+        let timestamp = now.max(self.last.1);
+        let joins = self.pending.last().is_some_and(|b| {
+            b.timestamp == timestamp && b.gas_used.saturating_add(gas_limit) <= block_gas_limit
+        });
+        if joins {
+            (self.last.0, timestamp, false)
+        } else {
+            (self.last.0 + 1, timestamp, true)
+        }
+    }
+
+    fn next_block(&self, now: u64) -> NextBlock {
+        NextBlock {
+            number: self.last.0 + 1,
+            timestamp: now.max(self.last.1),
+        }
+    }
+}
+
+/// What the sealer thread is asked to do.
+#[derive(Default)]
+struct Wake {
+    work: bool,
+    stop: bool,
+    /// [`Devnet::write_snapshot`] callers, answered once the snapshot is durable.
+    snapshot: Vec<std::sync::mpsc::Sender<Result<()>>>,
+}
+
+struct Shared {
+    inner: RwLock<Inner>,
+    wake: Mutex<Wake>,
+    woken: Condvar,
+}
+
+impl Shared {
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-mined block: blocks are sealed
+        // whole, after their transactions executed.
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn signal(&self, f: impl FnOnce(&mut Wake)) {
+        let mut w = self.wake.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut w);
+        self.woken.notify_one();
+    }
+}
+
+/// A transaction the devnet accepted: executed, its nonce taken, its block maybe not durable yet.
+pub struct Submitted {
+    pub hash: B256,
+    /// `None` when its block is already sealed (a devnet without a journal).
+    durable: Option<oneshot::Receiver<Result<()>>>,
+}
+
+impl Submitted {
+    /// The hash once the transaction's block is journalled and sealed (its receipt readable).
+    pub async fn durable(self) -> Result<B256> {
+        match self.durable {
+            None => Ok(self.hash),
+            Some(rx) => rx.await.map_err(|_| stopped())?.map(|()| self.hash),
+        }
+    }
+
+    /// [`Self::durable`], blocking the thread (not to be called on an async runtime's thread).
+    pub fn wait(self) -> Result<B256> {
+        match self.durable {
+            None => Ok(self.hash),
+            Some(rx) => rx
+                .blocking_recv()
+                .map_err(|_| stopped())?
+                .map(|()| self.hash),
+        }
+    }
+}
+
+fn stopped() -> ChainError {
+    ChainError::Evm("the devnet stopped before the transaction's block was written".into())
 }
 
 /// Writers take turns, and never replace a newer snapshot by an older one.
@@ -152,15 +266,15 @@ struct Taken {
 }
 
 pub struct Devnet {
-    inner: Mutex<Inner>,
+    shared: Arc<Shared>,
+    /// The sealer thread, when the devnet has a journal.
+    sealer: Option<JoinHandle<()>>,
     clock: Arc<dyn Clock>,
     signers: PlatformSigners,
     contracts: ContractAddresses,
     chain_id: u64,
+    block_gas_limit: u64,
     data_path: Option<PathBuf>,
-    header: Option<Header>,
-    snapshot_policy: SnapshotPolicy,
-    snapshot_writer: Arc<SnapshotWriter>,
     start: DevnetStart,
 }
 
@@ -260,15 +374,23 @@ impl Devnet {
         let skip = from_snapshot.unwrap_or(0) as usize;
         let replayed = records.len() - skip;
         for record in records.into_iter().skip(skip) {
-            let block = state.head().number + 1;
-            state
-                .mine(&record.tx, record.t, &mut || Ok(()))
-                .map_err(|e| ChainError::ReplayDiverged {
-                    block,
-                    reason: e.to_string(),
-                })?;
+            let number = state.head().number + 1;
+            let diverged = |e: ChainError| ChainError::ReplayDiverged {
+                block: number,
+                reason: e.to_string(),
+            };
+            let mut txs = Vec::with_capacity(record.txs.len());
+            for raw in &record.txs {
+                let tx = state::decode(raw).map_err(diverged)?;
+                txs.push(state.execute(tx, number, record.t).map_err(diverged)?);
+            }
+            state.seal_block(number, record.t, txs);
         }
         let replay = replaying.elapsed();
+        if journal.is_some() {
+            // What a failed journal write rolls back to (moved with every snapshot).
+            state.mark_base();
+        }
         if replayed > 0 || from_snapshot.is_some() {
             tracing::info!(
                 snapshot_records = from_snapshot,
@@ -288,25 +410,52 @@ impl Devnet {
         )?;
         let data_path = journal.as_ref().map(|j| j.path().to_owned());
         let covered = from_snapshot.unwrap_or(0);
-        Ok(Devnet {
-            inner: Mutex::new(Inner {
+        let head = state.head();
+        let last = (head.number, head.timestamp);
+        let shared = Arc::new(Shared {
+            inner: RwLock::new(Inner {
                 state,
-                journal,
-                snapshot_records: covered,
-                snapshot_taken: Instant::now(),
+                pending: Vec::new(),
+                unsealed: HashSet::new(),
+                last,
             }),
+            wake: Mutex::new(Wake::default()),
+            woken: Condvar::new(),
+        });
+        let header = fresh_header.or(existing.map(|(header, _)| header));
+        let sealer = match (journal, header, &config.data_dir) {
+            (Some(journal), Some(header), Some(dir)) => {
+                let shared = shared.clone();
+                let snapshots = Snapshots {
+                    dir: dir.clone(),
+                    header,
+                    policy: config.snapshot,
+                    writer: Arc::new(SnapshotWriter {
+                        turn: Mutex::new(()),
+                        on_disk: AtomicU64::new(covered),
+                        busy: AtomicBool::new(false),
+                    }),
+                    txs_since: 0,
+                    taken: Instant::now(),
+                };
+                Some(
+                    std::thread::Builder::new()
+                        .name("devnet-sealer".into())
+                        .spawn(move || seal_loop(&shared, journal, snapshots))
+                        .map_err(|e| ChainError::Evm(format!("cannot start the sealer: {e}")))?,
+                )
+            }
+            _ => None,
+        };
+        Ok(Devnet {
+            shared,
+            sealer,
             clock,
             signers,
             contracts,
             chain_id: config.chain_id,
+            block_gas_limit: config.block_gas_limit,
             data_path,
-            header: fresh_header.or(existing.map(|(header, _)| header)),
-            snapshot_policy: config.snapshot,
-            snapshot_writer: Arc::new(SnapshotWriter {
-                turn: Mutex::new(()),
-                on_disk: AtomicU64::new(covered),
-                busy: AtomicBool::new(false),
-            }),
             start: DevnetStart {
                 snapshot_records: from_snapshot,
                 replayed: replayed as u64,
@@ -322,57 +471,18 @@ impl Devnet {
         self.start
     }
 
-    /// Writes a snapshot of the current state now, if the journal moved since the last one
-    /// (also done periodically and on drop). Returns once it is durable.
+    /// Writes a snapshot of the state as of every transaction accepted so far (their blocks
+    /// are written first), if the journal moved since the snapshot on disk (also done
+    /// periodically and on drop). Returns once it is durable; blocking.
     pub fn write_snapshot(&self) -> Result<()> {
-        let taken = {
-            let mut inner = self.lock();
-            self.take_snapshot(&mut inner, true)
-        };
-        match (taken, self.snapshot_dir()) {
-            (Some(taken), Some(dir)) => write_snapshot(&self.snapshot_writer, dir, taken)
-                .map_err(|e| ChainError::io(dir.join(snapshot::FILE_NAME), e)),
-            _ => Ok(()),
+        if self.sealer.is_none() {
+            return Ok(());
         }
-    }
-
-    fn snapshot_dir(&self) -> Option<&Path> {
-        self.data_path.as_deref().and_then(Path::parent)
-    }
-
-    /// The snapshot to write now, encoded from `inner` while it is locked: when `force`d, or when
-    /// the policy says it is due. `None` when there is nothing new.
-    ///
-    /// Forced, "new" is against the snapshot on disk rather than the last one taken: one taken
-    /// by `submit_raw` may still be on its way, and the caller wants the state durable on return.
-    fn take_snapshot(&self, inner: &mut Inner, force: bool) -> Option<Taken> {
-        let header = self.header.as_ref()?;
-        let at: Position = inner.journal.as_ref()?.position();
-        let since = if force {
-            self.snapshot_writer.on_disk.load(Ordering::SeqCst)
-        } else {
-            inner.snapshot_records
-        };
-        let new = at.records.saturating_sub(since);
-        if new == 0 {
-            return None;
-        }
-        let policy = self.snapshot_policy;
-        let due = force
-            || (!self.snapshot_writer.busy.load(Ordering::SeqCst)
-                && ((policy.every_txs > 0 && new >= policy.every_txs)
-                    || (policy.every_secs > 0
-                        && inner.snapshot_taken.elapsed()
-                            >= Duration::from_secs(policy.every_secs))));
-        if !due {
-            return None;
-        }
-        inner.snapshot_records = at.records;
-        inner.snapshot_taken = Instant::now();
-        Some(Taken {
-            records: at.records,
-            bytes: snapshot::encode(&inner.state, header, at),
-        })
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.signal(|w| w.snapshot.push(tx));
+        rx.recv().map_err(|_| {
+            ChainError::Evm("the devnet stopped before the snapshot was written".into())
+        })?
     }
 
     /// The journal file, when the devnet is durable.
@@ -380,65 +490,83 @@ impl Devnet {
         self.data_path.as_deref()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a half-mined block: `mine` commits last.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn next_block(&self) -> NextBlock {
+        self.shared.read().next_block(self.clock.now_unix())
     }
 
-    fn now(&self, inner: &Inner) -> u64 {
-        inner.state.next_timestamp(self.clock.now_unix())
-    }
-
-    /// Validates, executes, journals (fsync) and mines `raw` in a block of its own.
-    pub fn submit_raw(&self, raw: &Bytes) -> Result<B256> {
-        let mut inner = self.lock();
-        let timestamp = self.now(&inner);
-        let Inner { state, journal, .. } = &mut *inner;
-        let hash = state.mine(raw, timestamp, &mut || match journal.as_mut() {
-            Some(j) => j.append(&Record {
-                t: timestamp,
-                tx: raw.clone(),
-            }),
-            None => Ok(()),
-        })?;
-        if let Some(taken) = self.take_snapshot(&mut inner, false)
-            && let Some(dir) = self.snapshot_dir()
-        {
-            let writer = self.snapshot_writer.clone();
-            writer.busy.store(true, Ordering::SeqCst);
-            drop(inner);
-            // The write (and its fsyncs) happens off the caller's path; a failed one only
-            // means the next start replays more.
-            let dir = dir.to_owned();
-            std::thread::spawn(move || {
-                if let Err(e) = write_snapshot(&writer, &dir, taken) {
-                    tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
-                }
-                writer.busy.store(false, Ordering::SeqCst);
+    /// Checks, executes and accepts `raw`: the hash, once its block is sealed, comes from
+    /// [`Submitted::durable`]. Without a journal the transaction is sealed in a block of its own
+    /// before this returns.
+    pub fn submit(&self, raw: &Bytes) -> Result<Submitted> {
+        let tx = state::decode(raw)?;
+        let hash = tx.hash;
+        let gas_limit = alloy::consensus::Transaction::gas_limit(&tx.envelope);
+        let mut inner = self.shared.write();
+        if inner.unsealed.contains(&hash) || inner.state.transaction(hash).is_some() {
+            return Err(ChainError::Rejected("already known".into()));
+        }
+        let now = self.clock.now_unix();
+        if self.sealer.is_none() {
+            let timestamp = inner.state.next_timestamp(now);
+            let number = inner.state.head().number + 1;
+            let executed = inner.state.execute(tx, number, timestamp)?;
+            inner.state.seal_block(number, timestamp, vec![executed]);
+            inner.last = (number, timestamp);
+            return Ok(Submitted {
+                hash,
+                durable: None,
             });
         }
-        Ok(hash)
+        let (number, timestamp, new) = inner.placement(now, gas_limit, self.block_gas_limit);
+        let executed = inner.state.execute(tx, number, timestamp)?;
+        if new {
+            inner.last = (number, timestamp);
+            inner.pending.push(PendingBlock {
+                number,
+                timestamp,
+                gas_used: 0,
+                txs: Vec::new(),
+                acks: Vec::new(),
+            });
+        }
+        let (ack, durable) = oneshot::channel();
+        inner.unsealed.insert(hash);
+        if let Some(block) = inner.pending.last_mut() {
+            block.gas_used += executed.gas_used();
+            block.txs.push(executed);
+            block.acks.push(ack);
+        }
+        drop(inner);
+        self.shared.signal(|w| w.work = true);
+        Ok(Submitted {
+            hash,
+            durable: Some(durable),
+        })
+    }
+
+    /// Validates, executes and accepts `raw`, and returns its hash once its block is durable
+    /// (blocking: call it off the async runtime's threads).
+    pub fn submit_raw(&self, raw: &Bytes) -> Result<B256> {
+        self.submit(raw)?.wait()
     }
 
     pub fn call_sync(&self, req: &CallRequest) -> Result<Bytes> {
-        let mut inner = self.lock();
-        let timestamp = self.now(&inner);
-        inner.state.call_output(req, timestamp)
+        let next = self.next_block();
+        self.shared.read().state.call_output(req, next)
     }
 
     pub fn estimate_gas_sync(&self, req: &CallRequest) -> Result<u64> {
-        let mut inner = self.lock();
-        let timestamp = self.now(&inner);
-        inner.state.estimate_gas(req, timestamp)
+        let next = self.next_block();
+        self.shared.read().state.estimate_gas(req, next)
     }
 
     /// [`Self::call_sync`] within a public request's gas allowance.
     pub fn call_metered_sync(&self, req: &CallRequest, meter: &mut GasMeter) -> Result<Bytes> {
-        let mut inner = self.lock();
-        let timestamp = self.now(&inner);
-        inner.state.call_output_metered(req, timestamp, meter)
+        let next = self.next_block();
+        self.shared
+            .read()
+            .state
+            .call_output_metered(req, next, meter)
     }
 
     /// [`Self::estimate_gas_sync`] within a public request's gas allowance.
@@ -447,49 +575,51 @@ impl Devnet {
         req: &CallRequest,
         meter: &mut GasMeter,
     ) -> Result<u64> {
-        let mut inner = self.lock();
-        let timestamp = self.now(&inner);
-        inner.state.estimate_gas_metered(req, timestamp, meter)
+        let next = self.next_block();
+        self.shared
+            .read()
+            .state
+            .estimate_gas_metered(req, next, meter)
     }
 
     pub fn head(&self) -> DevBlock {
-        self.lock().state.head().clone()
+        self.shared.read().state.head().clone()
     }
 
     pub fn block(&self, number: u64) -> Option<DevBlock> {
-        self.lock().state.block(number).cloned()
+        self.shared.read().state.block(number).cloned()
     }
 
     pub fn block_by_hash(&self, hash: B256) -> Option<DevBlock> {
-        self.lock().state.block_by_hash(hash).cloned()
+        self.shared.read().state.block_by_hash(hash).cloned()
     }
 
     pub fn transaction(&self, hash: B256) -> Option<DevTransaction> {
-        self.lock().state.transaction(hash).cloned()
+        self.shared.read().state.transaction(hash).cloned()
     }
 
     pub fn balance_of(&self, address: Address) -> U256 {
-        self.lock().state.account(address).balance
+        self.shared.read().state.account(address).balance
     }
 
     pub fn nonce_of(&self, address: Address) -> u64 {
-        self.lock().state.account(address).nonce
+        self.shared.read().state.account(address).nonce
     }
 
     pub fn code_of(&self, address: Address) -> Bytes {
-        self.lock().state.code(address)
+        self.shared.read().state.code(address)
     }
 
     pub fn storage_at(&self, address: Address, slot: U256) -> U256 {
-        self.lock().state.storage(address, slot)
+        self.shared.read().state.storage(address, slot)
     }
 
     pub fn logs_sync(&self, query: &LogQuery) -> Vec<ChainLog> {
-        self.lock().state.logs(query)
+        self.shared.read().state.logs(query)
     }
 
     pub fn base_fee(&self) -> u64 {
-        self.lock().state.params().base_fee
+        self.shared.read().state.params().base_fee
     }
 
     /// What `eth_gasPrice` answers: the (constant) base fee plus the default tip.
@@ -499,10 +629,167 @@ impl Devnet {
 }
 
 impl Drop for Devnet {
-    /// A clean stop leaves a snapshot of everything, so the next start replays nothing.
+    /// Lets the sealer write what is pending, leave a snapshot of everything (so the next start
+    /// replays nothing) and stop, so the journal (and its lock) is released when the devnet is.
     fn drop(&mut self) {
-        if let Err(e) = self.write_snapshot() {
-            tracing::warn!(error = %e, "devnet snapshot not written at shutdown");
+        if let Some(sealer) = self.sealer.take() {
+            self.shared.signal(|w| w.stop = true);
+            let _ = sealer.join();
+        }
+    }
+}
+
+/// The sealer's snapshot bookkeeping.
+struct Snapshots {
+    dir: PathBuf,
+    header: Header,
+    policy: SnapshotPolicy,
+    writer: Arc<SnapshotWriter>,
+    /// Transactions journalled since the newest snapshot taken, and when it was taken.
+    txs_since: u64,
+    taken: Instant,
+}
+
+impl Snapshots {
+    /// Whether a periodic snapshot is due once `more` transactions are journalled.
+    fn due(&self, more: u64) -> bool {
+        let new = self.txs_since + more;
+        let p = self.policy;
+        new > 0
+            && !self.writer.busy.load(Ordering::SeqCst)
+            && ((p.every_txs > 0 && new >= p.every_txs)
+                || (p.every_secs > 0 && self.taken.elapsed() >= Duration::from_secs(p.every_secs)))
+    }
+}
+
+/// The sealer thread: waits for pending blocks, writes them with one `fsync`, seals them and
+/// answers their senders, and takes the snapshots; until the devnet is dropped (then it writes
+/// what is pending and a last snapshot).
+fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
+    loop {
+        let (stop, requests) = {
+            let mut w = shared.wake.lock().unwrap_or_else(|p| p.into_inner());
+            while !w.work && !w.stop && w.snapshot.is_empty() {
+                w = shared.woken.wait(w).unwrap_or_else(|p| p.into_inner());
+            }
+            w.work = false;
+            (w.stop, std::mem::take(&mut w.snapshot))
+        };
+        let forced = stop || !requests.is_empty();
+        let (blocks, txs, copy) = {
+            let mut inner = shared.write();
+            let blocks: Vec<PendingBlock> = inner.pending.drain(..).collect();
+            let txs: u64 = blocks.iter().map(|b| b.txs.len() as u64).sum();
+            let records_after = journal.position().records + blocks.len() as u64;
+            let want = if forced {
+                records_after > snaps.writer.on_disk.load(Ordering::SeqCst)
+            } else {
+                snaps.due(txs)
+            };
+            // The state now is exactly the sealed blocks plus these (nothing else is pending):
+            // once they are sealed, it is the state as of the journal's end.
+            (blocks, txs, want.then(|| inner.state.db.clone()))
+        };
+        let records: Vec<Record> = blocks
+            .iter()
+            .map(|b| Record {
+                t: b.timestamp,
+                txs: b.txs.iter().map(|e| e.tx.raw.clone()).collect(),
+            })
+            .collect();
+        let written = if records.is_empty() {
+            Ok(())
+        } else {
+            journal.append_blocks(&records)
+        };
+        let mut answers = Vec::new();
+        let mut failed = Vec::new();
+        let mut taken = None;
+        {
+            let mut inner = shared.write();
+            match &written {
+                Ok(()) => {
+                    for b in blocks {
+                        for e in &b.txs {
+                            inner.unsealed.remove(&e.tx.hash);
+                        }
+                        inner.state.seal_block(b.number, b.timestamp, b.txs);
+                        answers.extend(b.acks);
+                    }
+                    if let Some(mut db) = copy {
+                        let at: Position = journal.position();
+                        std::mem::swap(&mut inner.state.db, &mut db);
+                        let bytes = snapshot::encode(&inner.state, &snaps.header, at);
+                        std::mem::swap(&mut inner.state.db, &mut db);
+                        // A later failed journal write rolls back to this state, not further.
+                        inner.state.set_base(db);
+                        taken = Some(Taken {
+                            records: at.records,
+                            bytes,
+                        });
+                    }
+                }
+                Err(e) => {
+                    // These blocks are not part of the chain, nor are those executed on top of
+                    // them meanwhile: all their senders get the error, and the state is
+                    // rebuilt from the sealed blocks.
+                    tracing::error!(error = %e, "devnet journal write failed; unsealed blocks dropped");
+                    let later: Vec<PendingBlock> = inner.pending.drain(..).collect();
+                    for b in blocks.into_iter().chain(later) {
+                        failed.extend(b.acks);
+                    }
+                    inner.unsealed.clear();
+                    let head = inner.state.head();
+                    let last = (head.number, head.timestamp);
+                    inner.last = last;
+                    if let Err(e) = inner.state.rebuild() {
+                        tracing::error!(error = %e, "devnet state could not be rebuilt");
+                    }
+                }
+            }
+        }
+        for ack in answers {
+            let _ = ack.send(Ok(()));
+        }
+        if let Err(e) = &written {
+            let reason = e.to_string();
+            for ack in failed {
+                let _ = ack.send(Err(ChainError::Evm(format!(
+                    "the devnet journal could not be written: {reason}"
+                ))));
+            }
+        } else {
+            snaps.txs_since += txs;
+        }
+        let mut outcome = written.map_err(|e| e.to_string());
+        if let Some(taken) = taken {
+            snaps.txs_since = 0;
+            snaps.taken = Instant::now();
+            if forced {
+                let dir = &snaps.dir;
+                if let Err(e) = write_snapshot(&snaps.writer, dir, taken) {
+                    tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
+                    outcome = Err(ChainError::io(dir.join(snapshot::FILE_NAME), e).to_string());
+                }
+            } else {
+                // The write (and its fsyncs) happens off the sealer's path; a failed one only
+                // means the next start replays more.
+                let writer = snaps.writer.clone();
+                writer.busy.store(true, Ordering::SeqCst);
+                let dir = snaps.dir.clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = write_snapshot(&writer, &dir, taken) {
+                        tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
+                    }
+                    writer.busy.store(false, Ordering::SeqCst);
+                });
+            }
+        }
+        for request in requests {
+            let _ = request.send(outcome.clone().map_err(ChainError::Evm));
+        }
+        if stop {
+            return;
         }
     }
 }
@@ -564,7 +851,7 @@ fn deploy_genesis(
             fee,
             0,
         )?;
-        let hash = state.mine(&raw, timestamp, &mut || Ok(()))?;
+        let hash = state.mine(&raw, timestamp)?;
         let ok = state.transaction(hash).is_some_and(|t| t.receipt.success);
         if !ok {
             return Err(ChainError::Evm(format!(
@@ -629,7 +916,16 @@ impl Chain for Devnet {
     }
 
     async fn send_raw_transaction(&self, raw: Bytes) -> Result<B256> {
-        self.submit_raw(&raw)
+        self.submit(&raw)?.durable().await
+    }
+
+    async fn submit_raw_transaction(&self, raw: Bytes) -> Result<(B256, Durable)> {
+        let submitted = self.submit(&raw)?;
+        let hash = submitted.hash;
+        Ok((
+            hash,
+            Box::pin(async move { submitted.durable().await.map(|_| ()) }),
+        ))
     }
 
     async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>> {

@@ -390,6 +390,7 @@ fn decode(
             db,
             blocks,
             txs,
+            base: None,
         },
     ))
 }

@@ -1,14 +1,14 @@
-//! The devnet's chain: revm over an in-memory database, one block per accepted transaction.
+//! The devnet's chain: revm over an in-memory database; blocks of one or more transactions.
 
 use std::collections::HashMap;
 
 use alloy::consensus::{Header, Transaction as _, TxEnvelope, transaction::SignerRecoverable};
-use alloy::eips::Decodable2718;
+use alloy::eips::{Decodable2718, Encodable2718};
 use alloy::primitives::{Address, B256, Bloom, Bytes, TxKind, U256, keccak256, logs_bloom};
 use revm::context::result::{EVMError, ExecResultAndState, ExecutionResult};
 use revm::context::{BlockEnv, TxEnv};
 use revm::database::{CacheDB, EmptyDB};
-use revm::database_interface::DatabaseRef;
+use revm::database_interface::{DatabaseRef, WrapDatabaseRef};
 use revm::state::AccountInfo;
 use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
 
@@ -81,12 +81,58 @@ pub struct DevTransaction {
     pub receipt: TxReceipt,
 }
 
+/// Number and timestamp of the block a read call runs in: the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NextBlock {
+    pub number: u64,
+    pub timestamp: u64,
+}
+
+/// A transaction decoded and its signer recovered (the costly part of checking it, done before
+/// the chain is locked).
+pub(crate) struct Decoded {
+    pub hash: B256,
+    pub from: Address,
+    pub envelope: TxEnvelope,
+    /// Its EIP-2718 bytes, as the journal keeps them.
+    pub raw: Bytes,
+}
+
+pub(crate) fn decode(raw: &Bytes) -> Result<Decoded> {
+    let envelope = TxEnvelope::decode_2718(&mut raw.as_ref())
+        .map_err(|e| ChainError::Rejected(format!("undecodable transaction: {e}")))?;
+    let from = envelope
+        .recover_signer()
+        .map_err(|e| ChainError::Rejected(format!("invalid signature: {e}")))?;
+    Ok(Decoded {
+        hash: *envelope.tx_hash(),
+        from,
+        envelope,
+        raw: raw.clone(),
+    })
+}
+
+/// A transaction executed, its state change applied, its block not sealed yet.
+pub(crate) struct Executed {
+    pub tx: Decoded,
+    result: ExecutionResult,
+}
+
+impl Executed {
+    pub fn gas_used(&self) -> u64 {
+        self.result.tx_gas_used()
+    }
+}
+
 pub(crate) struct EvmState {
     // Visible to `snapshot.rs`, which writes and reads them whole.
     pub(super) params: Params,
     pub(super) db: CacheDB<EmptyDB>,
     pub(super) blocks: Vec<DevBlock>,
     pub(super) txs: HashMap<B256, DevTransaction>,
+    /// The head number and state of a past sealed block (after genesis, or a snapshot) from
+    /// which `rebuild` re-executes the sealed blocks after it.
+    pub(super) base: Option<(u64, CacheDB<EmptyDB>)>,
 }
 
 impl EvmState {
@@ -106,8 +152,9 @@ impl EvmState {
             db,
             blocks: Vec::new(),
             txs: HashMap::new(),
+            base: None,
         };
-        let block = state.seal(B256::ZERO, 0, timestamp, None);
+        let block = state.seal(B256::ZERO, 0, timestamp, &[], &[], Bloom::ZERO);
         state.blocks.push(block);
         state
     }
@@ -162,26 +209,25 @@ impl EvmState {
         self.db.storage_ref(address, slot).unwrap_or_default()
     }
 
-    /// Executes `raw` in a new block at `timestamp`. `persist` runs after the transaction proved
-    /// valid and before anything is committed: if it fails (the journal could not be written),
-    /// the chain is left as it was.
-    pub fn mine(
-        &mut self,
-        raw: &Bytes,
-        timestamp: u64,
-        persist: &mut dyn FnMut() -> Result<()>,
-    ) -> Result<B256> {
-        let envelope = TxEnvelope::decode_2718(&mut raw.as_ref())
-            .map_err(|e| ChainError::Rejected(format!("undecodable transaction: {e}")))?;
-        let hash = *envelope.tx_hash();
-        if self.txs.contains_key(&hash) {
+    /// Executes `raw` alone in a new block at `timestamp` and seals that block (the genesis
+    /// transactions, and every transaction of a devnet without a journal).
+    pub fn mine(&mut self, raw: &Bytes, timestamp: u64) -> Result<B256> {
+        let tx = decode(raw)?;
+        if self.txs.contains_key(&tx.hash) {
             return Err(ChainError::Rejected("already known".into()));
         }
-        let from = envelope
-            .recover_signer()
-            .map_err(|e| ChainError::Rejected(format!("invalid signature: {e}")))?;
-        let tx = tx_env(&envelope, from)?;
+        let hash = tx.hash;
         let number = self.head().number + 1;
+        let executed = self.execute(tx, number, timestamp)?;
+        self.seal_block(number, timestamp, vec![executed]);
+        Ok(hash)
+    }
+
+    /// Executes `tx` in block `number` at `timestamp` and applies its state change. Its receipt
+    /// exists once its block is sealed ([`Self::seal_block`]); an invalid transaction (nonce,
+    /// balance, gas limit) is refused here and changes nothing.
+    pub fn execute(&mut self, tx: Decoded, number: u64, timestamp: u64) -> Result<Executed> {
+        let env = tx_env(&tx.envelope, tx.from)?;
         let block_env = self.block_env(number, timestamp);
         let ExecResultAndState { result, state } = {
             let mut evm = Context::mainnet()
@@ -189,73 +235,130 @@ impl EvmState {
                 .modify_cfg_chained(|cfg| cfg.chain_id = self.params.chain_id)
                 .with_block(block_env)
                 .build_mainnet();
-            evm.transact(tx).map_err(map_evm_error)?
+            evm.transact(env).map_err(map_evm_error)?
         };
-        persist()?;
         self.db.commit(state);
+        Ok(Executed { tx, result })
+    }
 
+    /// Seals block `number` with `txs`, executed in this order by [`Self::execute`]: receipts
+    /// (indices, cumulative gas, block-wide log indices), logs bloom, roots and hash.
+    pub fn seal_block(&mut self, number: u64, timestamp: u64, txs: Vec<Executed>) -> B256 {
+        debug_assert_eq!(number, self.head().number + 1);
         let parent_hash = self.head().hash;
-        let gas_used = result.tx_gas_used();
         let base_fee = u128::from(self.params.base_fee);
-        let effective_gas_price = match envelope.max_priority_fee_per_gas() {
-            Some(tip) => envelope.max_fee_per_gas().min(base_fee.saturating_add(tip)),
-            None => envelope.max_fee_per_gas(),
-        };
-        let to = envelope.kind().to().copied();
-        let contract_address = match envelope.kind() {
-            TxKind::Create => Some(from.create(envelope.nonce())),
-            TxKind::Call(_) => None,
-        };
-        let logs: Vec<ChainLog> = result
-            .logs()
-            .iter()
-            .enumerate()
-            .map(|(i, log)| ChainLog {
-                address: log.address,
-                topics: log.topics().to_vec(),
-                data: log.data.data.clone(),
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut cumulative = 0u64;
+        let mut log_index = 0u64;
+        for (i, Executed { tx, result }) in txs.iter().enumerate() {
+            let envelope = &tx.envelope;
+            let gas_used = result.tx_gas_used();
+            cumulative += gas_used;
+            let effective_gas_price = match envelope.max_priority_fee_per_gas() {
+                Some(tip) => envelope.max_fee_per_gas().min(base_fee.saturating_add(tip)),
+                None => envelope.max_fee_per_gas(),
+            };
+            let contract_address = match envelope.kind() {
+                TxKind::Create => Some(tx.from.create(envelope.nonce())),
+                TxKind::Call(_) => None,
+            };
+            let logs = result
+                .logs()
+                .iter()
+                .map(|log| {
+                    let l = ChainLog {
+                        address: log.address,
+                        topics: log.topics().to_vec(),
+                        data: log.data.data.clone(),
+                        block_number: number,
+                        block_hash: B256::ZERO,
+                        tx_hash: tx.hash,
+                        tx_index: i as u64,
+                        log_index,
+                    };
+                    log_index += 1;
+                    l
+                })
+                .collect();
+            receipts.push(TxReceipt {
+                tx_hash: tx.hash,
                 block_number: number,
                 block_hash: B256::ZERO,
-                tx_hash: hash,
-                tx_index: 0,
-                log_index: i as u64,
-            })
-            .collect();
-        let mut receipt = TxReceipt {
-            tx_hash: hash,
-            block_number: number,
-            block_hash: B256::ZERO,
-            transaction_index: 0,
-            from,
-            to,
-            contract_address,
-            gas_used,
-            cumulative_gas_used: gas_used,
-            effective_gas_price,
-            success: result.is_success(),
-            logs,
-        };
-        let bloom = logs_bloom(result.logs());
-        let block = self.seal(
-            parent_hash,
-            number,
-            timestamp,
-            Some((&envelope, &receipt, bloom)),
-        );
-        receipt.block_hash = block.hash;
-        for log in &mut receipt.logs {
-            log.block_hash = block.hash;
+                transaction_index: i as u64,
+                from: tx.from,
+                to: envelope.kind().to().copied(),
+                contract_address,
+                gas_used,
+                cumulative_gas_used: cumulative,
+                effective_gas_price,
+                success: result.is_success(),
+                logs,
+            });
         }
+        let bloom = logs_bloom(txs.iter().flat_map(|e| e.result.logs()));
+        let envelopes: Vec<TxEnvelope> = txs.iter().map(|e| e.tx.envelope.clone()).collect();
+        let block = self.seal(parent_hash, number, timestamp, &envelopes, &receipts, bloom);
+        let hash = block.hash;
         self.blocks.push(block);
-        self.txs.insert(
-            hash,
-            DevTransaction {
-                envelope,
-                from,
-                receipt,
-            },
-        );
-        Ok(hash)
+        for (Executed { tx, .. }, mut receipt) in txs.into_iter().zip(receipts) {
+            receipt.block_hash = hash;
+            for log in &mut receipt.logs {
+                log.block_hash = hash;
+            }
+            self.txs.insert(
+                tx.hash,
+                DevTransaction {
+                    envelope: tx.envelope,
+                    from: tx.from,
+                    receipt,
+                },
+            );
+        }
+        hash
+    }
+
+    /// Remembers the current state (every transaction executed is sealed) as the one
+    /// [`Self::rebuild`] starts from.
+    pub fn mark_base(&mut self) {
+        self.base = Some((self.head().number, self.db.clone()));
+    }
+
+    /// [`Self::mark_base`] with `db`, the state as of the head block (a copy taken earlier).
+    pub fn set_base(&mut self, db: CacheDB<EmptyDB>) {
+        self.base = Some((self.head().number, db));
+    }
+
+    /// Forgets the state changes of transactions executed but never sealed (their block could
+    /// not be journalled): the state is rebuilt from the base state and the sealed blocks after
+    /// it, re-executed in order.
+    pub fn rebuild(&mut self) -> Result<()> {
+        let Some((base_head, base_db)) = self.base.clone() else {
+            return Err(ChainError::Evm("no base state to rebuild from".into()));
+        };
+        self.db = base_db;
+        let blocks: Vec<(u64, u64, Vec<B256>)> = self
+            .blocks
+            .iter()
+            .filter(|b| b.number > base_head)
+            .map(|b| (b.number, b.timestamp, b.transactions.clone()))
+            .collect();
+        for (number, timestamp, hashes) in blocks {
+            for hash in hashes {
+                let Some(t) = self.txs.get(&hash) else {
+                    return Err(ChainError::Evm(format!(
+                        "sealed transaction {hash} missing"
+                    )));
+                };
+                let tx = Decoded {
+                    hash,
+                    from: t.from,
+                    raw: Bytes::from(t.envelope.encoded_2718()),
+                    envelope: t.envelope.clone(),
+                };
+                self.execute(tx, number, timestamp)?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs a read call on the pending block (the next block's number and timestamp), without
@@ -264,9 +367,9 @@ impl EvmState {
     /// The run gets `meter`'s allowance and the gas it used is taken from it. A run the
     /// remaining budget cut short fails as a budget error rather than as the call's own failure.
     pub fn call_metered(
-        &mut self,
+        &self,
         req: &CallRequest,
-        timestamp: u64,
+        next: NextBlock,
         gas_limit: Option<u64>,
         meter: &mut GasMeter,
     ) -> Result<ExecutionResult> {
@@ -280,7 +383,7 @@ impl EvmState {
             return Err(meter.exhausted());
         }
         let granted = wanted.min(meter.remaining);
-        let result = self.run_call(req, timestamp, granted)?;
+        let result = self.run_call(req, next, granted)?;
         meter.remaining = meter.remaining.saturating_sub(result.tx_gas_used());
         if granted < wanted && !result.is_success() {
             return Err(meter.exhausted());
@@ -289,9 +392,9 @@ impl EvmState {
     }
 
     fn run_call(
-        &mut self,
+        &self,
         req: &CallRequest,
-        timestamp: u64,
+        next: NextBlock,
         gas_limit: u64,
     ) -> Result<ExecutionResult> {
         let caller = req.from.unwrap_or(Address::ZERO);
@@ -307,9 +410,9 @@ impl EvmState {
             chain_id: Some(self.params.chain_id),
             ..Default::default()
         };
-        let block_env = self.block_env(self.head().number + 1, timestamp);
+        let block_env = self.block_env(next.number, next.timestamp);
         let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
+            .with_db(WrapDatabaseRef(&self.db))
             .modify_cfg_chained(|cfg| {
                 cfg.chain_id = self.params.chain_id;
                 cfg.disable_balance_check = true;
@@ -318,22 +421,22 @@ impl EvmState {
             })
             .with_block(block_env)
             .build_mainnet();
-        // transact() leaves the database untouched: the resulting state is dropped here.
+        // A read-only view of the database: the resulting state is dropped here.
         Ok(evm.transact(tx).map_err(map_evm_error)?.result)
     }
 
     /// `eth_call` semantics: the output, or the revert reason as an error.
-    pub fn call_output(&mut self, req: &CallRequest, timestamp: u64) -> Result<Bytes> {
-        self.call_output_metered(req, timestamp, &mut GasMeter::unlimited())
+    pub fn call_output(&self, req: &CallRequest, next: NextBlock) -> Result<Bytes> {
+        self.call_output_metered(req, next, &mut GasMeter::unlimited())
     }
 
     pub fn call_output_metered(
-        &mut self,
+        &self,
         req: &CallRequest,
-        timestamp: u64,
+        next: NextBlock,
         meter: &mut GasMeter,
     ) -> Result<Bytes> {
-        match self.call_metered(req, timestamp, None, meter)? {
+        match self.call_metered(req, next, None, meter)? {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
             ExecutionResult::Revert { output, .. } => Err(ChainError::Reverted {
                 reason: decode_revert(&output),
@@ -347,15 +450,15 @@ impl EvmState {
     }
 
     /// The smallest gas limit (within 1.5 %) with which the call succeeds.
-    pub fn estimate_gas(&mut self, req: &CallRequest, timestamp: u64) -> Result<u64> {
-        self.estimate_gas_metered(req, timestamp, &mut GasMeter::unlimited())
+    pub fn estimate_gas(&self, req: &CallRequest, next: NextBlock) -> Result<u64> {
+        self.estimate_gas_metered(req, next, &mut GasMeter::unlimited())
     }
 
     /// [`Self::estimate_gas`] with every run of the search taken from `meter`.
     pub fn estimate_gas_metered(
-        &mut self,
+        &self,
         req: &CallRequest,
-        timestamp: u64,
+        next: NextBlock,
         meter: &mut GasMeter,
     ) -> Result<u64> {
         let cap = req
@@ -363,7 +466,7 @@ impl EvmState {
             .unwrap_or(u64::MAX)
             .min(self.call_gas_cap())
             .min(meter.per_call);
-        let first = self.call_metered(req, timestamp, Some(cap), meter)?;
+        let first = self.call_metered(req, next, Some(cap), meter)?;
         let used = match first {
             ExecutionResult::Success { .. } => first.tx_gas_used(),
             ExecutionResult::Revert { output, .. } => {
@@ -385,14 +488,14 @@ impl EvmState {
         let guess = (used.saturating_mul(64) / 63)
             .saturating_add(3_000)
             .min(cap);
-        if self.succeeds(req, timestamp, guess, meter)? {
+        if self.succeeds(req, next, guess, meter)? {
             hi = guess;
         } else {
             lo = guess;
         }
         while hi - lo > (hi / 64).max(1) {
             let mid = lo + (hi - lo) / 2;
-            if self.succeeds(req, timestamp, mid, meter)? {
+            if self.succeeds(req, next, mid, meter)? {
                 hi = mid;
             } else {
                 lo = mid;
@@ -418,15 +521,13 @@ impl EvmState {
     }
 
     fn succeeds(
-        &mut self,
+        &self,
         req: &CallRequest,
-        timestamp: u64,
+        next: NextBlock,
         gas: u64,
         meter: &mut GasMeter,
     ) -> Result<bool> {
-        Ok(self
-            .call_metered(req, timestamp, Some(gas), meter)?
-            .is_success())
+        Ok(self.call_metered(req, next, Some(gas), meter)?.is_success())
     }
 
     fn call_gas_cap(&self) -> u64 {
@@ -452,33 +553,30 @@ impl EvmState {
         parent_hash: B256,
         number: u64,
         timestamp: u64,
-        tx: Option<(&TxEnvelope, &TxReceipt, Bloom)>,
+        envelopes: &[TxEnvelope],
+        receipts: &[TxReceipt],
+        logs_bloom: Bloom,
     ) -> DevBlock {
-        let (transactions, transactions_root, receipts_root, gas_used, logs_bloom) = match tx {
-            Some((envelope, receipt, bloom)) => (
-                vec![receipt.tx_hash],
-                alloy::consensus::proofs::calculate_transaction_root(std::slice::from_ref(
-                    envelope,
-                )),
-                keccak256(
-                    [
-                        receipt.tx_hash.as_slice(),
-                        &[u8::from(receipt.success)],
-                        &receipt.gas_used.to_be_bytes(),
-                    ]
-                    .concat(),
-                ),
-                receipt.gas_used,
-                bloom,
-            ),
-            None => (
-                vec![],
+        let (transactions_root, receipts_root) = if receipts.is_empty() {
+            (
                 alloy::consensus::EMPTY_ROOT_HASH,
                 alloy::consensus::EMPTY_ROOT_HASH,
-                0,
-                Bloom::ZERO,
-            ),
+            )
+        } else {
+            // Digest of every receipt's (hash, status, gas used), in order.
+            let mut digest = Vec::with_capacity(receipts.len() * 41);
+            for r in receipts {
+                digest.extend_from_slice(r.tx_hash.as_slice());
+                digest.push(u8::from(r.success));
+                digest.extend_from_slice(&r.gas_used.to_be_bytes());
+            }
+            (
+                alloy::consensus::proofs::calculate_transaction_root(envelopes),
+                keccak256(digest),
+            )
         };
+        let transactions: Vec<B256> = receipts.iter().map(|r| r.tx_hash).collect();
+        let gas_used = receipts.last().map_or(0, |r| r.cumulative_gas_used);
         let state_root = keccak256([parent_hash.as_slice(), transactions_root.as_slice()].concat());
         let header = Header {
             parent_hash,

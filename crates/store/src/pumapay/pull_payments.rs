@@ -195,6 +195,54 @@ pub async fn transition(
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
+/// [`transition`] of many payments from `from`, with one statement per [`CHUNK`] payments;
+/// the ids it moved (the others were in another status).
+pub async fn transition_many(
+    conn: &mut crate::Conn,
+    from: PullPaymentStatus,
+    moves: &[(&str, &Transition)],
+) -> Result<Vec<String>> {
+    const N: usize = 9;
+    let mut moved = Vec::with_capacity(moves.len());
+    for chunk in moves.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "WITH v(id, status, reason, next_at, last_at, add_pulls, add_fiat, failed, at) AS \
+             (VALUES {}) \
+             UPDATE pull_payments SET status = v.status, status_reason = v.reason, \
+             next_payment_at = v.next_at, \
+             last_payment_at = COALESCE(v.last_at, pull_payments.last_payment_at), \
+             pulls_made = pull_payments.pulls_made + v.add_pulls, \
+             fiat_pulled = pull_payments.fiat_pulled + v.add_fiat, \
+             failed_attempts = v.failed, updated_at = v.at \
+             FROM v WHERE pull_payments.id = v.id AND pull_payments.status = ${} \
+             RETURNING pull_payments.id",
+            values.join(","),
+            chunk.len() * N + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, to) in chunk {
+            q = q
+                .bind(*id)
+                .bind(to.status.id())
+                .bind(&to.reason)
+                .bind(to.next_payment_at)
+                .bind(to.last_payment_at)
+                .bind(to.add_pulls)
+                .bind(to.add_fiat)
+                .bind(to.failed_attempts)
+                .bind(to.now);
+        }
+        q = q.bind(from.id());
+        for r in q.fetch_all(&mut *conn).await? {
+            moved.push(r.try_get(0)?);
+        }
+    }
+    Ok(moved)
+}
+
 /// Takes over a payment left processing (its `updated_at` still `seen`, as the caller read it)
 /// by moving its `updated_at` to `now`: of several workers that find the same stale payment,
 /// exactly one gets `true` and reconciles it.
@@ -211,6 +259,73 @@ pub async fn take_over(conn: &mut crate::Conn, id: &str, seen: i64, now: i64) ->
     Ok(done.rows_affected() == 1)
 }
 
+/// Rows per multi-row statement: sqlx's SQLite binding slows down with many parameters.
+pub const CHUNK: usize = 100;
+
+/// Moves the pull payments of `ids` that are in `from` to `to` (nothing else changes but their
+/// `updated_at`), with one statement per [`CHUNK`] ids; the ids it moved (others were moved by
+/// someone else first).
+pub async fn claim(
+    conn: &mut crate::Conn,
+    ids: &[&str],
+    from: PullPaymentStatus,
+    to: PullPaymentStatus,
+    now: i64,
+) -> Result<Vec<String>> {
+    let mut moved = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "UPDATE pull_payments SET status = $1, updated_at = $2 WHERE status = $3 AND id IN ({}) \
+             RETURNING id",
+            crate::engine::sql::marks(4, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(to.id()).bind(now).bind(from.id());
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            moved.push(r.try_get(0)?);
+        }
+    }
+    Ok(moved)
+}
+
+/// The pull payments of `ids` (those that exist), in no particular order.
+pub async fn get_many(conn: &mut crate::Conn, ids: &[&str]) -> Result<Vec<PullPayment>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pull_payments WHERE id IN ({})",
+            crate::engine::sql::marks(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The payment as `to` leaves it: what [`transition`] writes, applied to `self`.
+impl PullPayment {
+    pub fn after(&self, to: &Transition) -> PullPayment {
+        PullPayment {
+            status: to.status,
+            status_reason: to.reason.clone(),
+            next_payment_at: to.next_payment_at,
+            last_payment_at: to.last_payment_at.or(self.last_payment_at),
+            pulls_made: self.pulls_made + to.add_pulls,
+            fiat_pulled: self.fiat_pulled + to.add_fiat,
+            failed_attempts: to.failed_attempts,
+            updated_at: to.now,
+            ..self.clone()
+        }
+    }
+}
+
 /// The new state of a pull payment after an event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
@@ -225,20 +340,25 @@ pub struct Transition {
     pub now: i64,
 }
 
-/// Up to `limit` ids of running pull payments of a network whose next pull is due at `now`
-/// (network seconds), oldest due first.
-pub async fn due(pool: &AnyPool, network_id: i64, now: i64, limit: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT id FROM pull_payments WHERE network_id = $1 AND status = $2 \
-         AND next_payment_at IS NOT NULL AND next_payment_at <= $3 ORDER BY next_payment_at, id LIMIT $4",
-    )
+/// Up to `limit` running pull payments of a network whose next pull is due at `now` (network
+/// seconds), oldest due first.
+pub async fn due(
+    pool: &AnyPool,
+    network_id: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<PullPayment>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM pull_payments WHERE network_id = $1 AND status = $2 \
+         AND next_payment_at IS NOT NULL AND next_payment_at <= $3 ORDER BY next_payment_at, id LIMIT $4"
+    ))
     .bind(network_id)
     .bind(PullPaymentStatus::Running.id())
     .bind(now)
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    rows.iter().map(from_row).collect()
 }
 
 /// Ids of a network's pull payments in `status` (crash recovery looks at those left processing
@@ -258,6 +378,22 @@ pub async fn in_status(
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Whether a network has any pull payment in `status`: an existence check on the
+/// `(network_id, status, …)` index, without sorting (the executor asks it every round).
+pub async fn any_in_status(
+    pool: &AnyPool,
+    network_id: i64,
+    status: PullPaymentStatus,
+) -> Result<bool> {
+    let row =
+        sqlx::query("SELECT 1 FROM pull_payments WHERE network_id = $1 AND status = $2 LIMIT 1")
+            .bind(network_id)
+            .bind(status.id())
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.is_some())
 }
 
 /// Ids of the pull payments of a business (`column` = "business_id") or of a payment model

@@ -94,44 +94,64 @@ pub fn from_row(r: &sqlx::any::AnyRow) -> Result<Transaction> {
 }
 
 pub async fn insert(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO transactions ({COLUMNS}) VALUES ({})",
-        crate::engine::sql::marks(1, 31)
-    ))
-    .bind(&t.id)
-    .bind(&t.pull_payment_id)
-    .bind(&t.business_id)
-    .bind(&t.product_id)
-    .bind(&t.payment_model_id)
-    .bind(t.network_id)
-    .bind(t.tx_type.id())
-    .bind(t.status.id())
-    .bind(t.pull_index)
-    .bind(t.reference_no)
-    .bind(&t.tx_hash)
-    .bind(&t.sender)
-    .bind(&t.receiver)
-    .bind(t.block_number)
-    .bind(&t.block_hash)
-    .bind(t.transaction_index)
-    .bind(t.gas_used)
-    .bind(t.cumulative_gas_used)
-    .bind(&t.effective_gas_price)
-    .bind(&t.logs)
-    .bind(&t.logs_bloom)
-    .bind(&t.currency)
-    .bind(t.fiat_amount)
-    .bind(&t.token_amount)
-    .bind(&t.rate)
-    .bind(&t.rate_source)
-    .bind(t.rate_at)
-    .bind(&t.reason)
-    .bind(t.execution_date)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .execute(conn)
-    .await?;
+    insert_many(conn, std::slice::from_ref(t)).await
+}
+
+/// Inserts rows with one statement per 32 rows (a batch of pulls' pending rows; 31 parameters
+/// a row).
+pub async fn insert_many(conn: &mut crate::Conn, rows: &[Transaction]) -> Result<()> {
+    const N: usize = 31;
+    for chunk in rows.chunks(32) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO transactions ({COLUMNS}) VALUES {}",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = bind_row(q, t);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_row<'q>(q: Query<'q>, t: &'q Transaction) -> Query<'q> {
+    q.bind(&t.id)
+        .bind(&t.pull_payment_id)
+        .bind(&t.business_id)
+        .bind(&t.product_id)
+        .bind(&t.payment_model_id)
+        .bind(t.network_id)
+        .bind(t.tx_type.id())
+        .bind(t.status.id())
+        .bind(t.pull_index)
+        .bind(t.reference_no)
+        .bind(&t.tx_hash)
+        .bind(&t.sender)
+        .bind(&t.receiver)
+        .bind(t.block_number)
+        .bind(&t.block_hash)
+        .bind(t.transaction_index)
+        .bind(t.gas_used)
+        .bind(t.cumulative_gas_used)
+        .bind(&t.effective_gas_price)
+        .bind(&t.logs)
+        .bind(&t.logs_bloom)
+        .bind(&t.currency)
+        .bind(t.fiat_amount)
+        .bind(&t.token_amount)
+        .bind(&t.rate)
+        .bind(&t.rate_source)
+        .bind(t.rate_at)
+        .bind(&t.reason)
+        .bind(t.execution_date)
+        .bind(t.created_at)
+        .bind(t.updated_at)
 }
 
 /// Rewrites a transaction's outcome: status, hash and receipt fields, rate and reason.
@@ -168,6 +188,59 @@ pub async fn update(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// [`update`] of many rows, with one statement per 50 rows (21 parameters a row).
+pub async fn update_many(conn: &mut crate::Conn, rows: &[&Transaction]) -> Result<()> {
+    const N: usize = 21;
+    for chunk in rows.chunks(50) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
+            .collect();
+        let sql = format!(
+            "WITH v(id, status, tx_hash, sender, receiver, block_number, block_hash, \
+             transaction_index, gas_used, cumulative_gas_used, effective_gas_price, logs, \
+             logs_bloom, token_amount, rate, rate_source, rate_at, reason, execution_date, \
+             type_id, updated_at) AS (VALUES {}) \
+             UPDATE transactions SET status = v.status, tx_hash = v.tx_hash, sender = v.sender, \
+             receiver = v.receiver, block_number = v.block_number, block_hash = v.block_hash, \
+             transaction_index = v.transaction_index, gas_used = v.gas_used, \
+             cumulative_gas_used = v.cumulative_gas_used, \
+             effective_gas_price = v.effective_gas_price, logs = v.logs, \
+             logs_bloom = v.logs_bloom, token_amount = v.token_amount, rate = v.rate, \
+             rate_source = v.rate_source, rate_at = v.rate_at, reason = v.reason, \
+             execution_date = v.execution_date, type_id = v.type_id, updated_at = v.updated_at \
+             FROM v WHERE transactions.id = v.id",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = q
+                .bind(&t.id)
+                .bind(t.status.id())
+                .bind(&t.tx_hash)
+                .bind(&t.sender)
+                .bind(&t.receiver)
+                .bind(t.block_number)
+                .bind(&t.block_hash)
+                .bind(t.transaction_index)
+                .bind(t.gas_used)
+                .bind(t.cumulative_gas_used)
+                .bind(&t.effective_gas_price)
+                .bind(&t.logs)
+                .bind(&t.logs_bloom)
+                .bind(&t.token_amount)
+                .bind(&t.rate)
+                .bind(&t.rate_source)
+                .bind(t.rate_at)
+                .bind(&t.reason)
+                .bind(t.execution_date)
+                .bind(t.tx_type.id())
+                .bind(t.updated_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn get<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     conn: E,
     id: &str,
@@ -197,6 +270,11 @@ pub async fn pending_of<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
 /// The platform's next `referenceNo`.
 pub async fn next_reference_no(conn: &mut crate::Conn) -> Result<i64> {
     crate::platform::next_value(conn, "transaction_reference_no", 1).await
+}
+
+/// The first of `count` consecutive `referenceNo`s taken at once (a batch of pulls).
+pub async fn next_reference_nos(conn: &mut crate::Conn, count: i64) -> Result<i64> {
+    crate::platform::next_values(conn, "transaction_reference_no", 1, count).await
 }
 
 /// A transaction as the read APIs show it: the row, with what its pull payment, payment model and

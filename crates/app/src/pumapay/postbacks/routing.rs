@@ -55,12 +55,20 @@ pub(crate) async fn publish(
     body: &impl serde::Serialize,
     now: i64,
 ) -> Result<Published, AppError> {
-    let event_id = payplane_core::ids::new_id();
-    let payload = serde_json::to_string(body).map_err(AppError::internal)?;
-    let mut out = Published {
-        event_id: event_id.clone(),
-        deliveries: vec![],
-    };
+    let targets = resolve(tx, business_id, network_id, product_id, payment_model_id).await?;
+    enqueue(tx, kind, &targets, body, now).await
+}
+
+/// The postbacks an event of `business_id` goes to, in order: the most specific of its own and
+/// those its parent links reach (what [`publish`] delivers to).
+pub async fn resolve(
+    tx: &mut Conn,
+    business_id: &str,
+    network_id: i64,
+    product_id: Option<&str>,
+    payment_model_id: Option<&str>,
+) -> Result<Vec<String>, AppError> {
+    let mut targets = Vec::new();
     let control = store::control(&mut *tx, business_id, network_id).await?;
     let levels = [
         (control.payment_model, Scope::PaymentModel, payment_model_id),
@@ -78,7 +86,7 @@ pub(crate) async fn publish(
         }
     }
     let Some(mut current) = chosen else {
-        return Ok(out);
+        return Ok(targets);
     };
     let mut seen = HashSet::new();
     let mut parent_on = control.parent_business;
@@ -86,12 +94,7 @@ pub(crate) async fn publish(
         if !seen.insert(current.endpoint.id.clone()) {
             break;
         }
-        let id = &current.endpoint.id;
-        payplane_store::webhooks::enqueue_one(tx, id, &event_id, kind, &payload, now).await?;
-        out.deliveries.push((
-            payplane_store::webhooks::delivery_id(&event_id, id),
-            id.clone(),
-        ));
+        targets.push(current.endpoint.id.clone());
         let Some(parent_id) = current.parent_postback_id.clone().filter(|_| parent_on) else {
             break;
         };
@@ -105,6 +108,34 @@ pub(crate) async fn publish(
             .await?
             .parent_business;
         current = parent;
+    }
+    Ok(targets)
+}
+
+/// Creates, in the caller's transaction, one delivery of `body` per postback of `targets`
+/// (from [`resolve`]).
+pub async fn enqueue(
+    tx: &mut Conn,
+    kind: &str,
+    targets: &[String],
+    body: &impl serde::Serialize,
+    now: i64,
+) -> Result<Published, AppError> {
+    let event_id = payplane_core::ids::new_id();
+    let mut out = Published {
+        event_id: event_id.clone(),
+        deliveries: vec![],
+    };
+    if targets.is_empty() {
+        return Ok(out);
+    }
+    let payload = serde_json::to_string(body).map_err(AppError::internal)?;
+    for id in targets {
+        payplane_store::webhooks::enqueue_one(tx, id, &event_id, kind, &payload, now).await?;
+        out.deliveries.push((
+            payplane_store::webhooks::delivery_id(&event_id, id),
+            id.clone(),
+        ));
     }
     Ok(out)
 }

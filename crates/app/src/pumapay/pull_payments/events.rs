@@ -69,3 +69,21 @@ pub async fn publish(
     .await?;
     Ok(())
 }
+
+/// [`publish`] to postbacks already resolved for `pp` in this transaction
+/// ([`routing::resolve`]): the executor resolves them once per business, product and model of a
+/// batch.
+pub async fn publish_to(
+    conn: &mut Conn,
+    app: &App,
+    targets: &[String],
+    pp: &PullPayment,
+    t: &Transaction,
+) -> Result<(), AppError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let data = body::build(&facts(pp), &transaction_facts(t));
+    routing::enqueue(conn, routing::KIND_TRANSACTION, targets, &data, app.now()).await?;
+    Ok(())
+}

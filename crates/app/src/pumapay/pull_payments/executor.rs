@@ -2,6 +2,11 @@
 //! cancels, and records every outcome (transaction row, pull-payment status, postback) in one
 //! database transaction.
 //!
+//! Due pulls are made in batches: one statement claims the batch (payments → processing) and
+//! one writes its pending rows; the pulls are handed to the network one after the other without
+//! waiting for their blocks (they share blocks) and their receipts awaited together; one
+//! database transaction records every outcome ([`record_all`]).
+//!
 //! Crash safety: before a transaction is sent, its row is written `pending` with the pull index
 //! and the payment moves to `processing` (6). Whatever happens next, the chain is the judge: a
 //! payment found `processing` after its lease (a crash, a lost answer) is reconciled by reading
@@ -21,6 +26,7 @@ use payplane_core::ids::new_id;
 use payplane_core::kinds::{PaymentModelStatus, PullPaymentStatus as S, TxStatus, TxType};
 use payplane_store::pumapay::pull_payments::{self as store, PullPayment, Transition};
 use payplane_store::pumapay::transactions::{self as txs, Transaction};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -32,9 +38,6 @@ pub const JOBS: &[(&str, Handler)] = &[
     (REGISTER, |app, p| Box::pin(register_job(app, p))),
     (CANCEL, |app, p| Box::pin(cancel_job(app, p))),
 ];
-
-/// Pulls of one round sent at once (the chain client keeps each sender's nonces in order).
-const CONCURRENCY: usize = 16;
 
 fn payload_id(p: &serde_json::Value) -> Result<String, AppError> {
     p.get("id")
@@ -113,7 +116,8 @@ async fn stop(app: &App, pp: &PullPayment, reason: String) -> Result<(), AppErro
     Ok(())
 }
 
-fn keep(pp: &PullPayment, status: S, now: i64) -> Transition {
+/// The transition to `status` that keeps the payment's schedule, reason and failed attempts.
+pub fn keep(pp: &PullPayment, status: S, now: i64) -> Transition {
     Transition {
         status,
         reason: pp.status_reason.clone(),
@@ -174,23 +178,43 @@ async fn begin_transaction(
     app: &App,
     pp: &PullPayment,
     from: S,
-    mut row: Transaction,
+    row: Transaction,
 ) -> Result<Option<Transaction>, AppError> {
+    Ok(claim(app, vec![(pp.clone(), row)], from)
+        .await?
+        .pop()
+        .map(|(_, row)| row))
+}
+
+/// Moves the payments from `from` to processing and writes their pending rows (numbered), in
+/// one transaction of two statements; those someone else moved first are left out.
+async fn claim(
+    app: &App,
+    batch: Vec<(PullPayment, Transaction)>,
+    from: S,
+) -> Result<Vec<(PullPayment, Transaction)>, AppError> {
     let mut tx = app.db.begin().await?;
-    if !store::transition(
-        &mut tx,
-        &pp.id,
-        &[from],
-        &keep(pp, S::Processing, app.now()),
-    )
-    .await?
-    {
-        return Ok(None);
+    let ids: Vec<&str> = batch.iter().map(|(pp, _)| pp.id.as_str()).collect();
+    let moved: std::collections::HashSet<String> =
+        store::claim(&mut tx, &ids, from, S::Processing, app.now())
+            .await?
+            .into_iter()
+            .collect();
+    let mut claimed: Vec<(PullPayment, Transaction)> = batch
+        .into_iter()
+        .filter(|(pp, _)| moved.contains(&pp.id))
+        .collect();
+    if claimed.is_empty() {
+        return Ok(claimed);
     }
-    row.reference_no = txs::next_reference_no(&mut tx).await?;
-    txs::insert(&mut tx, &row).await?;
+    let first = txs::next_reference_nos(&mut tx, claimed.len() as i64).await?;
+    for (i, (_, row)) in claimed.iter_mut().enumerate() {
+        row.reference_no = first + i as i64;
+    }
+    let rows: Vec<Transaction> = claimed.iter().map(|(_, row)| row.clone()).collect();
+    txs::insert_many(&mut tx, &rows).await?;
     tx.commit().await?;
-    Ok(Some(row))
+    Ok(claimed)
 }
 
 fn with_receipt(mut row: Transaction, r: &TxReceipt, block_time: i64, now: i64) -> Transaction {
@@ -224,16 +248,28 @@ async fn finish(
     to: Transition,
 ) -> Result<bool, AppError> {
     let mut tx = app.db.begin().await?;
-    if !store::transition(&mut tx, &pp.id, &[S::Processing], &to).await? {
+    if !record(&mut tx, app, pp, row, &to).await? {
         return Ok(false);
     }
-    txs::update(&mut tx, row).await?;
-    crate::pumapay::settlement::accrual::accrue(&mut tx, row, app.now()).await?;
-    let after = store::get(&mut *tx, &pp.id)
-        .await?
-        .unwrap_or_else(|| pp.clone());
-    events::publish(&mut tx, app, &after, row).await?;
     tx.commit().await?;
+    Ok(true)
+}
+
+/// [`finish`] inside the caller's transaction.
+async fn record(
+    conn: &mut payplane_store::Conn,
+    app: &App,
+    pp: &PullPayment,
+    row: &Transaction,
+    to: &Transition,
+) -> Result<bool, AppError> {
+    if !store::transition(conn, &pp.id, &[S::Processing], to).await? {
+        return Ok(false);
+    }
+    txs::update(conn, row).await?;
+    crate::pumapay::settlement::accrual::accrue(conn, row, to.now).await?;
+    // The postback carries the payment as this transition leaves it (no re-read).
+    events::publish(conn, app, &pp.after(to), row).await?;
     Ok(true)
 }
 
@@ -423,6 +459,59 @@ pub enum Pulled {
     },
 }
 
+/// What one batch shares: the stop reason of each (business, payment model) and the rate of
+/// each currency, read once.
+#[derive(Default)]
+struct Lookups {
+    stops: HashMap<(String, String), Option<String>>,
+    rates: HashMap<String, rates::Rate>,
+}
+
+/// The pending row of the next pull of `pp` (of `top_up` cents now, for a top-up), or why none
+/// is made: `Ok(None)` when it is not running or not due, or when it was stopped now.
+async fn prepare(
+    app: &App,
+    net: &Network,
+    pp: &PullPayment,
+    top_up: Option<i64>,
+    seen: &mut Lookups,
+) -> Result<Option<Transaction>, AppError> {
+    let due = top_up.is_some() || pp.next_payment_at.is_some_and(|d| d <= net.now_secs(app));
+    if pp.status != S::Running || !due {
+        return Ok(None);
+    }
+    let key = (pp.business_id.clone(), pp.payment_model_id.clone());
+    let stop_now = match seen.stops.get(&key) {
+        Some(r) => r.clone(),
+        None => {
+            let r = stop_reason(app, pp).await?;
+            seen.stops.insert(key, r.clone());
+            r
+        }
+    };
+    if let Some(reason) = stop_now {
+        stop(app, pp, reason).await?;
+        return Ok(None);
+    }
+    let rate = match seen.rates.get(&pp.currency) {
+        Some(r) => r.clone(),
+        None => {
+            let r = rates::current(app, &pp.currency).await?;
+            seen.rates.insert(pp.currency.clone(), r.clone());
+            r
+        }
+    };
+    let k = pp.pulls_made;
+    let cents = top_up.unwrap_or_else(|| schedule::amount(pp, k));
+    let tokens = rates::token_units(cents, &rate)?;
+    let mut row = new_row(pp, schedule::tx_type(pp, k), Some(k), cents, app.now());
+    row.token_amount = Some(tokens.to_string());
+    row.rate = Some(rate.price.normalize().to_string());
+    row.rate_source = Some(rate.source.clone());
+    row.rate_at = Some(rate.at);
+    Ok(Some(row))
+}
+
 /// Makes the next pull of a running payment when it is due; `top_up` makes a type-8 pull of
 /// that many cents now instead.
 pub async fn pull(
@@ -434,31 +523,300 @@ pub async fn pull(
     let Some(pp) = load(app, id).await? else {
         return Ok(Pulled::Skipped);
     };
-    let now_secs = net.now_secs(app);
-    let due = top_up.is_some() || pp.next_payment_at.is_some_and(|d| d <= now_secs);
-    if pp.status != S::Running || !due {
-        return Ok(Pulled::Skipped);
-    }
-    if let Some(reason) = stop_reason(app, &pp).await? {
-        stop(app, &pp, reason).await?;
-        return Ok(Pulled::Skipped);
-    }
-    let k = pp.pulls_made;
-    let cents = top_up.unwrap_or_else(|| schedule::amount(&pp, k));
-    let rate = rates::current(app, &pp.currency).await?;
-    let tokens = rates::token_units(cents, &rate)?;
-    let mut row = new_row(&pp, schedule::tx_type(&pp, k), Some(k), cents, app.now());
-    row.token_amount = Some(tokens.to_string());
-    row.rate = Some(rate.price.normalize().to_string());
-    row.rate_source = Some(rate.source.clone());
-    row.rate_at = Some(rate.at);
-    let Some(row) = begin_transaction(app, &pp, S::Running, row).await? else {
+    let Some(row) = prepare(app, net, &pp, top_up, &mut Lookups::default()).await? else {
         return Ok(Pulled::Skipped);
     };
-    send_pull(app, net, &pp, row).await
+    let claimed = claim(app, vec![(pp, row)], S::Running).await?;
+    let sent = send_all(net, claimed).await;
+    match record_all(app, net, sent).await?.pop() {
+        Some((_, outcome)) => outcome,
+        None => Ok(Pulled::Skipped),
+    }
 }
 
-/// Sends (or, after a crash, finds) the pull of `row` and records its outcome.
+/// Makes the pulls of `due` (running payments, read by the round): prepared, claimed at once,
+/// sent many at once, recorded in one transaction. Returns each payment's outcome; a payment
+/// missing from it was not due, stopped or taken by another worker.
+async fn pull_batch(
+    app: &App,
+    net: &Network,
+    due: Vec<PullPayment>,
+) -> Result<Vec<(String, Result<Pulled, AppError>)>, AppError> {
+    let mut seen = Lookups::default();
+    let mut batch = Vec::with_capacity(due.len());
+    let mut unprepared = Vec::new();
+    for pp in due {
+        match prepare(app, net, &pp, None, &mut seen).await {
+            Ok(Some(row)) => batch.push((pp, row)),
+            Ok(None) => {}
+            Err(e) => unprepared.push((pp.id, Err(e))),
+        }
+    }
+    let claimed = claim(app, batch, S::Running).await?;
+    let sent = send_all(net, claimed).await;
+    let mut out = record_all(app, net, sent).await?;
+    out.extend(unprepared);
+    Ok(out)
+}
+
+/// What the chain said of one pull: its receipt, or the error (a refusal or the network).
+type Sent = (PullPayment, Transaction, Result<TxReceipt, ChainError>);
+
+/// Sends the claimed pulls: each is checked (a read call) and handed to the network in turn,
+/// without waiting for its block (consecutive nonces of the executor wallet; on the devnet they
+/// fill the blocks its group commit writes with one `fsync`), then their receipts are awaited
+/// together. Neither the payment's on-chain state is read first nor the gas estimated: the
+/// payment was claimed just now with a fresh pending row, so its pull `k` cannot be on chain
+/// (a payment left processing by a crash goes through [`send_pull`], which reads it), and a
+/// pull's gas is bounded (`EXECUTE_GAS_LIMIT`).
+async fn send_all(net: &Network, claimed: Vec<(PullPayment, Transaction)>) -> Vec<Sent> {
+    let mut submitted = Vec::with_capacity(claimed.len());
+    for (pp, row) in claimed {
+        let handed = match (payment_id(&pp), token_amount(&row)) {
+            (Ok(pid), Ok(tokens)) => net.chain.submit_pull(net.executor, pid, tokens).await,
+            (Err(e), _) | (_, Err(e)) => Err(ChainError::Evm(e.to_string())),
+        };
+        submitted.push((pp, row, handed));
+    }
+    let settling: futures::stream::FuturesUnordered<_> = submitted
+        .into_iter()
+        .map(|(pp, row, handed)| settle_pull(net, pp, row, handed))
+        .collect();
+    settling.collect().await
+}
+
+/// Waits for one pull handed to the network; a refusal is checked against the chain.
+async fn settle_pull(
+    net: &Network,
+    pp: PullPayment,
+    row: Transaction,
+    handed: Result<(B256, payplane_chain::chain::Durable), ChainError>,
+) -> Sent {
+    let sent = match handed {
+        Ok((hash, durable)) => net.chain.settle(hash, durable).await,
+        Err(e) => Err(e),
+    };
+    let sent = match sent {
+        Err(e) if is_refusal(&e) => match pulled_meanwhile(net, &pp, &row).await {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err(e),
+            // Unknown whether it was made: left processing, for recovery.
+            Err(unknown) => Err(ChainError::Evm(unknown.to_string())),
+        },
+        other => other,
+    };
+    (pp, row, sent)
+}
+
+/// [`made_meanwhile`] for the pull of `row`.
+async fn pulled_meanwhile(
+    net: &Network,
+    pp: &PullPayment,
+    row: &Transaction,
+) -> Result<Option<TxReceipt>, AppError> {
+    let pid = payment_id(pp)?;
+    let k = row.pull_index.unwrap_or(pp.pulls_made);
+    made_meanwhile(net, pid, PaymentEvent::Executed(k as u64), |s| {
+        i64::from(s.pulls) > k
+    })
+    .await
+}
+
+fn token_amount(row: &Transaction) -> Result<payplane_chain::U256, AppError> {
+    row.token_amount
+        .as_deref()
+        .unwrap_or("0")
+        .parse()
+        .map_err(AppError::internal)
+}
+
+/// Records the outcomes of sent pulls in one database transaction, on the payments as they are
+/// now (re-read): one multi-row statement moves the payments ([`outcome`] says where), one
+/// rewrites their rows, then each moved payment's settlement accrual and postback are written,
+/// with the payment model's destination and the postback targets read once per batch. A pull whose
+/// network did not answer is not recorded: its payment stays processing with the pending row,
+/// for [`recover`]; so does the whole batch if the transaction fails.
+async fn record_all(
+    app: &App,
+    net: &Network,
+    sent: Vec<Sent>,
+) -> Result<Vec<(String, Result<Pulled, AppError>)>, AppError> {
+    let mut out = Vec::with_capacity(sent.len());
+    if sent.is_empty() {
+        return Ok(out);
+    }
+    let mut tx = app.db.begin().await?;
+    let ids: Vec<&str> = sent.iter().map(|(pp, _, _)| pp.id.as_str()).collect();
+    // Read again: a top-up or the schedule fields may have moved since the round read them.
+    let mut fresh: HashMap<String, PullPayment> = store::get_many(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|pp| (pp.id.clone(), pp))
+        .collect();
+    let now = app.now();
+    let now_secs = net.now_secs(app);
+    let mut recorded = Vec::with_capacity(sent.len());
+    for (pp, row, sent) in sent {
+        let pp = fresh.remove(&pp.id).unwrap_or(pp);
+        match refusal_or_receipt(net, sent) {
+            Ok(sent) => {
+                let (row, to, pulled) = outcome(app, &pp, row, sent, now, now_secs);
+                recorded.push((pp, row, to, pulled));
+            }
+            Err(e) => out.push((pp.id, Err(e))),
+        }
+    }
+    let moves: Vec<(&str, &Transition)> = recorded
+        .iter()
+        .map(|(pp, _, to, _)| (pp.id.as_str(), to))
+        .collect();
+    let moved: std::collections::HashSet<String> =
+        store::transition_many(&mut tx, S::Processing, &moves)
+            .await?
+            .into_iter()
+            .collect();
+    let (recorded, lost): (Vec<_>, Vec<_>) = recorded
+        .into_iter()
+        .partition(|(pp, _, _, _)| moved.contains(&pp.id));
+    for (pp, ..) in lost {
+        // Another worker recorded it first.
+        out.push((pp.id, Ok(Pulled::Skipped)));
+    }
+    let rows: Vec<&Transaction> = recorded.iter().map(|(_, row, _, _)| row).collect();
+    txs::update_many(&mut tx, &rows).await?;
+    let mut destinations: HashMap<String, Option<String>> = HashMap::new();
+    let mut targets: HashMap<(String, String, String), Vec<String>> = HashMap::new();
+    for (pp, row, to, pulled) in recorded {
+        let destination = match destinations.get(&pp.payment_model_id) {
+            Some(d) => d.clone(),
+            None => {
+                let d = payplane_store::pumapay::payment_models::destination(
+                    &mut tx,
+                    &pp.payment_model_id,
+                )
+                .await?;
+                destinations.insert(pp.payment_model_id.clone(), d.clone());
+                d
+            }
+        };
+        crate::pumapay::settlement::accrual::accrue_to(&mut tx, &row, now, destination.as_deref())
+            .await?;
+        let key = (
+            pp.business_id.clone(),
+            pp.product_id.clone(),
+            pp.payment_model_id.clone(),
+        );
+        if !targets.contains_key(&key) {
+            let found = crate::pumapay::postbacks::routing::resolve(
+                &mut tx,
+                &pp.business_id,
+                pp.network_id,
+                Some(&pp.product_id),
+                Some(&pp.payment_model_id),
+            )
+            .await?;
+            targets.insert(key.clone(), found);
+        }
+        let after = pp.after(&to);
+        events::publish_to(&mut tx, app, &targets[&key], &after, &row).await?;
+        out.push((pp.id, Ok(pulled)));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A pull's receipt, or the contract's refusal (reason, and the receipt when it was mined);
+/// a network failure is an error.
+fn refusal_or_receipt(
+    net: &Network,
+    sent: Result<TxReceipt, ChainError>,
+) -> Result<Result<TxReceipt, (String, Option<TxReceipt>)>, AppError> {
+    match sent {
+        Ok(receipt) => Ok(Ok(receipt)),
+        Err(e) => Ok(Err(refusal(e).map_err(|e| unavailable(net, e))?)),
+    }
+}
+
+/// What one pull's answer makes of its row and payment: the row's outcome, the payment's next
+/// state (next due date, done, retry, failed or cancelled) and what the caller is told.
+fn outcome(
+    app: &App,
+    pp: &PullPayment,
+    row: Transaction,
+    sent: Result<TxReceipt, (String, Option<TxReceipt>)>,
+    now: i64,
+    now_secs: i64,
+) -> (Transaction, Transition, Pulled) {
+    match sent {
+        Ok(receipt) => {
+            let row = with_receipt(row, &receipt, now_secs, now);
+            let pulls = pp.pulls_made + 1;
+            let done = schedule::is_complete(pp, pulls);
+            let to = Transition {
+                status: if done { S::Done } else { S::Running },
+                reason: None,
+                next_payment_at: schedule::next_due(pp, pulls),
+                last_payment_at: Some(now_secs),
+                add_pulls: 1,
+                add_fiat: row.fiat_amount,
+                failed_attempts: 0,
+                now,
+            };
+            let made = Pulled::Made(Box::new(row.clone()));
+            (row, to, made)
+        }
+        Err((reason, receipt)) => {
+            let mut row = match receipt {
+                Some(r) => with_receipt(row, &r, now_secs, now),
+                None => row,
+            };
+            row.status = TxStatus::Failed;
+            row.reason = Some(reason.clone());
+            row.updated_at = now;
+            let cfg = &app.config.pull_payments;
+            let attempts = pp.failed_attempts + 1;
+            let retryable = reason.starts_with("ERC20InsufficientBalance")
+                || reason.starts_with("ERC20InsufficientAllowance");
+            let (to, retry_at) = if reason.starts_with("PaymentCancelled") {
+                let to = Transition {
+                    reason: Some("Cancelled on chain".into()),
+                    next_payment_at: None,
+                    ..keep(pp, S::Cancelled, now)
+                };
+                (to, None)
+            } else if retryable && attempts <= cfg.retry_max {
+                let at = now_secs
+                    + cfg
+                        .retry_base_secs
+                        .saturating_mul(1 << (attempts - 1).min(20));
+                let to = Transition {
+                    reason: Some(reason.clone()),
+                    // A top-up is not scheduled: the business asks again.
+                    next_payment_at: if schedule::next_due(pp, pp.pulls_made).is_some() {
+                        Some(at)
+                    } else {
+                        pp.next_payment_at
+                    },
+                    failed_attempts: attempts,
+                    ..keep(pp, S::Running, now)
+                };
+                (to, Some(at))
+            } else {
+                let to = Transition {
+                    reason: Some(reason.clone()),
+                    next_payment_at: None,
+                    failed_attempts: attempts,
+                    ..keep(pp, S::Failed, now)
+                };
+                (to, None)
+            };
+            (row, to, Pulled::Refused { reason, retry_at })
+        }
+    }
+}
+
+/// Finds (after a crash) or sends again the pull of `row`, whose payment was left processing,
+/// and records its outcome. The contract's pull counter tells whether pull `k` was made.
 async fn send_pull(
     app: &App,
     net: &Network,
@@ -467,12 +825,7 @@ async fn send_pull(
 ) -> Result<Pulled, AppError> {
     let pid = payment_id(pp)?;
     let k = row.pull_index.unwrap_or(pp.pulls_made);
-    let tokens: payplane_chain::U256 = row
-        .token_amount
-        .as_deref()
-        .unwrap_or("0")
-        .parse()
-        .map_err(AppError::internal)?;
+    let tokens = token_amount(&row)?;
     let state = net
         .chain
         .payment_state(pid)
@@ -492,89 +845,18 @@ async fn send_pull(
         net.chain.execute_pull(net.executor, pid, tokens).await
     };
     let sent = match sent {
-        Err(e) if is_refusal(&e) => {
-            match made_meanwhile(net, pid, PaymentEvent::Executed(k as u64), |s| {
-                i64::from(s.pulls) > k
-            })
-            .await?
-            {
-                Some(r) => Ok(r),
-                None => Err(e),
-            }
-        }
+        Err(e) if is_refusal(&e) => match pulled_meanwhile(net, pp, &row).await? {
+            Some(r) => Ok(r),
+            None => Err(e),
+        },
         other => other,
     };
-    let now = app.now();
-    let now_secs = net.now_secs(app);
-    // Read again: a top-up or the schedule fields may have moved since the caller read it.
-    let pp = load(app, &pp.id).await?.unwrap_or_else(|| pp.clone());
-    match sent {
-        Ok(receipt) => {
-            let row = with_receipt(row, &receipt, now_secs, now);
-            let pulls = pp.pulls_made + 1;
-            let done = schedule::is_complete(&pp, pulls);
-            let to = Transition {
-                status: if done { S::Done } else { S::Running },
-                reason: None,
-                next_payment_at: schedule::next_due(&pp, pulls),
-                last_payment_at: Some(now_secs),
-                add_pulls: 1,
-                add_fiat: row.fiat_amount,
-                failed_attempts: 0,
-                now,
-            };
-            finish(app, &pp, &row, to).await?;
-            Ok(Pulled::Made(Box::new(row)))
-        }
-        Err(e) => {
-            let (reason, receipt) = refusal(e).map_err(|e| unavailable(net, e))?;
-            let mut row = match receipt {
-                Some(r) => with_receipt(row, &r, now_secs, now),
-                None => row,
-            };
-            row.status = TxStatus::Failed;
-            row.reason = Some(reason.clone());
-            row.updated_at = now;
-            let cfg = &app.config.pull_payments;
-            let attempts = pp.failed_attempts + 1;
-            let retryable = reason.starts_with("ERC20InsufficientBalance")
-                || reason.starts_with("ERC20InsufficientAllowance");
-            let (to, retry_at) = if reason.starts_with("PaymentCancelled") {
-                let to = Transition {
-                    reason: Some("Cancelled on chain".into()),
-                    next_payment_at: None,
-                    ..keep(&pp, S::Cancelled, now)
-                };
-                (to, None)
-            } else if retryable && attempts <= cfg.retry_max {
-                let at = now_secs
-                    + cfg
-                        .retry_base_secs
-                        .saturating_mul(1 << (attempts - 1).min(20));
-                let to = Transition {
-                    reason: Some(reason.clone()),
-                    // A top-up is not scheduled: the business asks again.
-                    next_payment_at: if schedule::next_due(&pp, pp.pulls_made).is_some() {
-                        Some(at)
-                    } else {
-                        pp.next_payment_at
-                    },
-                    failed_attempts: attempts,
-                    ..keep(&pp, S::Running, now)
-                };
-                (to, Some(at))
-            } else {
-                let to = Transition {
-                    reason: Some(reason.clone()),
-                    next_payment_at: None,
-                    failed_attempts: attempts,
-                    ..keep(&pp, S::Failed, now)
-                };
-                (to, None)
-            };
-            finish(app, &pp, &row, to).await?;
-            Ok(Pulled::Refused { reason, retry_at })
-        }
+    match record_all(app, net, vec![(pp.clone(), row, sent)])
+        .await?
+        .pop()
+    {
+        Some((_, outcome)) => outcome,
+        None => Ok(Pulled::Skipped),
     }
 }
 
@@ -788,12 +1070,8 @@ pub async fn run_due(app: &App) -> Result<usize, AppError> {
         .filter_map(|k| k.parse().ok())
         .collect();
     for network_id in ids {
-        let busy = !store::in_status(&app.db.read, network_id, S::Processing, 1)
-            .await?
-            .is_empty()
-            || !store::in_status(&app.db.read, network_id, S::Running, 1)
-                .await?
-                .is_empty();
+        let busy = store::any_in_status(&app.db.read, network_id, S::Processing).await?
+            || store::any_in_status(&app.db.read, network_id, S::Running).await?;
         if !busy {
             continue;
         }
@@ -819,16 +1097,8 @@ pub async fn run_due(app: &App) -> Result<usize, AppError> {
                 break;
             }
             let n = due.len();
-            let results: Vec<_> = futures::stream::iter(due)
-                .map(|id| {
-                    let net = net.clone();
-                    async move { (pull(app, &net, &id, None).await, id) }
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
             let mut progressed = 0;
-            for (r, id) in results {
+            for (id, r) in pull_batch(app, &net, due).await? {
                 match r {
                     Ok(Pulled::Skipped) => {}
                     Ok(_) => progressed += 1,

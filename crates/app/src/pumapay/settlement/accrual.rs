@@ -22,7 +22,18 @@ pub async fn accrue(conn: &mut Conn, row: &Transaction, now: i64) -> Result<(), 
     }
     let destination =
         payplane_store::pumapay::payment_models::destination(conn, &row.payment_model_id).await?;
-    if destination.as_deref() != Some("Kemix") {
+    accrue_to(conn, row, now, destination.as_deref()).await
+}
+
+/// [`accrue`] with the destination of `row`'s payment model already read (the executor reads it
+/// once per model of a batch).
+pub async fn accrue_to(
+    conn: &mut Conn,
+    row: &Transaction,
+    now: i64,
+    destination: Option<&str>,
+) -> Result<(), AppError> {
+    if row.status != TxStatus::Success || row.fiat_amount <= 0 || destination != Some("Kemix") {
         return Ok(());
     }
     let currency = row.currency.as_str();

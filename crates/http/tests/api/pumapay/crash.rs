@@ -256,9 +256,9 @@ dual!(
 dual!(
     two_workers_reconciling_one_payment_record_its_pull_once,
     async |b| {
-        use payplane_app::pumapay::pull_payments::executor::run_due;
+        use payplane_app::pumapay::pull_payments::executor::{keep, run_due};
         use payplane_core::kinds::{PullPaymentStatus, TxStatus};
-        use payplane_store::pumapay::pull_payments::{self as pulls, Transition};
+        use payplane_store::pumapay::pull_payments as pulls;
         use payplane_store::pumapay::transactions as txs;
         let t = TestApp::builder(b)
             .config(|c| c.worker.lease_secs = 1)
@@ -293,16 +293,7 @@ dual!(
         row.reference_no = txs::next_reference_no(&mut tx).await.unwrap();
         (row.created_at, row.updated_at) = (now, now);
         txs::insert(&mut tx, &row).await.unwrap();
-        let to = Transition {
-            status: PullPaymentStatus::Processing,
-            reason: pp.status_reason.clone(),
-            next_payment_at: pp.next_payment_at,
-            last_payment_at: None,
-            add_pulls: 0,
-            add_fiat: 0,
-            failed_attempts: pp.failed_attempts,
-            now,
-        };
+        let to = keep(&pp, PullPaymentStatus::Processing, now);
         assert!(
             pulls::transition(&mut tx, &id, &[PullPaymentStatus::Running], &to)
                 .await
