@@ -156,36 +156,7 @@ fn bind_row<'q>(q: Query<'q>, t: &'q Transaction) -> Query<'q> {
 
 /// Rewrites a transaction's outcome: status, hash and receipt fields, rate and reason.
 pub async fn update(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
-    sqlx::query(
-        "UPDATE transactions SET status = $1, tx_hash = $2, sender = $3, receiver = $4, block_number = $5, \
-         block_hash = $6, transaction_index = $7, gas_used = $8, cumulative_gas_used = $9, effective_gas_price = $10, \
-         logs = $11, logs_bloom = $12, token_amount = $13, rate = $14, rate_source = $15, rate_at = $16, \
-         reason = $17, execution_date = $18, type_id = $19, updated_at = $20 WHERE id = $21",
-    )
-    .bind(t.status.id())
-    .bind(&t.tx_hash)
-    .bind(&t.sender)
-    .bind(&t.receiver)
-    .bind(t.block_number)
-    .bind(&t.block_hash)
-    .bind(t.transaction_index)
-    .bind(t.gas_used)
-    .bind(t.cumulative_gas_used)
-    .bind(&t.effective_gas_price)
-    .bind(&t.logs)
-    .bind(&t.logs_bloom)
-    .bind(&t.token_amount)
-    .bind(&t.rate)
-    .bind(&t.rate_source)
-    .bind(t.rate_at)
-    .bind(&t.reason)
-    .bind(t.execution_date)
-    .bind(t.tx_type.id())
-    .bind(t.updated_at)
-    .bind(&t.id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    update_many(conn, &[t]).await
 }
 
 /// [`update`] of many rows, with one statement per 50 rows (21 parameters a row).
