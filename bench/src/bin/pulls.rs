@@ -33,6 +33,44 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// User + system CPU seconds of this process's threads so far, by thread name (the runtime's
+/// workers, SQLite's connection threads, the devnet's sealer, the main thread).
+fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
+    let mut by = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        *by.entry(stat[open + 1..close].to_string()).or_insert(0.0) +=
+            (ticks(11) + ticks(12)) / 100.0;
+    }
+    by
+}
+
+/// User + system CPU seconds of every `postgres` process on this machine so far (the database's
+/// share of a run on PostgreSQL; backends that exit meanwhile are not counted).
+fn postgres_cpu_secs() -> f64 {
+    let mut total = 0.0;
+    for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+        if !stat.contains("(postgres)") {
+            continue;
+        }
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        total += (ticks(11) + ticks(12)) / 100.0;
+    }
+    total
+}
+
 async fn call(
     c: &reqwest::Client,
     m: reqwest::Method,
@@ -223,25 +261,44 @@ async fn main() -> Result<()> {
     // One period after the first N subscribed, they are due (and only they): the measured part.
     let rest = if registered > n { 1_296_000 } else { 2_592_000 };
     payplane_app::pumapay::test_clock::advance(&app, "bench", "bench", 3, rest).await?;
-    let (t0, c0) = (Instant::now(), cpu_secs());
+    let (t0, c0, by0, pg0) = (
+        Instant::now(),
+        cpu_secs(),
+        cpu_by_thread(),
+        postgres_cpu_secs(),
+    );
     let mut rounds = 0;
     while executor::run_due(&app).await? > 0 {
         rounds += 1;
     }
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_secs() - c0;
+    let pg = postgres_cpu_secs() - pg0;
+    let mut threads: Vec<String> = cpu_by_thread()
+        .into_iter()
+        .map(|(name, secs)| (name.clone(), secs - by0.get(&name).copied().unwrap_or(0.0)))
+        .filter(|(_, secs)| *secs > 0.0)
+        .map(|(name, secs)| format!("{name} {:.0}", secs * 1e6 / n as f64))
+        .collect();
+    if pg > 0.0 {
+        threads.push(format!(
+            "postgres (other processes) {:.0}",
+            pg * 1e6 / n as f64
+        ));
+    }
     let made: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM transactions WHERE status = 3 AND pull_index = 1")
             .fetch_one(&app.db.read)
             .await?;
     anyhow::ensure!(made as usize == n, "{made} of {n} second pulls were made");
     println!(
-        "registered {registered}, due {n} (setup {setup:.1} s); baseline {:.0} transfers/s ({:.0} µs CPU each); executor {:.0} pulls/s ({:.0} µs CPU each) in {rounds} rounds; ratio {:.2}×",
+        "registered {registered}, due {n} (setup {setup:.1} s); baseline {:.0} transfers/s ({:.0} µs CPU each); executor {:.0} pulls/s ({:.0} µs CPU each) in {rounds} rounds; ratio {:.2}×; CPU µs per pull by thread: {}",
         n as f64 / base_secs,
         base_cpu * 1e6 / n as f64,
         n as f64 / secs,
         cpu * 1e6 / n as f64,
-        (n as f64 / secs) / (n as f64 / base_secs)
+        (n as f64 / secs) / (n as f64 / base_secs),
+        threads.join(", ")
     );
     shutdown.cancel();
     let _ = std::fs::remove_dir_all(&chain_dir);

@@ -242,6 +242,15 @@ impl Submitted {
                 .map(|()| self.hash),
         }
     }
+
+    /// The hash now, with what resolves once it is durable ([`Chain::submit_raw_transaction`]).
+    fn handed(self) -> (B256, Durable) {
+        let hash = self.hash;
+        (
+            hash,
+            Box::pin(async move { self.durable().await.map(|_| ()) }),
+        )
+    }
 }
 
 fn stopped() -> ChainError {
@@ -262,6 +271,7 @@ struct SnapshotWriter {
 /// A snapshot encoded under the lock, to be written outside it.
 struct Taken {
     records: u64,
+    /// [`snapshot::encode`]d, its checksum not yet appended.
     bytes: Vec<u8>,
 }
 
@@ -498,7 +508,16 @@ impl Devnet {
     /// [`Submitted::durable`]. Without a journal the transaction is sealed in a block of its own
     /// before this returns.
     pub fn submit(&self, raw: &Bytes) -> Result<Submitted> {
-        let tx = state::decode(raw)?;
+        self.submit_decoded(state::decode(raw)?)
+    }
+
+    /// [`Self::submit`] of a transaction this process signed as `from`, whose signer is not
+    /// recovered again (see [`Chain::submit_signed_transaction`]).
+    pub fn submit_signed(&self, raw: &Bytes, from: Address) -> Result<Submitted> {
+        self.submit_decoded(state::decode_signed(raw, from)?)
+    }
+
+    fn submit_decoded(&self, tx: state::Decoded) -> Result<Submitted> {
         let hash = tx.hash;
         let gas_limit = alloy::consensus::Transaction::gas_limit(&tx.envelope);
         let mut inner = self.shared.write();
@@ -803,7 +822,7 @@ fn write_snapshot(writer: &SnapshotWriter, dir: &Path, taken: Taken) -> std::io:
     if writer.on_disk.load(Ordering::SeqCst) >= taken.records {
         return Ok(());
     }
-    snapshot::write(dir, &taken.bytes)?;
+    snapshot::write(dir, &snapshot::sealed(taken.bytes))?;
     writer.on_disk.store(taken.records, Ordering::SeqCst);
     Ok(())
 }
@@ -920,12 +939,15 @@ impl Chain for Devnet {
     }
 
     async fn submit_raw_transaction(&self, raw: Bytes) -> Result<(B256, Durable)> {
-        let submitted = self.submit(&raw)?;
-        let hash = submitted.hash;
-        Ok((
-            hash,
-            Box::pin(async move { submitted.durable().await.map(|_| ()) }),
-        ))
+        Ok(self.submit(&raw)?.handed())
+    }
+
+    async fn submit_signed_transaction(
+        &self,
+        raw: Bytes,
+        from: Address,
+    ) -> Result<(B256, Durable)> {
+        Ok(self.submit_signed(&raw, from)?.handed())
     }
 
     async fn receipt(&self, hash: B256) -> Result<Option<TxReceipt>> {

@@ -34,7 +34,9 @@ const TMP_NAME: &str = "devnet-snapshot.bin.tmp";
 const MAGIC: &[u8; 8] = b"PPDEVSNP";
 const VERSION: u32 = 1;
 
-/// The snapshot of `state`, taken when the journal ended at `at`.
+/// The snapshot of `state`, taken when the journal ended at `at`, without its checksum: the
+/// sealer encodes it while it holds the chain's lock, so the checksum over the whole (growing)
+/// file is left to [`sealed`], on the thread that writes it.
 pub(crate) fn encode(state: &EvmState, header: &Header, at: Position) -> Vec<u8> {
     let mut e = Enc(Vec::with_capacity(64 + state.blocks.len() * 700));
     e.0.extend_from_slice(MAGIC);
@@ -126,9 +128,14 @@ pub(crate) fn encode(state: &EvmState, header: &Header, at: Position) -> Vec<u8>
             }
         }
     }
-    let sum = keccak256(&e.0);
-    e.b256(sum);
     e.0
+}
+
+/// An [`encode`]d snapshot with its checksum appended, ready to [`write`].
+pub(crate) fn sealed(mut body: Vec<u8>) -> Vec<u8> {
+    let sum = keccak256(&body);
+    body.extend_from_slice(sum.as_slice());
+    body
 }
 
 /// Replaces the snapshot in `dir` by `bytes`, atomically and durably.

@@ -112,6 +112,20 @@ pub(crate) fn decode(raw: &Bytes) -> Result<Decoded> {
     })
 }
 
+/// [`decode`] of a transaction this process signed as `from`: the signer is taken, not
+/// recovered (checked in debug builds).
+pub(crate) fn decode_signed(raw: &Bytes, from: Address) -> Result<Decoded> {
+    let envelope = TxEnvelope::decode_2718(&mut raw.as_ref())
+        .map_err(|e| ChainError::Rejected(format!("undecodable transaction: {e}")))?;
+    debug_assert_eq!(envelope.recover_signer().ok(), Some(from));
+    Ok(Decoded {
+        hash: *envelope.tx_hash(),
+        from,
+        envelope,
+        raw: raw.clone(),
+    })
+}
+
 /// A transaction executed, its state change applied, its block not sealed yet.
 pub(crate) struct Executed {
     pub tx: Decoded,

@@ -11,11 +11,36 @@ pub fn marks(start: usize, n: usize) -> String {
         .join(",")
 }
 
+/// [`marks`] for a statement on `dialect`: on SQLite anonymous `?` (see [`Builder`]'s
+/// `positional`), so the statement must bind its values in the order its text names them.
+/// For the multi-row statements of the executor's batches, whose thousands of numbered
+/// placeholders SQLite bound in time quadratic in their number (BENCH.md, issue 14).
+pub fn marks_in(dialect: Dialect, start: usize, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => vec!["?"; n].join(","),
+        Dialect::Postgres => marks(start, n),
+    }
+}
+
+/// `(…),(…)`: `rows` rows of `n` placeholders each, numbered from `start` ([`marks_in`]).
+pub fn rows_in(dialect: Dialect, start: usize, rows: usize, n: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", marks_in(dialect, start + r * n, n)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn numbers_placeholders_in_order() {
-        assert_eq!(super::marks(3, 2), "$3,$4");
+        assert_eq!(marks(3, 2), "$3,$4");
+        assert_eq!(marks_in(Dialect::Postgres, 3, 2), "$3,$4");
+        assert_eq!(marks_in(Dialect::Sqlite, 3, 2), "?,?");
+        assert_eq!(rows_in(Dialect::Postgres, 2, 2, 2), "($2,$3),($4,$5)");
+        assert_eq!(rows_in(Dialect::Sqlite, 2, 2, 2), "(?,?),(?,?)");
     }
 }
 

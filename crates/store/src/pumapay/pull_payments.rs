@@ -1,7 +1,8 @@
 //! Pull payments (seed 004 "PullPayments"): what a customer signed for a payment model, its
 //! schedule and where it stands, and the wallet requests behind QR codes.
+use crate::engine::sql::{marks_in, rows_in};
 use crate::keyset::Window;
-use crate::{Result, StoreError};
+use crate::{Dialect, Result, StoreError};
 use payplane_core::kinds::PullPaymentStatus;
 use sqlx::{AnyPool, Row};
 
@@ -205,9 +206,7 @@ pub async fn transition_many(
     const N: usize = 9;
     let mut moved = Vec::with_capacity(moves.len());
     for chunk in moves.chunks(CHUNK) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
-            .collect();
+        let dialect = Dialect::of(conn);
         let sql = format!(
             "WITH v(id, status, reason, next_at, last_at, add_pulls, add_fiat, failed, at) AS \
              (VALUES {}) \
@@ -217,10 +216,10 @@ pub async fn transition_many(
              pulls_made = pull_payments.pulls_made + v.add_pulls, \
              fiat_pulled = pull_payments.fiat_pulled + v.add_fiat, \
              failed_attempts = v.failed, updated_at = v.at \
-             FROM v WHERE pull_payments.id = v.id AND pull_payments.status = ${} \
+             FROM v WHERE pull_payments.id = v.id AND pull_payments.status = {} \
              RETURNING pull_payments.id",
-            values.join(","),
-            chunk.len() * N + 1
+            rows_in(dialect, 1, chunk.len(), N),
+            marks_in(dialect, chunk.len() * N + 1, 1)
         );
         let mut q = sqlx::query(&sql);
         for (id, to) in chunk {
@@ -272,12 +271,16 @@ pub async fn claim(
     to: PullPaymentStatus,
     now: i64,
 ) -> Result<Vec<String>> {
+    let dialect = Dialect::of(conn);
     let mut moved = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
-            "UPDATE pull_payments SET status = $1, updated_at = $2 WHERE status = $3 AND id IN ({}) \
-             RETURNING id",
-            crate::engine::sql::marks(4, chunk.len())
+            "UPDATE pull_payments SET status = {}, updated_at = {} WHERE status = {} \
+             AND id IN ({}) RETURNING id",
+            marks_in(dialect, 1, 1),
+            marks_in(dialect, 2, 1),
+            marks_in(dialect, 3, 1),
+            marks_in(dialect, 4, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(to.id()).bind(now).bind(from.id());
         for id in chunk {
@@ -296,7 +299,7 @@ pub async fn get_many(conn: &mut crate::Conn, ids: &[&str]) -> Result<Vec<PullPa
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT {COLUMNS} FROM pull_payments WHERE id IN ({})",
-            crate::engine::sql::marks(1, chunk.len())
+            marks_in(Dialect::of(conn), 1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

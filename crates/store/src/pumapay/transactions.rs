@@ -1,7 +1,8 @@
 //! Chain transactions of pull payments (seed 004 "Transactions"). A pull's row is written,
 //! pending and with its on-chain pull index, before its transaction is sent.
+use crate::engine::sql::rows_in;
 use crate::keyset::Window;
-use crate::{Result, StoreError};
+use crate::{Dialect, Result, StoreError};
 use payplane_core::kinds::{TxStatus, TxType};
 use sqlx::Row;
 
@@ -102,12 +103,9 @@ pub async fn insert(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
 pub async fn insert_many(conn: &mut crate::Conn, rows: &[Transaction]) -> Result<()> {
     const N: usize = 31;
     for chunk in rows.chunks(32) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
-            .collect();
         let sql = format!(
             "INSERT INTO transactions ({COLUMNS}) VALUES {}",
-            values.join(",")
+            rows_in(Dialect::of(conn), 1, chunk.len(), N)
         );
         let mut q = sqlx::query(&sql);
         for t in chunk {
@@ -163,9 +161,6 @@ pub async fn update(conn: &mut crate::Conn, t: &Transaction) -> Result<()> {
 pub async fn update_many(conn: &mut crate::Conn, rows: &[&Transaction]) -> Result<()> {
     const N: usize = 21;
     for chunk in rows.chunks(50) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| format!("({})", crate::engine::sql::marks(r * N + 1, N)))
-            .collect();
         let sql = format!(
             "WITH v(id, status, tx_hash, sender, receiver, block_number, block_hash, \
              transaction_index, gas_used, cumulative_gas_used, effective_gas_price, logs, \
@@ -180,7 +175,7 @@ pub async fn update_many(conn: &mut crate::Conn, rows: &[&Transaction]) -> Resul
              rate_source = v.rate_source, rate_at = v.rate_at, reason = v.reason, \
              execution_date = v.execution_date, type_id = v.type_id, updated_at = v.updated_at \
              FROM v WHERE transactions.id = v.id",
-            values.join(",")
+            rows_in(Dialect::of(conn), 1, chunk.len(), N)
         );
         let mut q = sqlx::query(&sql);
         for t in chunk {

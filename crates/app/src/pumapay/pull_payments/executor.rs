@@ -534,14 +534,17 @@ pub async fn pull(
     }
 }
 
-/// Makes the pulls of `due` (running payments, read by the round): prepared, claimed at once,
-/// sent many at once, recorded in one transaction. Returns each payment's outcome; a payment
-/// missing from it was not due, stopped or taken by another worker.
-async fn pull_batch(
-    app: &App,
-    net: &Network,
-    due: Vec<PullPayment>,
-) -> Result<Vec<(String, Result<Pulled, AppError>)>, AppError> {
+/// A batch of pulls handed to the network ([`send_batch`]), not yet settled or recorded.
+struct InFlight {
+    submitted: Vec<Submitted>,
+    /// Payments whose pull could not be prepared (a rate or a read failed): still running.
+    unprepared: Vec<(String, Result<Pulled, AppError>)>,
+}
+
+/// Prepares, claims (at once) and hands to the network the pulls of `due` (running payments,
+/// read by the round), without waiting for their blocks; [`finish_batch`] settles and records
+/// them. A payment missing from both lists was not due, stopped or taken by another worker.
+async fn send_batch(app: &App, net: &Network, due: Vec<PullPayment>) -> Result<InFlight, AppError> {
     let mut seen = Lookups::default();
     let mut batch = Vec::with_capacity(due.len());
     let mut unprepared = Vec::new();
@@ -553,23 +556,47 @@ async fn pull_batch(
         }
     }
     let claimed = claim(app, batch, S::Running).await?;
-    let sent = send_all(net, claimed).await;
+    Ok(InFlight {
+        submitted: submit_all(net, claimed).await,
+        unprepared,
+    })
+}
+
+/// Waits for a batch's receipts and records them in one transaction: each payment's outcome.
+async fn finish_batch(
+    app: &App,
+    net: &Network,
+    batch: InFlight,
+) -> Result<Vec<(String, Result<Pulled, AppError>)>, AppError> {
+    let sent = settle_all(net, batch.submitted).await;
     let mut out = record_all(app, net, sent).await?;
-    out.extend(unprepared);
+    out.extend(batch.unprepared);
     Ok(out)
 }
 
 /// What the chain said of one pull: its receipt, or the error (a refusal or the network).
 type Sent = (PullPayment, Transaction, Result<TxReceipt, ChainError>);
 
-/// Sends the claimed pulls: each is checked (a read call) and handed to the network in turn,
-/// without waiting for its block (consecutive nonces of the executor wallet; on the devnet they
-/// fill the blocks its group commit writes with one `fsync`), then their receipts are awaited
-/// together. Neither the payment's on-chain state is read first nor the gas estimated: the
-/// payment was claimed just now with a fresh pending row, so its pull `k` cannot be on chain
-/// (a payment left processing by a crash goes through [`send_pull`], which reads it), and a
-/// pull's gas is bounded (`EXECUTE_GAS_LIMIT`).
+/// A claimed pull handed to the network (its hash and what resolves once it is durable), or
+/// the error that kept it from being handed.
+type Submitted = (
+    PullPayment,
+    Transaction,
+    Result<(B256, payplane_chain::chain::Durable), ChainError>,
+);
+
+/// Sends the claimed pulls and waits for them: [`submit_all`], then [`settle_all`].
 async fn send_all(net: &Network, claimed: Vec<(PullPayment, Transaction)>) -> Vec<Sent> {
+    settle_all(net, submit_all(net, claimed).await).await
+}
+
+/// Hands the claimed pulls to the network: each is checked (a read call) and sent in turn,
+/// without waiting for its block (consecutive nonces of the executor wallet; on the devnet they
+/// fill the blocks its group commit writes with one `fsync`). Neither the payment's on-chain
+/// state is read first nor the gas estimated: the payment was claimed just now with a fresh
+/// pending row, so its pull `k` cannot be on chain (a payment left processing by a crash goes
+/// through [`send_pull`], which reads it), and a pull's gas is bounded (`EXECUTE_GAS_LIMIT`).
+async fn submit_all(net: &Network, claimed: Vec<(PullPayment, Transaction)>) -> Vec<Submitted> {
     let mut submitted = Vec::with_capacity(claimed.len());
     for (pp, row) in claimed {
         let handed = match (payment_id(&pp), token_amount(&row)) {
@@ -578,6 +605,11 @@ async fn send_all(net: &Network, claimed: Vec<(PullPayment, Transaction)>) -> Ve
         };
         submitted.push((pp, row, handed));
     }
+    submitted
+}
+
+/// Awaits the receipts of submitted pulls together.
+async fn settle_all(net: &Network, submitted: Vec<Submitted>) -> Vec<Sent> {
     let settling: futures::stream::FuturesUnordered<_> = submitted
         .into_iter()
         .map(|(pp, row, handed)| settle_pull(net, pp, row, handed))
@@ -1085,33 +1117,80 @@ pub async fn run_due(app: &App) -> Result<usize, AppError> {
         // Another process may have moved the test clock.
         crate::pumapay::test_clock::refresh(app, &net).await?;
         touched += recover(app, &net).await?;
-        loop {
-            let due = store::due(
-                &app.db.read,
-                network_id,
-                net.now_secs(app),
-                app.config.pull_payments.executor_batch,
-            )
-            .await?;
-            if due.is_empty() {
-                break;
-            }
-            let n = due.len();
-            let mut progressed = 0;
-            for (id, r) in pull_batch(app, &net, due).await? {
-                match r {
-                    Ok(Pulled::Skipped) => {}
-                    Ok(_) => progressed += 1,
-                    Err(e) => tracing::warn!(pull_payment = %id, error = %e, "pull deferred"),
-                }
-            }
-            touched += progressed;
-            if progressed == 0 || (n as i64) < app.config.pull_payments.executor_batch {
-                break;
-            }
-        }
+        touched += pull_due(app, &net).await?;
     }
     Ok(touched)
+}
+
+/// Batches sent while earlier ones are still being recorded: the one being sent and up to two
+/// waiting for their receipts or their record (PostgreSQL records them on separate connections).
+const IN_FLIGHT: usize = 3;
+
+/// Makes every due pull of `net`, a batch at a time, batches overlapping: batch k+1 is read,
+/// claimed and handed to the network while the batches before it are awaited and recorded (each
+/// on its own task, so the database's part and the network's run on both cores). The due query
+/// cannot return a batch's payments again: they are processing until recorded. Ends when a
+/// batch claims nothing (everything due is in flight, or could not be prepared) or is short.
+async fn pull_due(app: &App, net: &Arc<Network>) -> Result<usize, AppError> {
+    let size = app.config.pull_payments.executor_batch;
+    let mut touched = 0;
+    let mut recording = std::collections::VecDeque::new();
+    loop {
+        let sent = async {
+            let due = store::due(&app.db.read, net.id, net.now_secs(app), size).await?;
+            let n = due.len() as i64;
+            let batch = send_batch(app, net, due).await?;
+            Ok::<_, AppError>((n, batch))
+        }
+        .await;
+        // On an error, what is in flight is still recorded before the round ends.
+        let (n, batch) = match sent {
+            Ok(sent) => sent,
+            Err(e) => {
+                for earlier in recording {
+                    recorded(earlier).await?;
+                }
+                return Err(e);
+            }
+        };
+        let claimed = batch.submitted.len();
+        let (app2, net2) = (app.clone(), net.clone());
+        recording.push_back(tokio::spawn(async move {
+            let outcomes = finish_batch(&app2, &net2, batch).await?;
+            Ok(progress(outcomes))
+        }));
+        if claimed == 0 || n < size {
+            break;
+        }
+        if recording.len() >= IN_FLIGHT - 1
+            && let Some(oldest) = recording.pop_front()
+        {
+            touched += recorded(oldest).await?;
+        }
+    }
+    for earlier in recording {
+        touched += recorded(earlier).await?;
+    }
+    Ok(touched)
+}
+
+type Recording = tokio::task::JoinHandle<Result<usize, AppError>>;
+
+async fn recorded(batch: Recording) -> Result<usize, AppError> {
+    batch.await.map_err(AppError::internal)?
+}
+
+/// How many of a batch's payments moved (made or refused); the others are logged.
+fn progress(outcomes: Vec<(String, Result<Pulled, AppError>)>) -> usize {
+    let mut moved = 0;
+    for (id, r) in outcomes {
+        match r {
+            Ok(Pulled::Skipped) => {}
+            Ok(_) => moved += 1,
+            Err(e) => tracing::warn!(pull_payment = %id, error = %e, "pull deferred"),
+        }
+    }
+    moved
 }
 
 /// The executor loop: a round every `executor_interval_ms`, or at once when woken (a new

@@ -533,3 +533,43 @@ dual!(postbacks_arrive_signed_for_every_transaction, async |b| {
     assert_eq!(exec["paymentData"]["customerAddress"], w.address());
     assert_eq!(exec["paymentData"]["networkID"], 3);
 });
+
+dual!(
+    due_pulls_in_overlapping_batches_are_each_made_once,
+    async |b| {
+        // Batches of 2: seven due pulls make four batches, each claimed and sent while the one
+        // before is recorded.
+        let t = TestApp::builder(b)
+            .config(|c| c.pull_payments.executor_batch = 2)
+            .start()
+            .await;
+        let (biz, product) = merchant(&t).await;
+        let model = approved_model(&t, &biz, &model_body(3, &biz.id, &product)).await;
+        let before = treasury_pma(&t).await;
+        let mut ids = Vec::new();
+        for _ in 0..7 {
+            let w = Wallet::new();
+            fund(&t, &w, 100_000).await;
+            ids.push(subscribe(&t, &biz, &model, &w, "").await);
+        }
+        settle(&t).await;
+        move_clock(&t, MONTH).await;
+        t.run_jobs().await;
+        assert_eq!(t.run_pulls().await, 7, "every due pull made in one round");
+        let mut pulled = U256::ZERO;
+        for id in &ids {
+            let txs = transactions(&t, &biz, id).await;
+            assert_eq!(kinds(&txs), vec![(1, 3), (3, 3), (3, 3)], "{id}: {txs:?}");
+            let hashes: std::collections::HashSet<_> =
+                txs.iter().map(|t| t["txHash"].clone()).collect();
+            assert_eq!(hashes.len(), 3, "each transaction its own: {txs:?}");
+            for tx in &txs[1..] {
+                pulled += tx["tokenAmount"].as_str().unwrap().parse::<U256>().unwrap();
+            }
+            let p = payment(&t, &biz, id).await;
+            assert_eq!(p["status"], 2, "{p}");
+        }
+        assert_eq!(treasury_pma(&t).await - before, pulled);
+        assert_eq!(t.run_pulls().await, 0, "nothing left due or in flight");
+    }
+);
