@@ -1138,14 +1138,19 @@ async fn pull_due(app: &App, net: &Arc<Network>) -> Result<usize, AppError> {
     loop {
         let sent = async {
             let due = store::due(&app.db.read, net.id, net.now_secs(app), size).await?;
+            if due.is_empty() {
+                return Ok(None);
+            }
             let n = due.len() as i64;
             let batch = send_batch(app, net, due).await?;
-            Ok::<_, AppError>((n, batch))
+            Ok::<_, AppError>(Some((n, batch)))
         }
         .await;
         // On an error, what is in flight is still recorded before the round ends.
         let (n, batch) = match sent {
-            Ok(sent) => sent,
+            Ok(Some(sent)) => sent,
+            // Nothing due: no claim transaction, no recording task.
+            Ok(None) => break,
             Err(e) => {
                 for earlier in recording {
                     recorded(earlier).await?;
