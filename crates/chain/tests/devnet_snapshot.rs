@@ -1,7 +1,8 @@
 //! The devnet's state snapshot: a start from it replays only the journal's tail and rebuilds
 //! exactly the chain a full replay rebuilds; a snapshot that is torn, corrupt, of another
-//! history or of another genesis is ignored (full replay); SIGKILL while one is being written
-//! leaves a devnet that starts and has every acknowledged transaction.
+//! history or of another genesis is ignored (full replay), a damaged last frame only costs the
+//! replay since the frame before it; SIGKILL while frames are appended leaves a devnet that
+//! starts and has every acknowledged transaction.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -287,6 +288,59 @@ async fn a_torn_or_corrupt_snapshot_is_ignored() {
     assert!(!tmp.exists());
 }
 
+/// A frame holds what changed since the one before: a torn or corrupt last frame costs the
+/// replay of the journal since the frame before it, not a full replay.
+#[tokio::test]
+async fn a_torn_or_corrupt_last_frame_falls_back_to_the_frames_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let path = dir.path().join(SNAPSHOT);
+    let size = || std::fs::metadata(&path).unwrap().len() as usize;
+    let (payment, covered, total, sizes) = {
+        let devnet = open(dir.path(), &clock);
+        let payment = history(&devnet, &clock).await;
+        let mut ends = Vec::new();
+        for (seed, rounds) in [(1_000, 4), (2_000, 40), (3_000, 4)] {
+            devnet.write_snapshot().unwrap();
+            ends.push(size());
+            transfers(&devnet, &clock, seed, rounds).await;
+        }
+        let covered = devnet.head().number - 3 - 8;
+        devnet.write_snapshot().unwrap();
+        ends.push(size());
+        (payment, covered, devnet.head().number - 3, ends)
+    };
+    // A frame's size follows what changed since the frame before, not the state or the history
+    // before it: 4 rounds to new recipients make as large a frame after 40 more rounds as before.
+    let (early, late) = (sizes[1] - sizes[0], sizes[3] - sizes[2]);
+    assert!(
+        late.abs_diff(early) * 10 < early,
+        "frames of 4 rounds: {early} then {late} bytes"
+    );
+    let good = std::fs::read(&path).unwrap();
+    let first = sizes[2];
+    let full = tempfile::tempdir().unwrap();
+    copy(dir.path(), full.path(), &[JOURNAL]);
+    let expected = observe(&open(full.path(), &clock), payment).await;
+
+    let mut corrupt = good.clone();
+    corrupt[first + 40] ^= 0x01;
+    for damaged in [&good[..good.len() - 10], &corrupt[..]] {
+        std::fs::write(&path, damaged).unwrap();
+        {
+            let devnet = open(dir.path(), &clock);
+            assert_eq!(devnet.start().snapshot_records, Some(covered));
+            assert_eq!(devnet.start().replayed, total - covered);
+            assert_eq!(observe(&devnet, payment).await, expected);
+            // The damaged frame was cut off: the clean stop's frame follows the good ones.
+        }
+        let devnet = open(dir.path(), &clock);
+        assert_eq!(devnet.start().snapshot_records, Some(total));
+        assert_eq!(devnet.start().replayed, 0);
+        assert_eq!(observe(&devnet, payment).await, expected);
+    }
+}
+
 #[tokio::test]
 async fn a_snapshot_of_another_history_or_genesis_is_ignored() {
     let clock = Arc::new(ManualClock::new(T0));
@@ -379,7 +433,6 @@ async fn snapshot_sigkill_child() {
 #[tokio::test]
 async fn sigkill_while_a_snapshot_is_written_leaves_a_usable_devnet() {
     let dir = tempfile::tempdir().unwrap();
-    let tmp = dir.path().join("devnet-snapshot.bin.tmp");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -405,31 +458,22 @@ async fn sigkill_while_a_snapshot_is_written_leaves_a_usable_devnet() {
     });
     let mut acked: Vec<B256> = Vec::new();
     let started = Instant::now();
-    let mut killed_mid_write = false;
-    while started.elapsed() < Duration::from_secs(60) {
+    // A frame is appended after every transaction: the kill lands in or between appends.
+    while started.elapsed() < Duration::from_secs(60) && acked.len() < 40 {
         acked.extend(acks.try_iter());
-        // Kill while a snapshot's temporary file exists: inside `write`, before its rename.
-        if acked.len() >= 40 && tmp.exists() {
-            child.kill().unwrap();
-            killed_mid_write = true;
-            break;
-        }
     }
-    if !killed_mid_write {
-        child.kill().unwrap();
-    }
+    child.kill().unwrap();
     child.wait().unwrap();
     // What the child printed before dying was acknowledged before dying.
     std::thread::sleep(Duration::from_millis(200));
     acked.extend(acks.try_iter());
     assert!(acked.len() >= 40, "child acknowledged only {}", acked.len());
-    println!("killed while a snapshot was being written: {killed_mid_write}");
 
     let full = tempfile::tempdir().unwrap();
     copy(dir.path(), full.path(), &[JOURNAL]);
     let clock = Arc::new(ManualClock::new(T0));
     let devnet = open(dir.path(), &clock);
-    assert!(!tmp.exists(), "the killed writer's temporary file stays");
+    assert!(devnet.start().snapshot_records.is_some());
     for hash in &acked {
         assert!(
             devnet

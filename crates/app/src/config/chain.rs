@@ -28,8 +28,9 @@ pub struct ChainConfig {
     /// Clients in use at once (their allowance not yet refilled); while a sweep finds this many,
     /// every call is refused until they drop below.
     pub rpc_rate_max_clients: usize,
-    /// Embedded networks rewrite their state snapshot after this many transactions (0: never on
-    /// a count). A start after a crash replays at most this many journal lines.
+    /// Embedded networks append a snapshot frame (what changed since the last one) after this
+    /// many transactions (0: never on a count). A start after a crash replays at most this many
+    /// journal lines.
     pub devnet_snapshot_every_txs: u64,
     /// ... or with the first transaction this many seconds after the last one (0: never on
     /// time). A clean shutdown always writes one.

@@ -8,16 +8,16 @@
 //! write and one `fsync`, seals them (receipts, hashes) and only then answers their senders.
 //! Whatever arrives during that `fsync` fills the next block, so blocks grow with the load and
 //! a lone transaction waits for no timer. Without a journal every transaction is sealed in a
-//! block of its own at once. The sealer also takes the snapshots, of the state as of the blocks
-//! it just sealed (a copy of the state taken when it drained them).
+//! block of its own at once. The sealer also takes the snapshot frames, of what changed up to
+//! the blocks it just sealed (the changed values taken when it drained them).
 
+mod changes;
 mod journal;
 mod snapshot;
 mod state;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,17 +61,18 @@ pub struct DevnetConfig {
     pub base_fee: u64,
     pub block_gas_limit: u64,
     pub gas_policy: GasPolicy,
-    /// When the state snapshot next to the journal is rewritten (with a data dir only).
+    /// When a snapshot frame is appended next to the journal (with a data dir only).
     pub snapshot: SnapshotPolicy,
 }
 
-/// A snapshot is written once `every_txs` transactions were journaled since the last one, or with
-/// the first transaction `every_secs` seconds or more after it, and when the devnet is dropped.
-/// 0 turns a trigger off.
+/// A snapshot frame is appended once `every_txs` transactions were journaled since the last one,
+/// or with the first transaction `every_secs` seconds or more after it, and when the devnet is
+/// dropped. 0 turns a trigger off.
 ///
-/// A start replays the blocks after the snapshot, so `every_txs` bounds that work (about
-/// 0.25 ms of CPU each); each snapshot costs a copy of the whole state (about 0.63 kB per past
-/// transaction) encoded under the devnet's lock, then written by a background thread.
+/// A start replays the blocks after the last frame, so `every_txs` bounds that work (about
+/// 0.25 ms of CPU each); a frame costs what changed since the previous one (the blocks, and the
+/// accounts and slots they changed), encoded under the devnet's lock, then appended by a
+/// background thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotPolicy {
     pub every_txs: u64,
@@ -257,24 +258,6 @@ fn stopped() -> ChainError {
     ChainError::Evm("the devnet stopped before the transaction's block was written".into())
 }
 
-/// Writers take turns, and never replace a newer snapshot by an older one.
-#[derive(Default)]
-struct SnapshotWriter {
-    turn: Mutex<()>,
-    /// Journal records the snapshot on disk covers.
-    on_disk: AtomicU64,
-    /// A background write is under way: a periodic snapshot waits for it rather than queue a
-    /// second copy of the state behind it.
-    busy: AtomicBool,
-}
-
-/// A snapshot encoded under the lock, to be written outside it.
-struct Taken {
-    records: u64,
-    /// [`snapshot::encode`]d, its checksum not yet appended.
-    bytes: Vec<u8>,
-}
-
 pub struct Devnet {
     shared: Arc<Shared>,
     /// The sealer thread, when the devnet has a journal.
@@ -372,12 +355,19 @@ impl Devnet {
         let journal_read = started.elapsed();
         let loading = Instant::now();
         let mut from_snapshot = None;
+        let mut file_end = snapshot::FileEnd::default();
         if let (Some(dir), Some((header, links))) = (&config.data_dir, &existing) {
             snapshot::clean(dir, false);
-            if let Some((covered, loaded)) = snapshot::load(dir, header, links, &state) {
-                state = loaded;
-                from_snapshot = Some(covered);
+            if let Some(loaded) = snapshot::load(dir, header, links, &state) {
+                state = loaded.state;
+                from_snapshot = Some(loaded.records);
+                file_end = loaded.end;
             }
+        }
+        if journal.is_some() {
+            // The next snapshot frame holds what changed after the state the file gives (the
+            // genesis when there is none): the replay below, and what follows.
+            state.changes = Some(changes::Changes::default());
         }
         let snapshot_load = loading.elapsed();
         let replaying = Instant::now();
@@ -420,6 +410,7 @@ impl Devnet {
         )?;
         let data_path = journal.as_ref().map(|j| j.path().to_owned());
         let covered = from_snapshot.unwrap_or(0);
+        let genesis_blocks = state.blocks.len() - replayed - covered as usize;
         let head = state.head();
         let last = (head.number, head.timestamp);
         let shared = Arc::new(Shared {
@@ -436,15 +427,19 @@ impl Devnet {
         let sealer = match (journal, header, &config.data_dir) {
             (Some(journal), Some(header), Some(dir)) => {
                 let shared = shared.clone();
+                let writer = snapshot::Writer::start(
+                    dir.clone(),
+                    snapshot::header(&header, params),
+                    file_end,
+                )
+                .map_err(|e| ChainError::io(dir, e))?;
                 let snapshots = Snapshots {
-                    dir: dir.clone(),
-                    header,
+                    writer,
                     policy: config.snapshot,
-                    writer: Arc::new(SnapshotWriter {
-                        turn: Mutex::new(()),
-                        on_disk: AtomicU64::new(covered),
-                        busy: AtomicBool::new(false),
-                    }),
+                    queued: covered,
+                    blocks: genesis_blocks + covered as usize,
+                    genesis_blocks,
+                    rewrite: false,
                     txs_since: 0,
                     taken: Instant::now(),
                 };
@@ -660,30 +655,35 @@ impl Drop for Devnet {
 
 /// The sealer's snapshot bookkeeping.
 struct Snapshots {
-    dir: PathBuf,
-    header: Header,
+    writer: snapshot::Writer,
     policy: SnapshotPolicy,
-    writer: Arc<SnapshotWriter>,
-    /// Transactions journalled since the newest snapshot taken, and when it was taken.
+    /// Journal records the last frame handed to the writer covers, and the blocks it ends at.
+    queued: u64,
+    blocks: usize,
+    /// Blocks the genesis makes (frames hold the blocks after them).
+    genesis_blocks: usize,
+    /// The changes the next frame needs were lost (taken for a frame that was then dropped): it
+    /// rewrites the file from the genesis.
+    rewrite: bool,
+    /// Transactions journalled since the newest frame taken, and when it was taken.
     txs_since: u64,
     taken: Instant,
 }
 
 impl Snapshots {
-    /// Whether a periodic snapshot is due once `more` transactions are journalled.
+    /// Whether a periodic frame is due once `more` transactions are journalled.
     fn due(&self, more: u64) -> bool {
         let new = self.txs_since + more;
         let p = self.policy;
         new > 0
-            && !self.writer.busy.load(Ordering::SeqCst)
             && ((p.every_txs > 0 && new >= p.every_txs)
                 || (p.every_secs > 0 && self.taken.elapsed() >= Duration::from_secs(p.every_secs)))
     }
 }
 
 /// The sealer thread: waits for pending blocks, writes them with one `fsync`, seals them and
-/// answers their senders, and takes the snapshots; until the devnet is dropped (then it writes
-/// what is pending and a last snapshot).
+/// answers their senders, and takes the snapshot frames; until the devnet is dropped (then it
+/// writes what is pending and a last frame).
 fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
     loop {
         let (stop, requests) = {
@@ -695,19 +695,29 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
             (w.stop, std::mem::take(&mut w.snapshot))
         };
         let forced = stop || !requests.is_empty();
-        let (blocks, txs, copy) = {
+        let (blocks, txs, delta, rewrite) = {
             let mut inner = shared.write();
             let blocks: Vec<PendingBlock> = inner.pending.drain(..).collect();
             let txs: u64 = blocks.iter().map(|b| b.txs.len() as u64).sum();
             let records_after = journal.position().records + blocks.len() as u64;
+            let rewrite = snaps.rewrite || snaps.writer.broken();
             let want = if forced {
-                records_after > snaps.writer.on_disk.load(Ordering::SeqCst)
+                records_after > snaps.queued || rewrite
             } else {
                 snaps.due(txs)
             };
             // The state now is exactly the sealed blocks plus these (nothing else is pending):
             // once they are sealed, it is the state as of the journal's end.
-            (blocks, txs, want.then(|| inner.state.db.clone()))
+            let delta = want.then(|| {
+                let state = &mut inner.state;
+                let changes = state.changes.get_or_insert_default();
+                if rewrite {
+                    changes.take_all(&state.db)
+                } else {
+                    changes.take(&state.db)
+                }
+            });
+            (blocks, txs, delta, rewrite)
         };
         let records: Vec<Record> = blocks
             .iter()
@@ -723,7 +733,7 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
         };
         let mut answers = Vec::new();
         let mut failed = Vec::new();
-        let mut taken = None;
+        let mut frame = None;
         {
             let mut inner = shared.write();
             match &written {
@@ -735,16 +745,23 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
                         inner.state.seal_block(b.number, b.timestamp, b.txs);
                         answers.extend(b.acks);
                     }
-                    if let Some(mut db) = copy {
+                    if let Some(delta) = delta {
                         let at: Position = journal.position();
-                        std::mem::swap(&mut inner.state.db, &mut db);
-                        let bytes = snapshot::encode(&inner.state, &snaps.header, at);
-                        std::mem::swap(&mut inner.state.db, &mut db);
+                        let from = if rewrite {
+                            snaps.genesis_blocks
+                        } else {
+                            snaps.blocks
+                        };
+                        let body = snapshot::frame(&inner.state, at, from, &delta);
                         // A later failed journal write rolls back to this state, not further.
-                        inner.state.set_base(db);
-                        taken = Some(Taken {
-                            records: at.records,
-                            bytes,
+                        inner.state.advance_base(&delta);
+                        snaps.queued = at.records;
+                        snaps.blocks = inner.state.blocks.len();
+                        snaps.rewrite = false;
+                        frame = Some(if rewrite {
+                            snapshot::Job::Rewrite(body)
+                        } else {
+                            snapshot::Job::Append(body)
                         });
                     }
                 }
@@ -764,6 +781,8 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
                     if let Err(e) = inner.state.rebuild() {
                         tracing::error!(error = %e, "devnet state could not be rebuilt");
                     }
+                    // The changes taken for a frame are gone with it.
+                    snaps.rewrite |= delta.is_some();
                 }
             }
         }
@@ -781,28 +800,20 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
             snaps.txs_since += txs;
         }
         let mut outcome = written.map_err(|e| e.to_string());
-        if let Some(taken) = taken {
+        if frame.is_some() {
             snaps.txs_since = 0;
             snaps.taken = Instant::now();
-            if forced {
-                let dir = &snaps.dir;
-                if let Err(e) = write_snapshot(&snaps.writer, dir, taken) {
-                    tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
-                    outcome = Err(ChainError::io(dir.join(snapshot::FILE_NAME), e).to_string());
-                }
-            } else {
-                // The write (and its fsyncs) happens off the sealer's path; a failed one only
-                // means the next start replays more.
-                let writer = snaps.writer.clone();
-                writer.busy.store(true, Ordering::SeqCst);
-                let dir = snaps.dir.clone();
-                std::thread::spawn(move || {
-                    if let Err(e) = write_snapshot(&writer, &dir, taken) {
-                        tracing::warn!(dir = %dir.display(), error = %e, "devnet snapshot not written");
-                    }
-                    writer.busy.store(false, Ordering::SeqCst);
-                });
+        }
+        if forced {
+            // Waits for the frames handed over before, too: the writer keeps their order.
+            let job = frame.unwrap_or(snapshot::Job::Flush);
+            if let Err(e) = snaps.writer.write(job) {
+                outcome = Err(ChainError::io(snaps.writer.path(), e).to_string());
             }
+        } else if let Some(job) = frame {
+            // The write (and its fsync) happens off the sealer's path; a failed one only means
+            // the next start replays more, and the next frame rewrites the file.
+            snaps.writer.send(job, None);
         }
         for request in requests {
             let _ = request.send(outcome.clone().map_err(ChainError::Evm));
@@ -811,20 +822,6 @@ fn seal_loop(shared: &Shared, mut journal: Journal, mut snaps: Snapshots) {
             return;
         }
     }
-}
-
-/// Writes `taken` unless a snapshot at least as recent is already on disk.
-fn write_snapshot(writer: &SnapshotWriter, dir: &Path, taken: Taken) -> std::io::Result<()> {
-    let _turn = writer
-        .turn
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if writer.on_disk.load(Ordering::SeqCst) >= taken.records {
-        return Ok(());
-    }
-    snapshot::write(dir, &snapshot::sealed(taken.bytes))?;
-    writer.on_disk.store(taken.records, Ordering::SeqCst);
-    Ok(())
 }
 
 /// Token, pull-payment contract and executor registration, as transactions signed by the

@@ -12,6 +12,7 @@ use revm::database_interface::{DatabaseRef, WrapDatabaseRef};
 use revm::state::AccountInfo;
 use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext};
 
+use super::changes::{Changes, Delta};
 use crate::contracts::decode_revert;
 use crate::error::{ChainError, Result};
 use crate::types::{CallRequest, ChainLog, LogQuery, TxReceipt};
@@ -138,6 +139,7 @@ impl Executed {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct EvmState {
     // Visible to `snapshot.rs`, which writes and reads them whole.
     pub(super) params: Params,
@@ -147,6 +149,8 @@ pub(crate) struct EvmState {
     /// The head number and state of a past sealed block (after genesis, or a snapshot) from
     /// which `rebuild` re-executes the sealed blocks after it.
     pub(super) base: Option<(u64, CacheDB<EmptyDB>)>,
+    /// What changed since the last snapshot frame, when frames are taken.
+    pub(super) changes: Option<Changes>,
 }
 
 impl EvmState {
@@ -167,6 +171,7 @@ impl EvmState {
             blocks: Vec::new(),
             txs: HashMap::new(),
             base: None,
+            changes: None,
         };
         let block = state.seal(B256::ZERO, 0, timestamp, &[], &[], Bloom::ZERO);
         state.blocks.push(block);
@@ -251,6 +256,9 @@ impl EvmState {
                 .build_mainnet();
             evm.transact(env).map_err(map_evm_error)?
         };
+        if let Some(changes) = &mut self.changes {
+            changes.record(&self.db, &state);
+        }
         self.db.commit(state);
         Ok(Executed { tx, result })
     }
@@ -337,9 +345,14 @@ impl EvmState {
         self.base = Some((self.head().number, self.db.clone()));
     }
 
-    /// [`Self::mark_base`] with `db`, the state as of the head block (a copy taken earlier).
-    pub fn set_base(&mut self, db: CacheDB<EmptyDB>) {
-        self.base = Some((self.head().number, db));
+    /// Moves the base to the head block, `delta` being what changed since the base (the
+    /// snapshot frame just taken): the cost of the change, not a copy of the state.
+    pub fn advance_base(&mut self, delta: &Delta) {
+        let head = self.head().number;
+        if let Some((number, db)) = &mut self.base {
+            delta.apply(db);
+            *number = head;
+        }
     }
 
     /// Forgets the state changes of transactions executed but never sealed (their block could
