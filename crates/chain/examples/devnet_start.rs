@@ -101,7 +101,7 @@ fn main() {
         let (wall, cpu) = (Instant::now(), cpu_secs());
         devnet.write_snapshot().unwrap();
         println!(
-            "one snapshot of {} transactions (encode under the lock, write, fsync, rename): {:.0} ms wall, {:.0} ms CPU",
+            "one snapshot after {} transactions (a frame of what changed since the last: encode under the lock, append, fsync): {:.0} ms wall, {:.0} ms CPU",
             txs - every,
             wall.elapsed().as_secs_f64() * 1e3,
             (cpu_secs() - cpu) * 1e3

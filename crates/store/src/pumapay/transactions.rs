@@ -350,7 +350,18 @@ fn one(sql: &mut String, args: &mut Vec<Arg>, condition: &str, value: Arg) {
 
 /// One page of a business's transactions, newest first.
 pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Listed>> {
-    let mut sql = format!("{} WHERE t.business_id = $1", listed_select());
+    // The page's ids first, then their rows with the joined names: OFFSET then skips entries of
+    // `transactions_business` (which holds the usual filters' columns), instead of rows that
+    // each read the table and look up their payment, model and product.
+    let pp_filter = !f.payment_types.is_empty() || f.unique_reference_id.is_some();
+    let mut sql = format!(
+        "SELECT t.id FROM transactions t{} WHERE t.business_id = $1",
+        if pp_filter {
+            " JOIN pull_payments pp ON pp.id = t.pull_payment_id"
+        } else {
+            ""
+        }
+    );
     let mut args = vec![Arg::Text(f.business_id.clone())];
     if let Some(n) = f.network_id {
         one(&mut sql, &mut args, "t.network_id =", Arg::Int(n));
@@ -428,8 +439,10 @@ pub async fn list_page(pool: &sqlx::AnyPool, f: &ListFilter) -> Result<Vec<Liste
             a = args.len() - 1
         );
     }
-    sql += &format!(
-        " ORDER BY t.created_at DESC, t.id DESC LIMIT ${} OFFSET ${}",
+    let order = " ORDER BY t.created_at DESC, t.id DESC";
+    let sql = format!(
+        "{} WHERE t.id IN ({sql}{order} LIMIT ${} OFFSET ${}){order}",
+        listed_select(),
         args.len() + 1,
         args.len() + 2
     );
