@@ -602,3 +602,51 @@ fn snapshots_taken_while_transactions_are_pending_hold_only_sealed_blocks() {
         assert_eq!(devnet.nonce_of(*w), N);
     }
 }
+
+/// A contract created after genesis (a user's deployment over JSON-RPC, say) comes back from the
+/// frames with its code and storage, without a replay.
+#[tokio::test]
+async fn a_contract_deployed_after_genesis_comes_back_from_the_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let signer = HdWallet::from_phrase(TEST_MNEMONIC)
+        .unwrap()
+        .signer(3)
+        .unwrap();
+    // Init code: stores 7 in slot 0, returns the one-byte runtime code 0x2a.
+    let init = [
+        0x60, 0x07, 0x60, 0x00, 0x55, // SSTORE(0, 7)
+        0x60, 0x2a, 0x60, 0x00, 0x53, // MSTORE8(0, 0x2a)
+        0x60, 0x01, 0x60, 0x00, 0xf3, // RETURN(0, 1)
+    ];
+    let address = signer.address().create(0);
+    {
+        let devnet = open(dir.path(), &clock);
+        let req = payplane_chain::CallRequest {
+            to: None,
+            data: Bytes::copy_from_slice(&init),
+            ..Default::default()
+        };
+        let raw = payplane_chain::sender::sign_eip1559(
+            &signer,
+            devnet.chain_id(),
+            0,
+            &req,
+            200_000,
+            4_000_000_000,
+            1_000_000_000,
+        )
+        .unwrap();
+        let hash = devnet.submit(&raw).unwrap().durable().await.unwrap();
+        let receipt = devnet.receipt(hash).await.unwrap().unwrap();
+        assert!(receipt.success);
+        assert_eq!(receipt.contract_address, Some(address));
+        assert_eq!(devnet.code_of(address).as_ref(), [0x2a]);
+    } // the clean stop writes a frame with the new code
+    let devnet = open(dir.path(), &clock);
+    assert_eq!(devnet.start().snapshot_records, Some(1));
+    assert_eq!(devnet.start().replayed, 0);
+    assert_eq!(devnet.code_of(address).as_ref(), [0x2a]);
+    assert_eq!(devnet.storage_at(address, U256::ZERO), U256::from(7));
+    assert_eq!(devnet.nonce_of(address), 1);
+}
