@@ -345,6 +345,7 @@ impl Devnet {
         alloc.extend(config.prefunded.iter().map(|a| (*a, config.initial_eth)));
         let mut state = EvmState::genesis(params, genesis_timestamp, &alloc);
         let contracts = deploy_genesis(&mut state, &executor, &config, genesis_timestamp)?;
+        let genesis_blocks = state.blocks.len();
         if let (Some(header), Some(j)) = (&fresh_header, journal.as_mut()) {
             if let Some(dir) = &config.data_dir {
                 snapshot::clean(dir, true);
@@ -410,7 +411,6 @@ impl Devnet {
         )?;
         let data_path = journal.as_ref().map(|j| j.path().to_owned());
         let covered = from_snapshot.unwrap_or(0);
-        let genesis_blocks = state.blocks.len() - replayed - covered as usize;
         let head = state.head();
         let last = (head.number, head.timestamp);
         let shared = Arc::new(Shared {

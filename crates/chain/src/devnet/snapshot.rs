@@ -8,7 +8,7 @@
 //! and one `fsync`, off the sealer's path, and costs what changed since the last one: taking one
 //! does not copy the whole state or the whole history, however many pull payments exist.
 //!
-//! The file is a cache, never the truth. Each frame is `length ‖ body ‖ checksum`, the checksum
+//! The file is a cache, never the truth. Each frame is `length (u64) ‖ body ‖ checksum`, the checksum
 //! chained (`keccak(previous checksum ‖ body)`), and names the journal position it brings the
 //! state to (records, and the journal's hash-chain link there, see `journal.rs`). A start applies
 //! the frames in order while all of these hold, and drops the rest of the file:
@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 
 use alloy::consensus::TxEnvelope;
 use alloy::eips::{Decodable2718, Encodable2718};
-use alloy::primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
+use alloy::primitives::{Address, B256, Bloom, Bytes, Keccak256, U256};
 use revm::bytecode::Bytecode;
 use revm::database::AccountState;
 use revm::state::AccountInfo;
@@ -154,14 +154,20 @@ pub(crate) fn frame(state: &EvmState, at: Position, from: usize, delta: &Delta) 
     e.0
 }
 
-/// `body` as stored after the frame whose checksum is `prev`, and its own checksum.
+/// The checksum of a frame holding `body` after the frame whose checksum is `prev`.
+fn checksum(prev: B256, body: &[u8]) -> B256 {
+    let mut hasher = Keccak256::new();
+    hasher.update(prev);
+    hasher.update(body);
+    hasher.finalize()
+}
+
+/// `body` as stored after the frame whose checksum is `prev` (its length, itself, its checksum),
+/// and its checksum.
 fn framed(prev: B256, body: &[u8]) -> (Vec<u8>, B256) {
-    let mut chained = Vec::with_capacity(32 + body.len());
-    chained.extend_from_slice(prev.as_slice());
-    chained.extend_from_slice(body);
-    let sum = keccak256(&chained);
-    let mut out = Vec::with_capacity(4 + body.len() + 32);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    let sum = checksum(prev, body);
+    let mut out = Vec::with_capacity(8 + body.len() + 32);
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(body);
     out.extend_from_slice(sum.as_slice());
     (out, sum)
@@ -344,20 +350,20 @@ impl<'a> Frames<'a> {
             return Ok(None);
         }
         let torn = || format!("torn at byte {at}");
-        let len = u32::from_le_bytes(
-            rest.get(..4)
-                .ok_or_else(torn)?
-                .try_into()
-                .map_err(|_| torn())?,
-        ) as usize;
-        let body = rest.get(4..4 + len).ok_or_else(torn)?;
-        let sum = rest.get(4 + len..4 + len + 32).ok_or_else(torn)?;
-        let (_, expected) = framed(self.end.sum, body);
+        let len = rest
+            .get(..8)
+            .and_then(|b| usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok())
+            .ok_or_else(torn)?;
+        let body_end = len.checked_add(8).ok_or_else(torn)?;
+        let frame_end = body_end.checked_add(32).ok_or_else(torn)?;
+        let body = rest.get(8..body_end).ok_or_else(torn)?;
+        let sum = rest.get(body_end..frame_end).ok_or_else(torn)?;
+        let expected = checksum(self.end.sum, body);
         if expected.as_slice() != sum {
             return Err(format!("corrupt frame at byte {at}: checksum mismatch"));
         }
         self.end = FileEnd {
-            len: (at + 4 + len + 32) as u64,
+            len: (at + frame_end) as u64,
             sum: expected,
         };
         Ok(Some(body))
